@@ -1,0 +1,73 @@
+/* The only code that talks to libvirt. Owns the connection (reconnecting with back-off when it
+ * drops or cannot be made), runs libvirt's event loop on a thread of its own, and does every
+ * blocking libvirt call on worker threads; results and events reach the caller on the main
+ * context the PassVirt was created on. */
+#pragma once
+
+#include <gio/gio.h>
+#include <libvirt/libvirt.h>
+
+#include "device.h"
+#include "domain.h"
+
+G_BEGIN_DECLS
+
+typedef struct _PassVirt PassVirt;
+
+/* Every callback runs on the creating main context. Pointers are borrowed for the call: take a
+ * ref (pass_device_ref, pass_domain_ref, g_ptr_array_ref) to keep them. Any may be NULL. */
+typedef struct {
+  /* The connection came up (@connected, @message NULL) or went away (@message says why). */
+  void (*connection_changed)(gboolean connected, const char *message, gpointer user_data);
+  /* After every (re)connect, before any other event from that connection: the whole picture,
+   * replacing whatever the caller had. @devices: PassDevice*, @domains: PassDomain*. */
+  void (*snapshot)(GPtrArray *devices, GPtrArray *domains, gpointer user_data);
+  /* A device appeared or was re-read (it may be equal to what the caller has). */
+  void (*device_changed)(PassDevice *device, gpointer user_data);
+  void (*device_removed)(const char *address, gpointer user_data);
+  /* A domain was defined, started, stopped, or gained or lost a device; re-read whole. */
+  void (*domain_changed)(PassDomain *domain, gpointer user_data);
+  /* A domain is gone (undefined and not running). */
+  void (*domain_removed)(const char *name, gpointer user_data);
+  /* libvirt's DEVICE_REMOVED (@failed FALSE) or DEVICE_REMOVAL_FAILED (@failed TRUE) for the
+   * device with alias @alias; domain_changed for @domain follows. */
+  void (*domain_device_removed)(const char *domain, const char *alias, gboolean failed,
+                                gpointer user_data);
+} PassVirtCallbacks;
+
+PassVirt *pass_virt_new(const char *uri, const PassVirtCallbacks *callbacks, gpointer user_data);
+/* Stops the event thread and the workers (waiting for running jobs) and closes the connection. */
+void pass_virt_free(PassVirt *virt);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassVirt, pass_virt_free)
+
+/* Connect in the background; keeps retrying until connected, and reconnects after a loss. */
+void pass_virt_start(PassVirt *virt);
+const char *pass_virt_get_uri(PassVirt *virt);
+gboolean pass_virt_is_connected(PassVirt *virt);
+
+/* Re-read one device (e.g. after its driver binding changed); device_changed or device_removed
+ * follows. Ordered with the event stream: never overtaken by an older read. */
+void pass_virt_refresh_device(PassVirt *virt, const char *address);
+/* Re-read one domain; domain_changed or domain_removed follows. */
+void pass_virt_refresh_domain(PassVirt *virt, const char *name);
+
+/* Run @func on a worker thread with the current connection (NULL conn is never passed: the job
+ * fails with PASS_ERROR_HYPERVISOR_UNAVAILABLE when disconnected); @callback runs on the main
+ * context; get @func's result with pass_virt_run_finish(). The building block for operations. */
+typedef gpointer (*PassVirtJobFunc)(virConnectPtr conn, gpointer data, GError **error);
+void pass_virt_run_async(PassVirt *virt, PassVirtJobFunc func, gpointer data,
+                         GDestroyNotify data_free, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data);
+gpointer pass_virt_run_finish(PassVirt *virt, GAsyncResult *result, GError **error);
+
+/* Set @error from libvirt's last error on this thread: PASS_ERROR_NO_SUCH_DOMAIN,
+ * PASS_ERROR_NO_SUCH_DEVICE where libvirt says so, else PASS_ERROR_HYPERVISOR_ERROR; the message
+ * is "@what: libvirt's message". Always returns FALSE (for "return pass_virt_error(...)"). */
+gboolean pass_virt_set_error(GError **error, const char *what);
+
+/* Auto-cleanups for libvirt's types. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virNodeDevice, virNodeDeviceFree)
+
+G_END_DECLS
