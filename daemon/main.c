@@ -1,7 +1,294 @@
-/* placeholder: being written */
-int main(void);
-int
-main(void)
+/* passd: wires PassVirt (libvirt) -> PassEngine (the picture) -> PassService (varlink). */
+#define G_LOG_DOMAIN "passd"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "pass-config.h"
+#include "pass-varlink.h"
+#include "service.h"
+#include "virt.h"
+
+/* systemd kills a service that is not ready in time; a slow first inventory must not do that. */
+#define READY_TIMEOUT_SECONDS 15
+
+typedef struct {
+  GMainLoop *loop;
+  PassEngine *engine;
+  const char *uri;
+  gboolean ready_sent;
+  guint ready_timeout_id;
+} Daemon;
+
+/* ---- logging ---- */
+
+static GLogWriterOutput
+log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
-  return 1;
+  gboolean journal = GPOINTER_TO_INT(user_data);
+  const char *domain = NULL;
+
+  for (gsize i = 0; i < n_fields; i++) {
+    if (g_str_equal(fields[i].key, "GLIB_DOMAIN")) {
+      domain = fields[i].value;
+      break;
+    }
+  }
+  /* Debug and info only with --verbose or G_MESSAGES_DEBUG, as GLib's default writer does. */
+  if (g_log_writer_default_would_drop(level, domain))
+    return G_LOG_WRITER_HANDLED;
+  if (journal && g_log_writer_journald(level, fields, n_fields, NULL) == G_LOG_WRITER_HANDLED)
+    return G_LOG_WRITER_HANDLED;
+  return g_log_writer_standard_streams(level, fields, n_fields, NULL);
+}
+
+static void
+setup_logging(gboolean verbose)
+{
+  /* Only when stderr really is a journal stream: a test harness capturing stderr must see it. */
+  gboolean journal = g_log_writer_is_journald(STDERR_FILENO);
+
+  if (verbose)
+    g_log_set_debug_enabled(TRUE);
+  g_log_writer_default_set_use_stderr(TRUE); /* stdout stays empty */
+  g_log_set_writer_func(log_writer, GINT_TO_POINTER(journal), NULL);
+}
+
+/* ---- sd_notify ---- */
+
+static void
+notify_status(Daemon *daemon, const char *status)
+{
+  g_autofree char *text = NULL;
+
+  text = g_strdup_printf("%sSTATUS=%s", daemon->ready_sent ? "" : "READY=1\n", status);
+  daemon->ready_sent = TRUE;
+  g_clear_handle_id(&daemon->ready_timeout_id, g_source_remove);
+  g_debug("sd_notify: %s", text);
+  sd_notify(0, text);
+}
+
+static gboolean
+ready_timeout(gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autofree char *status = g_strdup_printf("waiting for libvirt at %s", daemon->uri);
+
+  daemon->ready_timeout_id = 0;
+  notify_status(daemon, status);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- PassVirt -> engine ---- */
+
+static void
+on_connection_changed(gboolean connected, const char *message, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autofree char *status = NULL;
+
+  g_debug("libvirt at %s: %s%s%s", daemon->uri, connected ? "connected" : "disconnected",
+          message ? ": " : "", message ? message : "");
+  pass_engine_set_connected(daemon->engine, connected, message);
+  /* Connected: READY waits for the snapshot that follows. */
+  if (connected) {
+    if (daemon->ready_sent)
+      sd_notifyf(0, "STATUS=connected to %s, reading the inventory", daemon->uri);
+    return;
+  }
+  status = g_strdup_printf("waiting for libvirt at %s%s%s", daemon->uri, message ? ": " : "",
+                           message ? message : "");
+  notify_status(daemon, status);
+}
+
+static void
+on_snapshot(GPtrArray *devices, GPtrArray *domains, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autofree char *status = NULL;
+
+  pass_engine_reset(daemon->engine, devices, domains);
+  status = g_strdup_printf("%u devices, connected to %s", pass_engine_get_n_devices(daemon->engine),
+                           daemon->uri);
+  notify_status(daemon, status);
+}
+
+static void
+on_device_changed(PassDevice *device, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  pass_engine_device_changed(daemon->engine, device);
+}
+
+static void
+on_device_removed(const char *address, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  pass_engine_device_removed(daemon->engine, address);
+}
+
+static void
+on_domain_changed(PassDomain *domain, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  pass_engine_domain_changed(daemon->engine, domain);
+}
+
+static void
+on_domain_removed(const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  pass_engine_domain_removed(daemon->engine, name);
+}
+
+static void
+on_domain_device_removed(const char *domain, const char *alias, gboolean failed, gpointer user_data)
+{
+  /* Nothing waits for unplugs yet (detach comes later); domain_changed follows anyway. */
+  g_debug("%s: device %s %s", domain, alias, failed ? "removal failed" : "removed");
+}
+
+static const PassVirtCallbacks virt_callbacks = {
+    .connection_changed = on_connection_changed,
+    .snapshot = on_snapshot,
+    .device_changed = on_device_changed,
+    .device_removed = on_device_removed,
+    .domain_changed = on_domain_changed,
+    .domain_removed = on_domain_removed,
+    .domain_device_removed = on_domain_device_removed,
+};
+
+/* ---- socket ---- */
+
+static gboolean
+listen_socket(PassVarlinkServer *server, const char *path, GError **error)
+{
+  int n = sd_listen_fds(TRUE);
+
+  if (n < 0) {
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(-n), "sd_listen_fds: %s", g_strerror(-n));
+    return FALSE;
+  }
+  if (n == 0) {
+    if (!pass_varlink_server_listen_path(server, path, error))
+      return FALSE;
+    g_debug("listening on %s", path);
+    return TRUE;
+  }
+  if (n > 1)
+    g_warning("%d sockets passed by the service manager; using the first", n);
+  if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "the socket passed by the service manager is not a listening unix stream "
+                "socket");
+    return FALSE;
+  }
+  g_debug("listening on the socket passed by the service manager");
+  return pass_varlink_server_listen_fd(server, SD_LISTEN_FDS_START, error);
+}
+
+static gboolean
+on_quit_signal(gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  g_message("shutting down");
+  g_main_loop_quit(daemon->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- main ---- */
+
+static int
+run(const char *uri, const char *socket_path)
+{
+  g_autoptr(GError) error = NULL;
+  Daemon daemon = {.uri = uri};
+  PassVarlinkServer *server = NULL;
+  PassService *service = NULL;
+  PassVirt *virt = NULL;
+  guint sigterm_id, sigint_id;
+  int status = EXIT_FAILURE;
+
+  daemon.loop = g_main_loop_new(NULL, FALSE);
+  daemon.engine = pass_engine_new();
+  service = pass_service_new(daemon.engine, uri);
+  server = pass_varlink_server_new("passd", "passd", PASS_VERSION, "https://github.com/passd");
+  sigterm_id = g_unix_signal_add(SIGTERM, on_quit_signal, &daemon);
+  sigint_id = g_unix_signal_add(SIGINT, on_quit_signal, &daemon);
+
+  if (!pass_service_register(service, server, &error) ||
+      !listen_socket(server, socket_path, &error)) {
+    g_printerr("passd: %s\n", error->message);
+    goto out;
+  }
+
+  virt = pass_virt_new(uri, &virt_callbacks, &daemon);
+  pass_virt_start(virt);
+  daemon.ready_timeout_id = g_timeout_add_seconds(READY_TIMEOUT_SECONDS, ready_timeout, &daemon);
+  g_message("passd %s serving, libvirt at %s", PASS_VERSION, uri);
+
+  g_main_loop_run(daemon.loop);
+  sd_notify(0, "STOPPING=1");
+  status = EXIT_SUCCESS;
+
+out:
+  /* Callbacks stop with virt; subscribers go with the service before their server. */
+  g_clear_pointer(&virt, pass_virt_free);
+  g_clear_handle_id(&daemon.ready_timeout_id, g_source_remove);
+  g_source_remove(sigterm_id);
+  g_source_remove(sigint_id);
+  pass_service_free(service);
+  pass_varlink_server_free(server); /* removes the socket file it created */
+  pass_engine_free(daemon.engine);
+  g_main_loop_unref(daemon.loop);
+  return status;
+}
+
+int
+main(int argc, char **argv)
+{
+  g_autofree char *uri = NULL, *socket_path = NULL;
+  gboolean verbose = FALSE, version = FALSE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  const GOptionEntry entries[] = {
+      {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+       "libvirt connection URI (default: " PASS_DEFAULT_URI ")", "URI"},
+      {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path,
+       "Varlink socket to listen on unless socket-activated (default: " PASS_DEFAULT_SOCKET ")",
+       "PATH"},
+      {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
+      {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+      {NULL},
+  };
+
+  context = g_option_context_new("- PCI passthrough daemon for libvirt/KVM hosts");
+  g_option_context_add_main_entries(context, entries, NULL);
+  if (!g_option_context_parse(context, &argc, &argv, &error)) {
+    g_printerr("passd: %s\n", error->message);
+    return 2;
+  }
+  if (argc > 1) {
+    g_printerr("passd: unexpected argument '%s'\n", argv[1]);
+    return 2;
+  }
+  if (version) {
+    g_print("passd %s\n", PASS_VERSION);
+    return EXIT_SUCCESS;
+  }
+
+  setup_logging(verbose);
+  /* A subscriber that vanishes mid-write must not kill the daemon. */
+  signal(SIGPIPE, SIG_IGN);
+  return run(uri ? uri : PASS_DEFAULT_URI, socket_path ? socket_path : PASS_DEFAULT_SOCKET);
 }

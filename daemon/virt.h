@@ -43,6 +43,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassVirt, pass_virt_free)
 /* Connect in the background; keeps retrying until connected, and reconnects after a loss. */
 void pass_virt_start(PassVirt *virt);
 const char *pass_virt_get_uri(PassVirt *virt);
+
+/* Re-read a device when the host kernel reports a driver bind/unbind for it (libvirt raises no
+ * event for that). On by default for local non-test URIs after pass_virt_start; call before
+ * pass_virt_start to override. */
+void pass_virt_watch_uevents(PassVirt *virt, gboolean watch);
 gboolean pass_virt_is_connected(PassVirt *virt);
 
 /* Re-read one device (e.g. after its driver binding changed); device_changed or device_removed

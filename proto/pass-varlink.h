@@ -66,7 +66,9 @@ pid_t pass_varlink_call_get_peer_pid(PassVarlinkCall *call);
 gboolean pass_varlink_call_is_open(PassVarlinkCall *call);
 
 /* Called once, on the main context, if the connection closes before the final reply (e.g. a
- * Watch subscriber that disconnects). */
+ * Watch subscriber that disconnects). @func has the type PassVarlinkCallClosedFunc; @destroy
+ * frees @user_data when the call is freed or the func is replaced. */
+typedef void (*PassVarlinkCallClosedFunc)(PassVarlinkCall *call, gpointer user_data);
 void pass_varlink_call_set_closed_func(PassVarlinkCall *call, GCallback func, gpointer user_data,
                                        GDestroyNotify destroy);
 

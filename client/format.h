@@ -1,0 +1,83 @@
+/* Pure formatting: JSON in (shaped as io.passd.Manager's types), text out. No I/O, no
+ * globals, so unit tests check every line without a daemon. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* ---- fields.c: tolerant accessors (missing, null or mistyped members read as absent) ---- */
+
+const char *passctl_json_string(JsonObject *object, const char *member);
+gboolean passctl_json_int(JsonObject *object, const char *member, gint64 *out);
+gboolean passctl_json_bool(JsonObject *object, const char *member, gboolean *out);
+JsonArray *passctl_json_array(JsonObject *object, const char *member);
+JsonObject *passctl_json_object(JsonObject *object, const char *member);
+
+/* "8086:10d3" from vendor_id/product_id ("0x8086", "0x10d3"). */
+char *passctl_device_ids(JsonObject *device);
+/* "020000" from class "0x020000". */
+char *passctl_device_class_short(JsonObject *device);
+/* "PF 4/7", "VF of 0000:02:00.0", or "-". */
+char *passctl_device_sriov(JsonObject *device);
+/* Owners joined with @separator, or NULL when there are none. */
+char *passctl_device_owners(JsonObject *device, const char *separator);
+/* "Vendor Product", whichever is known; NULL when neither is. */
+char *passctl_device_names(JsonObject *device);
+/* "network controller" for class 0x02xxxx; NULL when unknown. */
+const char *passctl_class_name(JsonObject *device);
+
+/* ---- output.c: aligned text and JSON ---- */
+
+typedef struct _PassctlTable PassctlTable;
+
+/* @headers: @n_columns strings, or NULL for a table without a header line. */
+PassctlTable *passctl_table_new(guint n_columns, const char *const *headers);
+void passctl_table_free(PassctlTable *table);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassctlTable, passctl_table_free)
+
+/* @cells: n_columns strings; NULL cells print as "-". */
+void passctl_table_add_row(PassctlTable *table, const char *const *cells);
+
+/* Columns are separated by two spaces and padded to their widest cell (in characters); a
+ * column that is empty in every row (header included) is left out. Lines carry no trailing
+ * white space. @max_width > 0 cuts each line to that many characters (the last column gives
+ * way); 0 never cuts. */
+char *passctl_table_render(PassctlTable *table, int max_width);
+
+/* Character count of UTF-8 @text; invalid bytes count one each. */
+gsize passctl_text_width(const char *text);
+/* @text cut to at most @width characters (new string). */
+char *passctl_text_truncate(const char *text, gsize width);
+
+/* Columns of the terminal on stdout; 0 when stdout is not a terminal. */
+int passctl_terminal_width(void);
+
+/* @object as JSON text plus a newline: pretty (indent 2) or compact on one line. */
+char *passctl_json_to_text(JsonObject *object, gboolean pretty);
+
+/* ---- format-list.c ---- */
+
+char *passctl_format_device_table(JsonArray *devices, int max_width);
+/* Rooted at devices whose parent is null or not listed; VFs under their PF. @utf8 picks
+ * box-drawing connectors over ASCII ones. */
+char *passctl_format_device_tree(JsonArray *devices, gboolean utf8, int max_width);
+
+/* ---- format-show.c ---- */
+
+/* @group: address -> JsonObject device of the IOMMU group mates passctl could fetch (may be
+ * NULL or incomplete: unknown mates show "?" for the driver). */
+char *passctl_format_device_show(JsonObject *device, GHashTable *group);
+
+/* ---- format-status.c ---- */
+
+char *passctl_format_status(JsonObject *status, const char *socket_path);
+
+/* ---- format-monitor.c ---- */
+
+/* One line (with newline) for a Watch event, prefixed with @time; NULL for events that have
+ * no human form ("subscribed"). */
+char *passctl_format_event(JsonObject *event, const char *time);
+
+G_END_DECLS

@@ -1,0 +1,29 @@
+/* Device and Event of io.passd.Manager as JSON, field names and formats exactly as the IDL
+ * spells them. Absent optional fields are null, not missing. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "engine.h"
+
+G_BEGIN_DECLS
+
+/* A Device; the relations are sorted string arrays (NULL counts as empty). */
+JsonObject *pass_json_device(const PassDevice *device, GPtrArray *iommu_group_members,
+                             GPtrArray *vfs, GPtrArray *owners);
+/* The same, with the relations taken from @engine. */
+JsonObject *pass_json_engine_device(PassEngine *engine, const PassDevice *device);
+
+/* The IDL's name of an event type ("added", ...). */
+const char *pass_json_event_type_name(PassEngineEventType type);
+
+/* An Event for @event; @device is the Device object for device events that carry one (may be
+ * NULL; a ref is taken). */
+JsonObject *pass_json_event(const PassEngineEvent *event, JsonObject *device);
+/* The first event of every Watch. */
+JsonObject *pass_json_event_subscribed(void);
+
+/* Compact JSON text of @object. */
+char *pass_json_to_string(JsonObject *object);
+
+G_END_DECLS

@@ -1,0 +1,516 @@
+#!/usr/bin/python3
+"""passctl's command line, run as a subprocess against a fake passd.
+
+The fake speaks varlink (NUL-terminated JSON over a unix socket) and answers from canned
+replies shaped like io.passd.Manager's types, so this needs no daemon, no libvirt and no root.
+Usage: test-cli.py PATH-TO-PASSCTL. Prints TAP.
+"""
+
+import copy
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+PASSCTL = sys.argv[1]
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+with open(os.path.join(DATA, "devices.json")) as f:
+    DEVICES = json.load(f)["devices"]
+STATUS = {"version": "0.1.0", "uri": "test:///default", "connected": True, "devices": 7}
+ERROR_PREFIX = "io.passd.Manager."
+
+
+def reply(parameters, continues=False):
+    message = {"parameters": parameters}
+    if continues:
+        message["continues"] = True
+    return message
+
+
+def error(name, parameters):
+    return {"error": name, "parameters": parameters}
+
+
+class FakePassd:
+    """Serves each call with self.handler(method, parameters) -> list of messages to send;
+    the string "close" in the list closes the connection, "hold" keeps it open silently."""
+
+    def __init__(self, path, handler):
+        self.path = path
+        self.handler = handler
+        self.calls = []
+        self.connections = 0
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(8)
+        self.stopping = False
+        self.held = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        buffer = b""
+        while True:
+            while b"\0" not in buffer:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    conn.close()
+                    return
+                buffer += chunk
+            raw, buffer = buffer.split(b"\0", 1)
+            call = json.loads(raw)
+            self.calls.append(call)
+            for message in self.handler(call["method"], call.get("parameters") or {}):
+                if message == "close":
+                    conn.close()
+                    return
+                if message == "hold":
+                    self.held.append(conn)
+                    return
+                if isinstance(message, bytes):
+                    conn.sendall(message)
+                else:
+                    conn.sendall(json.dumps(message).encode() + b"\0")
+
+    def stop(self):
+        self.stopping = True
+        self.listener.close()
+        for conn in self.held:
+            conn.close()
+
+
+def passd_handler(method, parameters):
+    """A well-behaved passd over the canned inventory."""
+    if method == "io.passd.Manager.GetStatus":
+        return [reply(STATUS)]
+    if method == "io.passd.Manager.ListDevices":
+        return [reply({"devices": DEVICES})]
+    if method == "io.passd.Manager.GetDevice":
+        for device in DEVICES:
+            if device["address"] == parameters.get("address"):
+                return [reply({"device": device})]
+        return [error(ERROR_PREFIX + "NoSuchDevice",
+                      {"address": parameters.get("address"), "message": "not here"})]
+    return [error("org.varlink.service.MethodNotFound", {"method": method})]
+
+
+WATCH_EVENTS = [
+    {"type": "subscribed"},
+    {"type": "added", "address": "0000:02:10.0", "device": DEVICES[5]},
+    {"type": "changed", "address": "0000:02:10.2", "device": DEVICES[4]},
+    {"type": "removed", "address": "0000:02:10.0", "device": None},
+    {"type": "hypervisor", "connected": True},
+]
+
+
+def watch_then(ending):
+    def handler(method, parameters):
+        if method != "io.passd.Manager.Watch":
+            return passd_handler(method, parameters)
+        return [reply({"event": e}, continues=True) for e in WATCH_EVENTS] + [ending]
+    return handler
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def run(self, func):
+        self.n += 1
+        name = func.__name__[5:].replace("_", "-")
+        try:
+            func()
+        except Exception as e:  # any failure is one "not ok" line, the rest still run
+            self.failed += 1
+            print(f"not ok {self.n} - {name}")
+            for line in repr(e).splitlines() or [""]:
+                print(f"# {line}")
+        else:
+            print(f"ok {self.n} - {name}")
+        sys.stdout.flush()
+
+
+def check(condition, what):
+    if not condition:
+        raise AssertionError(what)
+
+
+def run(args, env=None, timeout=20):
+    full_env = {k: v for k, v in os.environ.items() if k != "PASSD_SOCKET"}
+    full_env.setdefault("LC_ALL", "C")
+    full_env.update(env or {})
+    return subprocess.run([PASSCTL] + args, capture_output=True, text=True, env=full_env,
+                          timeout=timeout)
+
+
+def check_one_error_line(result, code, pattern):
+    check(result.returncode == code, f"exit {result.returncode}, wanted {code}: {result.stderr!r}")
+    lines = result.stderr.splitlines()
+    check(len(lines) == 1, f"one line on stderr, got {result.stderr!r}")
+    check(re.fullmatch("passctl: " + pattern, lines[0]), f"stderr {lines[0]!r} !~ {pattern!r}")
+
+
+TMP = tempfile.mkdtemp(prefix="passctl-test-")
+
+
+def socket_path(name):
+    return os.path.join(TMP, name)
+
+
+def with_passd(handler, name="passd.sock"):
+    path = socket_path(name)
+    if os.path.exists(path):
+        os.unlink(path)
+    return FakePassd(path, handler), ["--socket", path]
+
+
+# ---- option parsing, no daemon ----
+
+def test_help_lists_commands_and_exit_codes():
+    r = run(["--help"])
+    check(r.returncode == 0, r.returncode)
+    for word in ["list", "show", "status", "monitor", "--socket", "PASSD_SOCKET"]:
+        check(word in r.stdout, word)
+    for code in range(5):
+        check(re.search(rf"^  {code}  \S", r.stdout, re.M), f"exit code {code} documented")
+
+
+def test_subcommand_help():
+    for command in ["list", "show", "status", "monitor"]:
+        r = run([command, "--help"])
+        check(r.returncode == 0, (command, r.returncode))
+        check(r.stdout.startswith("Usage:\n  passctl " + command), r.stdout[:60])
+        check("--json" in r.stdout, command)
+    r = run(["list", "--help"])
+    check("--tree" in r.stdout and "--vendor" in r.stdout, "list options")
+    r = run(["help", "show"])
+    check(r.returncode == 0 and "ADDRESS" in r.stdout, r.stdout)
+
+
+def test_unknown_command():
+    r = run(["frobnicate"])
+    check_one_error_line(r, 2, r"unknown command 'frobnicate' \(see 'passctl --help'\)")
+    r = run(["help", "frobnicate"])
+    check(r.returncode == 2, r.returncode)
+
+
+def test_unknown_option():
+    r = run(["list", "--frob"])
+    check_one_error_line(r, 2, r".*--frob.*\(see 'passctl list --help'\)")
+    r = run(["--frob", "list"])
+    check(r.returncode == 2, r.returncode)
+
+
+def test_no_command():
+    r = run([])
+    check(r.returncode == 2, r.returncode)
+    check("Usage:" in r.stderr and r.stdout == "", "usage on stderr")
+
+
+def test_version():
+    r = run(["--version"])
+    check(r.returncode == 0 and re.fullmatch(r"passctl \d+\.\d+\.\d+\n", r.stdout), r.stdout)
+
+
+def test_extra_arguments():
+    check(run(["list", "extra"]).returncode == 2, "list extra")
+    check(run(["status", "extra"]).returncode == 2, "status extra")
+    check(run(["show"]).returncode == 2, "show without address")
+    check(run(["show", "02:00.0", "03:00.0"]).returncode == 2, "show two addresses")
+
+
+# ---- reaching passd ----
+
+def test_passd_socket_env():
+    missing = socket_path("missing-env.sock")
+    r = run(["status"], env={"PASSD_SOCKET": missing})
+    check_one_error_line(r, 3, re.escape(f"cannot reach passd at {missing}: No such file or "
+                                         "directory (is passd running?)"))
+
+
+def test_socket_option_beats_env():
+    env_path = socket_path("env.sock")
+    option_path = socket_path("option.sock")
+    r = run(["--socket", option_path, "list"], env={"PASSD_SOCKET": env_path})
+    check_one_error_line(r, 3, f"cannot reach passd at {re.escape(option_path)}: .*")
+
+
+def test_default_socket():
+    r = run(["--help"])
+    default = re.search(r"else \$PASSD_SOCKET, else (\S+)\.\n", r.stdout).group(1)
+    if os.path.exists(default):
+        return  # a real passd here: nothing to learn without touching it
+    r = run(["status"], env={"PASSD_SOCKET": ""})
+    check_one_error_line(r, 3, f"cannot reach passd at {re.escape(default)}: .*")
+
+
+def test_connection_refused():
+    path = socket_path("refused.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)  # bound, never listening: connect() is refused
+    try:
+        r = run(["--socket", path, "status"])
+        check_one_error_line(r, 3, re.escape(f"cannot reach passd at {path}: Connection refused "
+                                             "(is passd running?)"))
+    finally:
+        s.close()
+
+
+def test_bad_address_is_local():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["show", "00:1g.0"])
+        check_one_error_line(r, 2, re.escape("'00:1g.0' is not a PCI address "
+                                             "(expected DDDD:BB:SS.F)"))
+        check(passd.connections == 0, "no round trip for a typo")
+    finally:
+        passd.stop()
+
+
+def test_bad_filters_are_local():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        for args in (["--vendor", "80861"], ["--product", "xyz"], ["--class", "0x1234567"],
+                     ["--pfs", "--vfs"]):
+            r = run(socket_args + ["list"] + args)
+            check(r.returncode == 2, (args, r.returncode, r.stderr))
+            check(r.stderr.startswith("passctl: "), r.stderr)
+        check(passd.connections == 0, "no round trip for bad filters")
+    finally:
+        passd.stop()
+
+
+# ---- commands against the fake passd ----
+
+def test_status():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["status"])
+        check(r.returncode == 0, r.stderr)
+        check("Hypervisor:  connected\n" in r.stdout, r.stdout)
+        check("URI:         test:///default\n" in r.stdout, r.stdout)
+        r = run(socket_args + ["status", "--json"])
+        check(r.returncode == 0 and json.loads(r.stdout) == STATUS, r.stdout)
+        check(r.stdout.startswith("{\n  \"") and r.stdout.endswith("}\n"), "pretty, indent 2")
+    finally:
+        passd.stop()
+
+
+def test_list_table():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["list"], env={"COLUMNS": "40"})
+        check(r.returncode == 0, r.stderr)
+        lines = r.stdout.splitlines()
+        check(re.match(r"ADDRESS +VENDOR:PRODUCT +CLASS +DRIVER +IOMMU +NUMA +SR-IOV +OWNERS "
+                       r"+NAME$", lines[0]), lines[0])
+        check(len(lines) == 1 + len(DEVICES), len(lines))
+        # Not a terminal: names are never cut, whatever COLUMNS says.
+        check(any(l.endswith("82G33/G31/P35/P31 Express DRAM Controller") for l in lines),
+              "long name intact")
+        vf = next(l for l in lines if l.startswith("0000:02:10.2"))
+        check(re.search(r"  vfio-pci +20 +0 +VF of 0000:02:00.0  vm1,web-2  Intel Corporation$",
+                        vf), vf)
+        check(passd.calls[-1] == {"method": "io.passd.Manager.ListDevices", "parameters": {}},
+              passd.calls[-1])
+    finally:
+        passd.stop()
+
+
+def test_list_json():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["list", "--json"])
+        check(r.returncode == 0, r.stderr)
+        check(json.loads(r.stdout) == {"devices": DEVICES}, "reply parameters verbatim")
+        check(r.stdout.startswith("{\n  \"devices\""), r.stdout[:30])
+    finally:
+        passd.stop()
+
+
+def test_list_filters():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["list", "--vendor", "8086", "--product", "0x10CA", "--class",
+                               "02", "--driver", "", "--owner", "vm1", "--vfs"])
+        check(r.returncode == 0, r.stderr)
+        sent = passd.calls[-1]["parameters"]
+        check(sent == {"vendor_id": "0x8086", "product_id": "0x10ca", "class": "0x02",
+                       "driver": "", "owner": "vm1", "sriov": "vf"}, sent)
+        run(socket_args + ["list", "--pfs"])
+        check(passd.calls[-1]["parameters"] == {"sriov": "pf"}, passd.calls[-1])
+    finally:
+        passd.stop()
+
+
+def test_list_tree():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["list", "--tree"], env={"LC_ALL": "C"})
+        check(r.returncode == 0, r.stderr)
+        lines = r.stdout.splitlines()
+        check([l.split()[0:2] for l in lines[1:6]] ==
+              [["0000:00:1c.0", "8086:2940"], ["+-", "0000:02:00.0"], ["|", "+-"],
+               ["|", "`-"], ["`-", "0000:02:00.1"]], lines)
+        r = run(socket_args + ["list", "--tree"], env={"LC_ALL": "C.UTF-8"})
+        check(r.returncode == 0, r.stderr)
+        check("│  └─ 0000:02:10.2" in r.stdout, r.stdout)
+    finally:
+        passd.stop()
+
+
+def test_show():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["show", "02:00.0"])
+        check(r.returncode == 0, r.stderr)
+        check(passd.calls[0] == {"method": "io.passd.Manager.GetDevice",
+                                 "parameters": {"address": "0000:02:00.0"}}, passd.calls[0])
+        out = r.stdout
+        check(out.startswith("Address:            0000:02:00.0\n"), out)
+        check("IOMMU group:        12 (3 devices)\n" in out, out)
+        # Mates' drivers come from their own GetDevice; 0000:02:00.2 is unknown to the fake.
+        check("                    0000:02:00.1  igb\n" in out, out)
+        check("                    0000:02:00.2  ?\n" in out, out)
+        check("Virtual functions:  2 of 7\n" in out, out)
+        r = run(socket_args + ["show", "pci_0000_02_10_2", "--json"])
+        check(r.returncode == 0 and json.loads(r.stdout) == {"device": DEVICES[4]}, r.stdout)
+    finally:
+        passd.stop()
+
+
+def test_show_unknown_device():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["show", "0000:99:00.0"])
+        check_one_error_line(r, 1, re.escape("no PCI device 0000:99:00.0 on this host"))
+        check(r.stdout == "", r.stdout)
+    finally:
+        passd.stop()
+
+
+def test_error_replies():
+    cases = [
+        (error(ERROR_PREFIX + "PermissionDenied",
+               {"method": "io.passd.Manager.ListDevices", "message": "no"}), 4,
+         r"permission denied: not allowed to call io\.passd\.Manager\.ListDevices"),
+        (error(ERROR_PREFIX + "HypervisorUnavailable", {"message": "libvirtd is down"}), 1,
+         r"passd is not connected to libvirt: libvirtd is down"),
+        (error("org.varlink.service.InvalidParameter", {"parameter": "class"}), 2,
+         r"passd rejected the value of 'class'"),
+        (error("org.varlink.service.MethodNotFound",
+               {"method": "io.passd.Manager.ListDevices"}), 1,
+         r"this passd does not support io\.passd\.Manager\.ListDevices .*"),
+        (error("com.example.Weird", {}), 1, r".+"),
+        ("close", 3, r"passd closed the connection"),
+    ]
+    for answer, code, pattern in cases:
+        passd, socket_args = with_passd(lambda m, p, a=answer: [a])
+        try:
+            r = run(socket_args + ["list"])
+            check_one_error_line(r, code, pattern)
+        finally:
+            passd.stop()
+
+
+def test_garbage_reply():
+    passd, socket_args = with_passd(lambda m, p: [b"this is not json\0"])
+    try:
+        r = run(socket_args + ["status"])
+        check_one_error_line(r, 1, r".+")
+    finally:
+        passd.stop()
+
+
+def test_monitor_json():
+    passd, socket_args = with_passd(watch_then("close"))
+    try:
+        r = run(socket_args + ["monitor", "--json"])
+        check_one_error_line(r, 3, r"passd closed the connection")
+        lines = r.stdout.splitlines()
+        check([json.loads(l) for l in lines] == [{"event": e} for e in WATCH_EVENTS], lines)
+        check(all(": " not in l for l in lines), "compact, one line each")
+        check(passd.calls[0] == {"method": "io.passd.Manager.Watch", "parameters": {},
+                                 "more": True}, passd.calls[0])
+    finally:
+        passd.stop()
+
+
+def test_monitor_human():
+    passd, socket_args = with_passd(watch_then("close"))
+    try:
+        r = run(socket_args + ["monitor"])
+        check(r.returncode == 3, r.returncode)
+        lines = r.stdout.splitlines()
+        t = r"\d\d:\d\d:\d\d  "
+        expected = [
+            t + r"added    0000:02:10\.0  8086:10ca igbvf  VF of 0000:02:00\.0",
+            t + r"changed  0000:02:10\.2  driver vfio-pci owners vm1,web-2",
+            t + r"removed  0000:02:10\.0",
+            t + r"hypervisor connected",
+        ]
+        check(len(lines) == len(expected), lines)  # "subscribed" prints nothing
+        for line, pattern in zip(lines, expected):
+            check(re.fullmatch(pattern, line), (line, pattern))
+    finally:
+        passd.stop()
+
+
+def test_monitor_stops_cleanly_on_signals():
+    for signo in (signal.SIGTERM, signal.SIGINT):
+        passd, socket_args = with_passd(watch_then("hold"))
+        try:
+            env = {k: v for k, v in os.environ.items() if k != "PASSD_SOCKET"}
+            proc = subprocess.Popen([PASSCTL] + socket_args + ["monitor", "--json"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env=env)
+            # Lines arrive through the pipe as they happen: passctl flushes each one.
+            first = proc.stdout.readline()
+            check(json.loads(first) == {"event": {"type": "subscribed"}}, first)
+            for _ in WATCH_EVENTS[1:]:
+                proc.stdout.readline()
+            proc.send_signal(signo)
+            code = proc.wait(timeout=10)
+            check(code == 0, (signo, code, proc.stderr.read()))
+            proc.stdout.close()
+            proc.stderr.close()
+        finally:
+            passd.stop()
+
+
+def test_monitor_watch_refused():
+    passd, socket_args = with_passd(
+        lambda m, p: [error(ERROR_PREFIX + "PermissionDenied", {"method": m})])
+    try:
+        r = run(socket_args + ["monitor"])
+        check_one_error_line(r, 4, r"permission denied: not allowed to call .*Watch")
+    finally:
+        passd.stop()
+
+
+def main():
+    tests = [v for k, v in globals().items() if k.startswith("test_") and callable(v)]
+    print(f"1..{len(tests)}")
+    tap = Tap()
+    for test in tests:
+        tap.run(test)
+    sys.exit(1 if tap.failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,413 @@
+/* libvirt XML parsing against real-world node device and domain XML. */
+#include <gio/gio.h>
+
+#include "pass-error.h"
+#include "virt-uevent.h"
+#include "virt-xml.h"
+
+static char *
+load(const char *name)
+{
+  g_autofree char *path = g_build_filename(PASS_TEST_XML_DIR, name, NULL);
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents(path, &text, NULL, &error);
+  g_assert_no_error(error);
+  return text;
+}
+
+static PassDevice *
+parse_nodedev(const char *name)
+{
+  g_autofree char *xml = load(name);
+  g_autoptr(GError) error = NULL;
+  PassDevice *device = pass_virt_xml_parse_nodedev(xml, &error);
+
+  g_assert_no_error(error);
+  g_assert_nonnull(device);
+  return device;
+}
+
+static void
+test_sriov_pf(void)
+{
+  g_autoptr(PassDevice) d = parse_nodedev("nodedev-sriov-pf.xml");
+
+  g_assert_cmpstr(d->address, ==, "0000:3b:00.0");
+  g_assert_cmpstr(d->name, ==, "pci_0000_3b_00_0");
+  g_assert_cmpuint(d->vendor_id, ==, 0x8086);
+  g_assert_cmpuint(d->product_id, ==, 0x10fb);
+  g_assert_cmpstr(d->vendor, ==, "Intel Corporation");
+  g_assert_cmpstr(d->product, ==, "82599ES 10-Gigabit SFI/SFP+ Network Connection");
+  g_assert_cmpuint(d->class_code, ==, 0x020000);
+  g_assert_cmpstr(d->driver, ==, "ixgbe");
+  g_assert_cmpint(d->iommu_group, ==, 41);
+  g_assert_cmpint(d->numa_node, ==, 0);
+  g_assert_cmpstr(d->parent, ==, "0000:3a:00.0");
+  g_assert_null(d->physfn);
+  g_assert_cmpint(d->totalvfs, ==, 63);
+}
+
+static void
+test_sriov_pf_without_vfs(void)
+{
+  g_autoptr(PassDevice) d = parse_nodedev("nodedev-sriov-pf-novfs.xml");
+
+  g_assert_cmpstr(d->address, ==, "0000:af:00.1");
+  g_assert_cmpuint(d->vendor_id, ==, 0x15b3);
+  g_assert_cmpstr(d->driver, ==, "mlx5_core");
+  g_assert_cmpint(d->numa_node, ==, 1);
+  g_assert_cmpint(d->iommu_group, ==, 88);
+  /* SR-IOV capable with no VFs enabled: maxCount still counts. */
+  g_assert_cmpint(d->totalvfs, ==, 8);
+  g_assert_cmpstr(d->parent, ==, "0000:ae:00.0");
+}
+
+static void
+test_sriov_vf(void)
+{
+  g_autoptr(PassDevice) d = parse_nodedev("nodedev-sriov-vf.xml");
+
+  g_assert_cmpstr(d->address, ==, "0000:3b:10.2");
+  g_assert_cmpstr(d->physfn, ==, "0000:3b:00.0");
+  g_assert_cmpint(d->totalvfs, ==, -1);
+  g_assert_cmpstr(d->driver, ==, "vfio-pci");
+  g_assert_cmpint(d->iommu_group, ==, 93);
+  g_assert_cmpuint(d->product_id, ==, 0x10ed);
+}
+
+static void
+test_root_port(void)
+{
+  g_autoptr(PassDevice) d = parse_nodedev("nodedev-root-port.xml");
+
+  g_assert_cmpstr(d->address, ==, "0000:00:1c.0");
+  g_assert_null(d->parent); /* "computer" is not a PCI device */
+  g_assert_cmpuint(d->class_code, ==, 0x060400);
+  g_assert_cmpint(d->numa_node, ==, -1);
+  g_assert_cmpint(d->iommu_group, ==, 7);
+  g_assert_cmpint(d->totalvfs, ==, -1);
+}
+
+static void
+test_gpu_and_audio(void)
+{
+  g_autoptr(PassDevice) gpu = parse_nodedev("nodedev-gpu.xml");
+  g_autoptr(PassDevice) audio = parse_nodedev("nodedev-gpu-audio.xml");
+
+  g_assert_cmpstr(gpu->address, ==, "0000:01:00.0");
+  g_assert_cmpstr(audio->address, ==, "0000:01:00.1");
+  g_assert_cmpint(gpu->iommu_group, ==, 1);
+  g_assert_cmpint(audio->iommu_group, ==, gpu->iommu_group);
+  g_assert_cmpstr(gpu->parent, ==, "0000:00:01.0");
+  g_assert_cmpstr(audio->parent, ==, gpu->parent);
+  g_assert_cmpuint(gpu->class_code, ==, 0x030000);
+  g_assert_cmpuint(audio->class_code, ==, 0x040300);
+  g_assert_cmpstr(audio->driver, ==, "snd_hda_intel");
+  g_assert_false(pass_device_equal(gpu, audio));
+}
+
+static void
+test_unbound(void)
+{
+  g_autoptr(PassDevice) d = parse_nodedev("nodedev-unbound.xml");
+
+  /* Decimal in the XML, hex in the address. */
+  g_assert_cmpstr(d->address, ==, "0001:02:1f.7");
+  g_assert_null(d->driver);
+  g_assert_cmpint(d->numa_node, ==, -1);
+  g_assert_cmpint(d->iommu_group, ==, -1);
+  g_assert_cmpuint(d->class_code, ==, 0); /* no <class>: old libvirt */
+  g_assert_cmpuint(d->vendor_id, ==, 0x1af4);
+  g_assert_null(d->vendor); /* empty text */
+  g_assert_null(d->product);
+  g_assert_cmpstr(d->parent, ==, "0001:00:03.0");
+}
+
+static void
+test_nodedev_errors(void)
+{
+  const char *files[] = {"nodedev-usb.xml", "nodedev-truncated.xml"};
+  const char *inline_xml[] = {
+      "",
+      "not xml at all",
+      "<domain/>",
+      "<device><name>pci_0000_00_00_0</name><capability type='pci'><domain>0</domain>"
+      "<bus>0</bus><slot>32</slot><function>0</function></capability></device>",
+      "<device><capability type='pci'><domain>0</domain><bus>x</bus><slot>0</slot>"
+      "<function>0</function></capability></device>",
+      "<device><capability type='pci'><domain>0</domain><bus>1</bus><slot>0</slot>"
+      "</capability></device>",
+      "<device><capability type='pci'><domain>0</domain><bus>1</bus><slot>0</slot>"
+      "<function>0</function><class>zz</class></capability></device>",
+      "<!DOCTYPE d [<!ENTITY x SYSTEM 'http://127.0.0.1:1/x'>]><device>&x;</device>",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *xml = load(files[i]);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PassDevice) d = pass_virt_xml_parse_nodedev(xml, &error);
+
+    g_assert_null(d);
+    g_assert_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS(inline_xml); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PassDevice) d = pass_virt_xml_parse_nodedev(inline_xml[i], &error);
+
+    g_test_message("case %u", i);
+    g_assert_null(d);
+    g_assert_nonnull(error);
+  }
+  {
+    g_autoptr(GError) error = NULL;
+    g_assert_null(pass_virt_xml_parse_nodedev(NULL, &error));
+    g_assert_nonnull(error);
+  }
+}
+
+static void
+test_device_refs_and_equal(void)
+{
+  g_autoptr(PassDevice) a = parse_nodedev("nodedev-sriov-vf.xml");
+  g_autoptr(PassDevice) b = parse_nodedev("nodedev-sriov-vf.xml");
+  g_autoptr(PassDevice) fresh = pass_device_new();
+  PassDevice *ref;
+
+  g_assert_true(pass_device_equal(a, b));
+  g_free(b->driver);
+  b->driver = g_strdup("iavf");
+  g_assert_false(pass_device_equal(a, b));
+  g_free(b->driver);
+  b->driver = NULL;
+  g_assert_false(pass_device_equal(a, b));
+  g_assert_false(pass_device_equal(a, NULL));
+  g_assert_true(pass_device_equal(NULL, NULL));
+
+  g_assert_null(fresh->address);
+  g_assert_cmpint(fresh->iommu_group, ==, -1);
+  g_assert_cmpint(fresh->numa_node, ==, -1);
+  g_assert_cmpint(fresh->totalvfs, ==, -1);
+
+  ref = pass_device_ref(a);
+  g_assert_true(ref == a);
+  pass_device_unref(ref);
+  g_assert_cmpstr(a->address, ==, "0000:3b:10.2");
+}
+
+static PassDomain *
+parse_domain(const char *name, guint where_mask)
+{
+  PassDomain *domain = pass_domain_new("vm1");
+
+  if (where_mask & PASS_HOSTDEV_LIVE) {
+    g_autofree char *xml = load("domain-live.xml");
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pass_virt_xml_parse_domain_hostdevs(xml, PASS_HOSTDEV_LIVE, domain, &error));
+    g_assert_no_error(error);
+  }
+  if (where_mask & PASS_HOSTDEV_CONFIG) {
+    g_autofree char *xml = load("domain-inactive.xml");
+    g_autoptr(GError) error = NULL;
+    g_assert_true(
+        pass_virt_xml_parse_domain_hostdevs(xml, PASS_HOSTDEV_CONFIG, domain, &error));
+    g_assert_no_error(error);
+  }
+  return domain;
+}
+
+static void
+assert_sorted(const PassDomain *domain)
+{
+  for (guint i = 1; i < domain->hostdevs->len; i++) {
+    const PassHostdev *a = g_ptr_array_index(domain->hostdevs, i - 1);
+    const PassHostdev *b = g_ptr_array_index(domain->hostdevs, i);
+    g_assert_cmpstr(a->address, <, b->address);
+  }
+}
+
+static void
+test_domain_inactive(void)
+{
+  g_autoptr(PassDomain) domain = parse_domain("domain-inactive.xml", PASS_HOSTDEV_CONFIG);
+  const PassHostdev *h;
+
+  g_assert_cmpuint(domain->hostdevs->len, ==, 3);
+  assert_sorted(domain);
+
+  h = pass_domain_find_hostdev(domain, "0000:3b:10.2");
+  g_assert_nonnull(h);
+  g_assert_true(h->interface);
+  g_assert_true(h->managed);
+  g_assert_null(h->alias);
+  g_assert_cmpstr(h->guest_address, ==, "0000:02:00.0");
+  g_assert_cmpuint(h->where, ==, PASS_HOSTDEV_CONFIG);
+
+  h = pass_domain_find_hostdev(domain, "0000:01:00.0");
+  g_assert_nonnull(h);
+  g_assert_false(h->interface);
+  g_assert_true(h->managed);
+  g_assert_cmpstr(h->guest_address, ==, "0000:05:00.0");
+
+  /* Decimal attributes, managed='no', no guest address yet. */
+  h = pass_domain_find_hostdev(domain, "0000:01:00.1");
+  g_assert_nonnull(h);
+  g_assert_false(h->managed);
+  g_assert_null(h->guest_address);
+  g_assert_null(h->alias);
+
+  g_assert_null(pass_domain_find_hostdev(domain, "0000:04:00.0")); /* the disk's address */
+  g_assert_null(pass_domain_find_hostdev(domain, NULL));
+}
+
+static void
+test_domain_live(void)
+{
+  g_autoptr(PassDomain) domain = parse_domain("domain-live.xml", PASS_HOSTDEV_LIVE);
+  const PassHostdev *h;
+
+  /* USB and mdev hostdevs are ignored. */
+  g_assert_cmpuint(domain->hostdevs->len, ==, 3);
+  assert_sorted(domain);
+
+  h = pass_domain_find_hostdev(domain, "0000:3b:10.2");
+  g_assert_nonnull(h);
+  g_assert_true(h->interface);
+  g_assert_cmpstr(h->alias, ==, "hostdev0");
+  g_assert_cmpstr(h->guest_address, ==, "0000:02:00.0");
+  g_assert_cmpuint(h->where, ==, PASS_HOSTDEV_LIVE);
+
+  h = pass_domain_find_hostdev(domain, "0000:af:00.1");
+  g_assert_nonnull(h);
+  g_assert_cmpstr(h->alias, ==, "hostdev2");
+  g_assert_cmpstr(h->guest_address, ==, "0000:07:00.0");
+}
+
+static void
+test_domain_merged(void)
+{
+  g_autoptr(PassDomain) domain =
+      parse_domain(NULL, PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
+  const PassHostdev *h;
+
+  /* live: 3b:10.2, 01:00.0, af:00.1; config: 3b:10.2, 01:00.0, 01:00.1 */
+  g_assert_cmpuint(domain->hostdevs->len, ==, 4);
+  assert_sorted(domain);
+
+  h = pass_domain_find_hostdev(domain, "0000:01:00.0");
+  g_assert_cmpuint(h->where, ==, PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
+  g_assert_cmpstr(h->alias, ==, "hostdev1");
+
+  h = pass_domain_find_hostdev(domain, "0000:af:00.1");
+  g_assert_cmpuint(h->where, ==, PASS_HOSTDEV_LIVE); /* hot-plugged, not persistent */
+
+  h = pass_domain_find_hostdev(domain, "0000:01:00.1");
+  g_assert_cmpuint(h->where, ==, PASS_HOSTDEV_CONFIG); /* takes effect at next boot */
+  g_assert_null(h->alias);
+
+  g_assert_cmpstr(((PassHostdev *)g_ptr_array_index(domain->hostdevs, 0))->address, ==,
+                  "0000:01:00.0");
+  g_assert_cmpstr(((PassHostdev *)g_ptr_array_index(domain->hostdevs, 3))->address, ==,
+                  "0000:af:00.1");
+}
+
+static void
+test_domain_usb_only(void)
+{
+  g_autofree char *xml = load("domain-usb-only.xml");
+  g_autoptr(PassDomain) domain = pass_domain_new("usbvm");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true(pass_virt_xml_parse_domain_hostdevs(xml, PASS_HOSTDEV_CONFIG, domain, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(domain->hostdevs->len, ==, 0);
+}
+
+static void
+test_domain_errors(void)
+{
+  const char *cases[] = {
+      "",
+      "<domain><devices><hostdev mode='subsystem' type='pci'>",
+      "<device/>",
+      "<domain><devices><hostdev mode='subsystem' type='pci'><source>"
+      "<address domain='0x0000' bus='0x01' slot='0x20' function='0x0'/></source></hostdev>"
+      "</devices></domain>",
+      "<domain><devices><hostdev mode='subsystem' type='pci'><source>"
+      "<address domain='0x0000' bus='0xzz' slot='0x00' function='0x0'/></source></hostdev>"
+      "</devices></domain>",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(PassDomain) domain = pass_domain_new("bad");
+    g_autoptr(GError) error = NULL;
+
+    g_test_message("case %u", i);
+    g_assert_false(
+        pass_virt_xml_parse_domain_hostdevs(cases[i], PASS_HOSTDEV_LIVE, domain, &error));
+    g_assert_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR);
+  }
+}
+
+static void
+test_domain_refs(void)
+{
+  g_autoptr(PassDomain) domain = pass_domain_new("x");
+  PassDomain *ref = pass_domain_ref(domain);
+
+  g_assert_true(ref == domain);
+  pass_domain_unref(ref);
+  g_assert_cmpstr(domain->name, ==, "x");
+  g_assert_nonnull(domain->hostdevs);
+  g_assert_cmpuint(domain->hostdevs->len, ==, 0);
+}
+
+static void
+test_uevent(void)
+{
+  static const char bind[] = "bind@/devices/pci0000:00/0000:00:1c.0/0000:02:00.0\0"
+                             "ACTION=bind\0DEVPATH=/devices/pci0000:00/0000:00:1c.0/0000:02:00.0\0"
+                             "SUBSYSTEM=pci\0DRIVER=vfio-pci\0PCI_SLOT_NAME=0000:02:00.0\0SEQNUM=1\0";
+  static const char unbind[] = "unbind@/devices/pci0000:00/0000:00:1c.0/0000:02:00.0\0"
+                               "ACTION=unbind\0SUBSYSTEM=pci\0PCI_SLOT_NAME=0000:02:00.0\0";
+  static const char add[] = "add@/devices/pci0000:00/0000:02:00.0\0ACTION=add\0"
+                            "SUBSYSTEM=pci\0PCI_SLOT_NAME=0000:02:00.0\0";
+  static const char net[] = "bind@/devices/x\0ACTION=bind\0SUBSYSTEM=usb\0";
+  static const char bad[] = "bind@/devices/x\0ACTION=bind\0SUBSYSTEM=pci\0PCI_SLOT_NAME=zz\0";
+  static const char udev[] = "libudev\0\xfe\xed\xca\xfe";
+  g_autofree char *a = pass_virt_uevent_parse(bind, sizeof(bind) - 1);
+  g_autofree char *b = pass_virt_uevent_parse(unbind, sizeof(unbind) - 1);
+
+  g_assert_cmpstr(a, ==, "0000:02:00.0");
+  g_assert_cmpstr(b, ==, "0000:02:00.0");
+  g_assert_null(pass_virt_uevent_parse(add, sizeof(add) - 1));
+  g_assert_null(pass_virt_uevent_parse(net, sizeof(net) - 1));
+  g_assert_null(pass_virt_uevent_parse(bad, sizeof(bad) - 1));
+  g_assert_null(pass_virt_uevent_parse(udev, sizeof(udev) - 1));
+  g_assert_null(pass_virt_uevent_parse(bind, 10)); /* truncated */
+  g_assert_null(pass_virt_uevent_parse(NULL, 0));
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+
+  g_test_add_func("/virt-xml/nodedev/sriov-pf", test_sriov_pf);
+  g_test_add_func("/virt-xml/nodedev/sriov-pf-without-vfs", test_sriov_pf_without_vfs);
+  g_test_add_func("/virt-xml/nodedev/sriov-vf", test_sriov_vf);
+  g_test_add_func("/virt-xml/nodedev/root-port", test_root_port);
+  g_test_add_func("/virt-xml/nodedev/gpu-and-audio", test_gpu_and_audio);
+  g_test_add_func("/virt-xml/nodedev/unbound", test_unbound);
+  g_test_add_func("/virt-xml/nodedev/errors", test_nodedev_errors);
+  g_test_add_func("/virt-xml/device/refs-and-equal", test_device_refs_and_equal);
+  g_test_add_func("/virt-xml/domain/inactive", test_domain_inactive);
+  g_test_add_func("/virt-xml/domain/live", test_domain_live);
+  g_test_add_func("/virt-xml/domain/merged", test_domain_merged);
+  g_test_add_func("/virt-xml/domain/usb-only", test_domain_usb_only);
+  g_test_add_func("/virt-xml/domain/errors", test_domain_errors);
+  g_test_add_func("/virt-xml/domain/refs", test_domain_refs);
+  g_test_add_func("/virt-xml/uevent", test_uevent);
+  return g_test_run();
+}

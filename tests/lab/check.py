@@ -1,0 +1,330 @@
+#!/usr/bin/python3
+"""Checks of passd's view against L1's kernel, for lab scripts (runs inside L1 only).
+
+  check.py inventory [--timeout S]        passctl list --json == lspci -D + sysfs, field by field
+  check.py status CONNECTED [--timeout S] passctl status --json says connected true|false
+  check.py owners ADDR [DOMAIN...] [--timeout S]   the device's owners are exactly DOMAIN...
+  check.py vf-cycle PF N [--limit S]      create N VFs with sriov_numvfs, then remove them: each
+                                          step must show in passctl list and passctl monitor
+                                          within S seconds (default 2)
+
+Prints what differs ("# " lines) and exits 1 when the check fails. Retries until --timeout
+because passd follows the kernel through libvirt's events, asynchronously.
+"""
+
+import argparse
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+
+SYS = "/sys/bus/pci/devices"
+PCI_ADDR = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
+
+
+def note(msg):
+    print("# " + msg, flush=True)
+
+
+def passctl(*args):
+    res = subprocess.run(["passctl", *args], capture_output=True, text=True, timeout=30)
+    if res.returncode != 0:
+        raise RuntimeError("passctl %s: exit %d: %s" % (" ".join(args), res.returncode,
+                                                        res.stderr.strip()))
+    return json.loads(res.stdout)
+
+
+def passd_devices():
+    reply = passctl("list", "--json")
+    devices = reply["devices"] if isinstance(reply, dict) else reply
+    return {d["address"]: d for d in devices}
+
+
+def link_name(path):
+    try:
+        return os.path.basename(os.readlink(path))
+    except OSError:
+        return None
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def kernel_device(addr):
+    """One device as the IDL's Device type, from L1's sysfs."""
+    d = os.path.join(SYS, addr)
+    group = link_name(d + "/iommu_group")
+    members = []
+    if group is not None:
+        members = sorted(os.listdir("/sys/kernel/iommu_groups/%s/devices" % group))
+    parent = os.path.basename(os.path.dirname(os.path.realpath(d)))
+    numa = int(read(d + "/numa_node"))
+    total = read(d + "/sriov_totalvfs") if os.path.exists(d + "/sriov_totalvfs") else None
+    vfs = sorted(link_name(os.path.join(d, v)) for v in os.listdir(d) if v.startswith("virtfn"))
+    return {
+        "address": addr,
+        "name": "pci_" + re.sub(r"[:.]", "_", addr),
+        "vendor_id": "0x%04x" % int(read(d + "/vendor"), 16),
+        "product_id": "0x%04x" % int(read(d + "/device"), 16),
+        "class": "0x%06x" % int(read(d + "/class"), 16),
+        "driver": link_name(d + "/driver"),
+        "iommu_group": int(group) if group is not None else None,
+        "iommu_group_members": members,
+        "numa_node": numa if numa >= 0 else None,
+        "parent": parent if PCI_ADDR.match(parent) else None,
+        "physfn": link_name(d + "/physfn"),
+        "vfs": vfs,
+        "totalvfs": int(total) if total is not None else None,
+    }
+
+
+def lspci_addresses():
+    out = subprocess.run(["lspci", "-D", "-n"], capture_output=True, text=True, check=True)
+    return sorted(line.split()[0] for line in out.stdout.splitlines() if line.strip())
+
+
+def inventory_diff():
+    addrs = lspci_addresses()
+    problems = []
+    try:
+        have = passd_devices()
+    except Exception as e:  # noqa: BLE001 - report any failure of passctl as a difference
+        return ["cannot list devices: %s" % e], 0
+    for addr in addrs:
+        try:
+            want = kernel_device(addr)
+        except OSError:
+            continue  # vanished while reading
+        got = have.get(addr)
+        if got is None:
+            problems.append("%s: missing from passctl list" % addr)
+            continue
+        for field, value in want.items():
+            if got.get(field, "<absent>") != value:
+                problems.append("%s %s: passd says %s, the kernel %s" %
+                                (addr, field, json.dumps(got.get(field, "<absent>")),
+                                 json.dumps(value)))
+    for addr in sorted(set(have) - set(addrs)):
+        problems.append("%s: in passctl list but not in lspci -D" % addr)
+    return problems, len(addrs)
+
+
+def retry(timeout, attempt):
+    """Call attempt() until it returns no problems or timeout passes; returns the last ones."""
+    end = time.monotonic() + timeout
+    while True:
+        problems = attempt()
+        if not problems or time.monotonic() >= end:
+            return problems
+        time.sleep(0.3)
+
+
+def cmd_inventory(args):
+    count = [0]
+
+    def attempt():
+        problems, count[0] = inventory_diff()
+        return problems
+
+    problems = retry(args.timeout, attempt)
+    for p in problems:
+        note(p)
+    if not problems:
+        note("%d devices match the kernel" % count[0])
+    return 1 if problems else 0
+
+
+def cmd_status(args):
+    want = args.connected == "true"
+    seen = [None]
+
+    def attempt():
+        try:
+            seen[0] = passctl("status", "--json")
+        except Exception as e:  # noqa: BLE001
+            seen[0] = str(e)
+            return ["status failed"]
+        return [] if isinstance(seen[0], dict) and seen[0].get("connected") is want else ["no"]
+
+    if retry(args.timeout, attempt):
+        note("passctl status: want connected=%s, got %s" % (args.connected, seen[0]))
+        return 1
+    return 0
+
+
+def cmd_owners(args):
+    want = sorted(args.domains)
+    seen = [None]
+
+    def attempt():
+        try:
+            seen[0] = passd_devices().get(args.address, {}).get("owners")
+        except Exception as e:  # noqa: BLE001
+            seen[0] = str(e)
+        return [] if seen[0] == want else ["differs"]
+
+    if retry(args.timeout, attempt):
+        note("%s owners: want %s, passd says %s" % (args.address, want, seen[0]))
+        return 1
+    note("%s owners %s" % (args.address, want))
+    return 0
+
+
+class Monitor:
+    """passctl monitor --json in the background; each event with the time it was read."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(["passctl", "monitor", "--json"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.events = queue.Queue()
+        self.seen = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            self.events.put((time.monotonic(), obj.get("event", obj)))
+        self.events.put((time.monotonic(), None))
+
+    def wait(self, pred, deadline):
+        """First event matching pred before deadline (monotonic), else None."""
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                t, ev = self.events.get(timeout=max(left, 0.01))
+            except queue.Empty:
+                return None, None
+            if ev is None:
+                return None, None
+            self.seen.append(ev)
+            if pred(ev):
+                return t, ev
+            if time.monotonic() > deadline:
+                return None, None
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def set_numvfs(pf, n):
+    with open(os.path.join(SYS, pf, "sriov_numvfs"), "w") as f:
+        f.write(str(n))
+
+
+def vf_step(mon, pf, n, limit):
+    """Set numvfs to n; the VFs that appear (or vanish) must show in list and monitor in time."""
+    before = kernel_device(pf)["vfs"]
+    t0 = time.monotonic()
+    set_numvfs(pf, n)
+    t_kernel = time.monotonic()
+    after = kernel_device(pf)["vfs"]
+    kind = "added" if n > 0 else "removed"
+    changed = sorted(set(after) ^ set(before))
+    note("sriov_numvfs=%d on %s took %.2fs in the kernel; %s: %s" %
+         (n, pf, t_kernel - t0, kind, " ".join(changed)))
+    if not changed:
+        return ["no VFs changed in the kernel"]
+    problems = []
+    deadline = t_kernel + limit
+
+    # the list: every VF present (with physfn) or gone, and the PF's vfs up to date
+    def listed():
+        devs = passd_devices()
+        ok = all((a in devs and devs[a].get("physfn") == pf) if n else a not in devs
+                 for a in changed)
+        return ok and devs.get(pf, {}).get("vfs") == after
+
+    t_list = None
+    while time.monotonic() < deadline:
+        try:
+            if listed():
+                t_list = time.monotonic()
+                break
+        except Exception as e:  # noqa: BLE001
+            note("list failed: %s" % e)
+        time.sleep(0.05)
+    if t_list is None:
+        problems.append("passctl list did not show the %s VFs within %.1fs" % (kind, limit))
+    else:
+        note("passctl list shows it %.2fs after the kernel" % (t_list - t_kernel))
+
+    # the monitor: one event per VF
+    pending = set(changed)
+    worst = 0.0
+    while pending:
+        t, ev = mon.wait(lambda e: e.get("type") == kind and e.get("address") in pending, deadline)
+        if ev is None:
+            break
+        pending.discard(ev["address"])
+        worst = max(worst, t - t_kernel)
+        if kind == "added" and (ev.get("device") or {}).get("physfn") != pf:
+            problems.append("added event for %s has physfn %s" %
+                            (ev["address"], (ev.get("device") or {}).get("physfn")))
+    if pending:
+        problems.append("passctl monitor: no %s event within %.1fs for %s" %
+                        (kind, limit, " ".join(sorted(pending))))
+    else:
+        note("passctl monitor reported every VF within %.2fs" % worst)
+    return problems
+
+
+def cmd_vf_cycle(args):
+    if kernel_device(args.pf)["vfs"]:
+        set_numvfs(args.pf, 0)
+    mon = Monitor()
+    try:
+        t, ev = mon.wait(lambda e: e.get("type") == "subscribed", time.monotonic() + 15)
+        if ev is None:
+            note("passctl monitor --json: no subscribed event (stderr: %s)" %
+                 (mon.proc.stderr.read() if mon.proc.poll() is not None else "still running"))
+            return 1
+        problems = vf_step(mon, args.pf, args.count, args.limit)
+        problems += vf_step(mon, args.pf, 0, args.limit)
+    finally:
+        mon.stop()
+    for p in problems:
+        note(p)
+    if problems:
+        note("events seen: %s" % json.dumps(mon.seen)[:2000])
+    return 1 if problems else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("inventory")
+    p.add_argument("--timeout", type=float, default=10)
+    p.set_defaults(func=cmd_inventory)
+    p = sub.add_parser("status")
+    p.add_argument("connected", choices=["true", "false"])
+    p.add_argument("--timeout", type=float, default=10)
+    p.set_defaults(func=cmd_status)
+    p = sub.add_parser("owners")
+    p.add_argument("address")
+    p.add_argument("domains", nargs="*")
+    p.add_argument("--timeout", type=float, default=10)
+    p.set_defaults(func=cmd_owners)
+    p = sub.add_parser("vf-cycle")
+    p.add_argument("pf")
+    p.add_argument("count", type=int)
+    p.add_argument("--limit", type=float, default=2.0)
+    p.set_defaults(func=cmd_vf_cycle)
+    args = ap.parse_args()
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+#!/bin/bash
+# PID 1 of L1 (root: the host's / read-only over 9p under a tmpfs overlay; the run directory is
+# /lab-out). Brings up udev, the lab's network address, libvirtd and passd, finds the lab's
+# devices, runs the script (or a shell) with LAB_* variables naming them, then powers off.
+# Never run this on a real machine: it is meant to be PID 1 of the lab VM only.
+[ $$ = 1 ] || {
+  echo "l1-init.sh: not PID 1 of the lab VM; refusing to run" >&2
+  exit 1
+}
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
+export LANG=C.UTF-8 LIBVIRT_DEFAULT_URI=qemu:///system LAB_OUT=/lab-out
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs -o mode=755 tmpfs /run
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+mkdir -p /lab-out /run/lab
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none labout /lab-out
+ln -sf /proc/self/mounts /etc/mtab
+echo 0123456789abcdef0123456789abcdef >/etc/machine-id
+hostname lab-l1
+ip link set lo up
+
+# shellcheck source=/dev/null
+. /lab-out/lab.env
+export LAB_DIR=$lab_dir LAB_REPO=$repo PASSD_BUILDDIR=$builddir LAB_L2_INITRD=$l2_initrd
+# shellcheck source=tests/lab/lib.sh
+. "$LAB_DIR/lib.sh"
+
+lab_error() {
+  echo "$*" >/lab-out/lab-error
+  lab_log "setup failed: $*"
+  poweroff_now
+}
+poweroff_now() {
+  sync
+  echo 1 >/proc/sys/kernel/sysrq
+  echo o >/proc/sysrq-trigger
+  while :; do sleep 1; done
+}
+lab_log "userspace up"
+
+if [ -x /lib/systemd/systemd-udevd ]; then
+  /lib/systemd/systemd-udevd --daemon --resolve-names=never >/dev/null 2>&1
+  udevadm trigger --type=subsystems --action=add
+  udevadm trigger --type=devices --action=add
+  udevadm settle --timeout=120
+fi
+modprobe vfio-pci || lab_error "modprobe vfio-pci failed"
+lab_log "udev settled"
+
+# --- find the lab's devices from what the kernel shows (qemu's device ids are not visible)
+by_mac() {
+  local n
+  for n in /sys/class/net/*; do
+    [ "$(cat "$n/address")" = "$1" ] && basename "$(readlink -f "$n/device")"
+  done
+}
+nvme_pf() { # serial, else NUMA node
+  local d s
+  for d in /sys/bus/pci/devices/*; do
+    [ "$(cat "$d/class")" = 0x010802 ] && [ -e "$d/sriov_totalvfs" ] || continue
+    s=$(cat "$d"/nvme/nvme*/serial 2>/dev/null | tr -d ' ')
+    if [ "$s" = "labnvme$1" ] || { [ -z "$s" ] && [ "$(cat "$d/numa_node")" = "$1" ]; }; then
+      basename "$d"
+    fi
+  done
+}
+{
+  echo "LAB_PF0=$(nvme_pf 0)"
+  echo "LAB_PF1=$(nvme_pf 1)"
+  echo "LAB_NIC_FREE=$(by_mac 52:54:00:1a:b0:01)"
+  echo "LAB_NIC_ROUTE=$(by_mac 52:54:00:1a:b0:02)"
+  echo "LAB_MF0=$(by_mac 52:54:00:1a:b0:03)"
+  echo "LAB_MF1=$(by_mac 52:54:00:1a:b0:04)"
+} >/run/lab/hw.env
+while IFS== read -r k v; do
+  [ -n "$v" ] || lab_error "device $k not found; lspci: $(lspci -D -n | tr '\n' ';')"
+  export "$k=$v"
+done </run/lab/hw.env
+LAB_NIC_ROUTE_IF=$(ls "/sys/bus/pci/devices/$LAB_NIC_ROUTE/net")
+export LAB_NIC_ROUTE_IF
+echo "LAB_NIC_ROUTE_IF=$LAB_NIC_ROUTE_IF" >>/run/lab/hw.env
+cp /run/lab/hw.env /lab-out/hw.env
+
+# The host-critical NIC: an address and the default route. restrict=on keeps qemu's user
+# network from reaching anything, and without IPv6 the kernel sends nothing by itself.
+sysctl -qw "net.ipv6.conf.$LAB_NIC_ROUTE_IF.disable_ipv6=1"
+ip link set "$LAB_NIC_ROUTE_IF" up
+ip addr add 10.0.2.15/24 dev "$LAB_NIC_ROUTE_IF"
+ip route add default via 10.0.2.2 dev "$LAB_NIC_ROUTE_IF" ||
+  ip route add default via 10.0.2.2 dev "$LAB_NIC_ROUTE_IF" onlink ||
+  lab_error "cannot set the default route"
+
+caps=/var/cache/libvirt/qemu/capabilities
+if [ -d "$caps_cache" ]; then
+  mkdir -p $caps && cp "$caps_cache"/*.xml $caps/
+fi
+lab_libvirtd_start || lab_error "libvirtd did not start: $(tail -n 5 /lab-out/libvirtd.log 2>/dev/null)"
+lab_log "libvirtd up"
+if [ ! -d "$caps_cache" ] && ls $caps/*.xml >/dev/null 2>&1; then
+  mkdir -p /lab-out/libvirt-caps && cp $caps/*.xml /lab-out/libvirt-caps/ # the host caches it
+fi
+
+mkdir -p /usr/local/bin
+ln -sf "$PASSD_BUILDDIR/daemon/passd" /usr/local/bin/passd
+ln -sf "$PASSD_BUILDDIR/client/passctl" /usr/local/bin/passctl
+export LAB_PASSD_READY=0
+if [ "${LAB_NO_PASSD:-0}" != 1 ]; then
+  lab_passd_start
+  if lab_passd_wait_ready 60; then
+    LAB_PASSD_READY=1
+    lab_log "passd ready"
+  else
+    lab_log "WARNING: passd not ready after 60 s (see passd.log); running the script anyway"
+  fi
+fi
+
+cd /lab-out || lab_error "no /lab-out"
+if [ "$mode" = shell ]; then
+  export TERM=$host_term PS1='lab-l1 \w# '
+  [ -n "${host_rows:-}" ] && stty -F /dev/ttyS0 rows "$host_rows" cols "$host_cols"
+  cat >/dev/ttyS0 <<EOF
+
+L1 is ready: passd, passctl, virsh (qemu:///system) and python3 are on PATH.
+Devices: $(tr '\n' ' ' </run/lab/hw.env)
+Logs: /lab-out here is $run on the host.
+Guest helpers: . \$LAB_DIR/lib.sh; lab_guests_standard. Leave with "exit" (powers off).
+EOF
+  setsid -c bash --norc --noprofile -i <>/dev/ttyS0 >&0 2>&0
+  rc=$?
+else
+  lab_log "running $script"
+  if [ -x "$script" ]; then
+    "$script" "${args[@]}" </dev/null 2>&1 | tee /lab-out/output.log >/dev/console
+  else
+    bash "$script" "${args[@]}" </dev/null 2>&1 | tee /lab-out/output.log >/dev/console
+  fi
+  rc=${PIPESTATUS[0]}
+fi
+lab_log "script exited rc=$rc"
+
+# keep the guests' qemu logs, stop passd to see it exit cleanly
+mkdir -p /lab-out/qemu-logs
+cp /var/log/libvirt/qemu/*.log /lab-out/qemu-logs/ 2>/dev/null
+lab_passd_stop
+echo "$rc" >/lab-out/rc
+poweroff_now
