@@ -66,6 +66,76 @@ with_message(char *base, const char *message)
   return text;
 }
 
+/* "a", "a and b", "a, b and c"; NULL for no items. */
+static char *
+join_items(GPtrArray *items)
+{
+  g_autoptr(GString) text = g_string_new(NULL);
+
+  if (items->len == 0)
+    return NULL;
+  for (guint i = 0; i < items->len; i++) {
+    if (i > 0)
+      g_string_append(text, i + 1 == items->len ? " and " : ", ");
+    g_string_append(text, g_ptr_array_index(items, i));
+  }
+  return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+/* A list of strings joined so; non-strings are skipped. */
+static char *
+join_strings(JsonArray *array)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new();
+  guint n = array ? json_array_get_length(array) : 0;
+
+  for (guint i = 0; i < n; i++) {
+    JsonNode *node = json_array_get_element(array, i);
+
+    if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
+      g_ptr_array_add(items, (gpointer)json_node_get_string(node));
+  }
+  return join_items(items);
+}
+
+/* The Blocker list as "0000:02:00.1 (igb) and 0000:02:00.2 (no driver)"; NULL when empty. */
+static char *
+join_blockers(JsonArray *blocking)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
+  guint n = blocking ? json_array_get_length(blocking) : 0;
+
+  for (guint i = 0; i < n; i++) {
+    JsonNode *node = json_array_get_element(blocking, i);
+    JsonObject *blocker = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+    const char *address = passctl_json_string(blocker, "address");
+
+    if (address != NULL)
+      g_ptr_array_add(items,
+                      g_strdup_printf("%s (%s)", address,
+                                      passctl_json_string(blocker, "driver") ?: "no driver"));
+  }
+  return join_items(items);
+}
+
+/* Name what keeps the group on the host and how to take it along. */
+static char *
+iommu_sentence(const char *subject, JsonObject *params, const char *message)
+{
+  g_autofree char *blockers = join_blockers(passctl_json_array(params, "blocking"));
+  g_autofree char *group = NULL;
+  gint64 number;
+
+  if (blockers == NULL)
+    return with_message(
+        g_strdup_printf("the IOMMU group of %s is not viable for passthrough", subject), message);
+  if (passctl_json_int(params, "group", &number))
+    group = g_strdup_printf("IOMMU group %" G_GINT64_FORMAT, number);
+  return g_strdup_printf("%s cannot be passed through alone: %s also holds %s, still used by the "
+                         "host (--whole-group takes the group along)",
+                         subject, group ? group : "its IOMMU group", blockers);
+}
+
 static char *
 pass_error_sentence(const GError *error, JsonObject *params)
 {
@@ -109,18 +179,43 @@ pass_error_sentence(const GError *error, JsonObject *params)
       return with_message(g_strdup("passd is not connected to libvirt"), message);
     case PASS_ERROR_HYPERVISOR_ERROR:
       return with_message(g_strdup("libvirt failed"), message);
-    case PASS_ERROR_DEVICE_IN_USE:
+    case PASS_ERROR_DEVICE_IN_USE: {
+      g_autofree char *owners = join_strings(passctl_json_array(params, "owners"));
+
+      if (owners != NULL)
+        return with_message(g_strdup_printf("%s is in use by %s", subject, owners), message);
       return with_message(g_strdup_printf("%s is in use", subject), message);
+    }
+    case PASS_ERROR_DEVICE_NOT_ASSIGNED:
+      if (domain != NULL)
+        return g_strdup_printf("%s is not assigned to %s", subject, domain);
+      return with_message(g_strdup_printf("%s is not assigned to that domain", subject), message);
     case PASS_ERROR_IOMMU_GROUP_NOT_VIABLE:
-      return with_message(
-          g_strdup_printf("the IOMMU group of %s is not viable for passthrough", subject), message);
-    case PASS_ERROR_DEVICE_PROTECTED:
-      return with_message(g_strdup_printf("%s is protected from passthrough", subject), message);
+      return iommu_sentence(subject, params, message);
+    case PASS_ERROR_DEVICE_PROTECTED: {
+      const char *reason = passctl_json_string(params, "reason");
+      g_autofree char *base = NULL;
+
+      if (reason != NULL)
+        base = g_strdup_printf("%s is protected because the host needs it: %s", subject, reason);
+      else
+        base = with_message(g_strdup_printf("%s is protected from passthrough", subject), message);
+      return g_strconcat(base, " (--force passes it through anyway)", NULL);
+    }
     case PASS_ERROR_REMOVAL_PENDING:
-      return with_message(
-          g_strdup_printf("the guest has not released %s yet (removal pending)", subject), message);
-    case PASS_ERROR_REMOVAL_FAILED:
-      return with_message(g_strdup_printf("removal of %s failed", subject), message);
+      /* Not a failure to retry: say what state the device is left in and that passd finishes
+       * on its own, so nobody detaches it twice. */
+      return g_strdup_printf("%s has not released %s yet; it stays assigned%s%s, and passd will "
+                             "give it back to its host driver by itself once the guest lets go",
+                             domain ? domain : "the guest", subject, domain ? " to " : "",
+                             domain ? domain : "");
+    case PASS_ERROR_REMOVAL_FAILED: {
+      g_autofree char *base = with_message(
+          g_strdup_printf("%s refused to release %s", domain ? domain : "the guest", subject),
+          message);
+
+      return g_strconcat(base, "; it stays assigned", NULL);
+    }
     case PASS_ERROR_DISCONNECTED:
       return g_strdup("passd closed the connection");
     case PASS_ERROR_PROTOCOL:

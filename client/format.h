@@ -80,4 +80,19 @@ char *passctl_format_status(JsonObject *status, const char *socket_path);
  * no human form ("subscribed"). */
 char *passctl_format_event(JsonObject *event, const char *time);
 
+/* ---- format-actions.c ---- */
+
+/* One Action as a line without newline: "0000:02:00.1: nvme -> vfio-pci",
+ * "0000:02:00.1: attached to vm1 (live, config)"; in the future tense with @dry_run. */
+char *passctl_format_action(JsonObject *action, gboolean dry_run);
+/* Every Action, one line each; with @dry_run "Would:" then numbered steps, each step's XML
+ * indented below it. "nothing to do" when there are none. */
+char *passctl_format_actions(JsonArray *actions, gboolean dry_run);
+
+/* ---- format-vm.c ---- */
+
+/* A GetDomain reply: "vm1 (running, persistent)", then a table of the assignments or
+ * "no host devices". */
+char *passctl_format_domain(JsonObject *domain);
+
 G_END_DECLS

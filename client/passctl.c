@@ -12,6 +12,10 @@ static const PassctlCommand commands[] = {
     {"show", passctl_cmd_show, "Show one device in full, with its IOMMU group"},
     {"status", passctl_cmd_status, "Show passd's version and libvirt connection"},
     {"monitor", passctl_cmd_monitor, "Print device events as they happen"},
+    {"attach", passctl_cmd_attach, "Pass a device through to a domain"},
+    {"detach", passctl_cmd_detach, "Take a device from a domain, back to its host driver"},
+    {"reattach", passctl_cmd_reattach, "Give an unowned device back to its host driver"},
+    {"vm", passctl_cmd_vm, "Show the host devices a domain holds"},
 };
 
 static const PassctlCommand *
@@ -50,7 +54,7 @@ main_option_context(char **socket_path, gboolean *version)
       {NULL},
   };
 
-  g_option_context_set_summary(optctx, "Query passd, the PCI passthrough manager.");
+  g_option_context_set_summary(optctx, "Query and drive passd, the PCI passthrough manager.");
   g_option_context_set_description(optctx, description);
   g_option_context_add_main_entries(optctx, entries, NULL);
   /* Stop at the command: what follows belongs to it. */

@@ -36,6 +36,10 @@ int passctl_cmd_list(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_show(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_status(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_monitor(PassctlContext *ctx, int argc, char **argv);
+int passctl_cmd_attach(PassctlContext *ctx, int argc, char **argv);
+int passctl_cmd_detach(PassctlContext *ctx, int argc, char **argv);
+int passctl_cmd_reattach(PassctlContext *ctx, int argc, char **argv);
+int passctl_cmd_vm(PassctlContext *ctx, int argc, char **argv);
 
 /* ---- errors.c: sentences and exit codes, all in one place ---- */
 
@@ -74,5 +78,17 @@ JsonObject *passctl_call_once(PassctlContext *ctx, const char *method, JsonObjec
  * "--help" prints the usage and exits 0 (GOption's behaviour). */
 gboolean passctl_parse_options(GOptionContext *optctx, const char *command, int *argc, char ***argv,
                                int *exit_code);
+
+/* ---- actions.c: what attach, detach and reattach share ---- */
+
+/* The canonical form of @text, or NULL after a usage error for @command (*exit_code set). */
+char *passctl_parse_address(const char *command, const char *text, int *exit_code);
+
+/* Set @member to true when the user @given the flag; leave it out otherwise. */
+void passctl_set_flag(JsonObject *params, const char *member, gboolean given);
+
+/* Call @method, whose reply carries "actions", and print them (or the reply as JSON). */
+int passctl_run_actions(PassctlContext *ctx, const char *method, JsonObject *params,
+                        gboolean dry_run, gboolean json);
 
 G_END_DECLS

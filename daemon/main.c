@@ -94,15 +94,16 @@ on_connection_changed(gboolean connected, const char *message, gpointer user_dat
 
   g_debug("libvirt at %s: %s%s%s", daemon->uri, connected ? "connected" : "disconnected",
           message ? ": " : "", message ? message : "");
-  pass_engine_set_connected(daemon->engine, connected, message);
-  /* Connected: READY waits for the snapshot that follows. */
+  /* Connected only counts once the snapshot that follows is loaded (see on_snapshot), so a
+   * client that sees "connected" also sees the inventory. READY waits for it as well. */
   if (connected) {
     if (daemon->ready_sent)
       sd_notifyf(0, "STATUS=connected to %s, reading the inventory", daemon->uri);
     return;
   }
-  status = g_strdup_printf("waiting for libvirt at %s%s%s", daemon->uri, message ? ": " : "",
-                           message ? message : "");
+  pass_engine_set_connected(daemon->engine, FALSE, message);
+  /* The reason is in the log already (PassVirt logs it). */
+  status = g_strdup_printf("waiting for libvirt at %s", daemon->uri);
   notify_status(daemon, status);
 }
 
@@ -113,6 +114,7 @@ on_snapshot(GPtrArray *devices, GPtrArray *domains, gpointer user_data)
   g_autofree char *status = NULL;
 
   pass_engine_reset(daemon->engine, devices, domains);
+  pass_engine_set_connected(daemon->engine, TRUE, NULL);
   status = g_strdup_printf("%u devices, connected to %s", pass_engine_get_n_devices(daemon->engine),
                            daemon->uri);
   notify_status(daemon, status);

@@ -1,254 +1,12 @@
 #define G_LOG_DOMAIN "passd-virt"
 
-#include "virt.h"
+#include "virt-private.h"
 
 #include <libvirt/virterror.h>
-#include <stdlib.h>
 
 #include "pass-address.h"
 #include "pass-error.h"
 #include "virt-uevent.h"
-#include "virt-xml.h"
-
-/* ---- libvirt's event loop: one per process, run on a thread of its own ---- */
-
-static GMutex loop_lock;
-static guint loop_users;
-static GThread *loop_thread;
-static int loop_timer = -1;
-static gint loop_quit;
-
-static void
-ignore_libvirt_error(void *opaque, virErrorPtr error)
-{
-  /* Errors reach callers as GErrors; libvirt must not print them on stderr. */
-}
-
-static void
-libvirt_init_once(void)
-{
-  static gsize done = 0;
-
-  if (g_once_init_enter(&done)) {
-    virInitialize();
-    virSetErrorFunc(NULL, ignore_libvirt_error);
-    /* Must precede the first connection so it gets event and keep-alive support. */
-    if (virEventRegisterDefaultImpl() < 0)
-      g_warning("cannot register libvirt's event loop");
-    g_once_init_leave(&done, 1);
-  }
-}
-
-/* Armed (interval 0) only to stop the loop; removes itself so nothing is left behind. */
-static void
-loop_wake(int timer, void *opaque)
-{
-  if (g_atomic_int_get(&loop_quit))
-    virEventRemoveTimeout(timer);
-}
-
-static gpointer
-loop_run(gpointer data)
-{
-  while (!g_atomic_int_get(&loop_quit)) {
-    if (virEventRunDefaultImpl() < 0) {
-      g_warning("libvirt event loop failed; retrying");
-      g_usleep(G_USEC_PER_SEC / 10);
-    }
-  }
-  return NULL;
-}
-
-static void
-loop_acquire(void)
-{
-  g_mutex_lock(&loop_lock);
-  if (loop_users++ == 0) {
-    g_atomic_int_set(&loop_quit, 0);
-    loop_timer = virEventAddTimeout(-1, loop_wake, NULL, NULL);
-    loop_thread = g_thread_new("passd-virt-ev", loop_run, NULL);
-  }
-  g_mutex_unlock(&loop_lock);
-}
-
-static void
-loop_release(void)
-{
-  g_mutex_lock(&loop_lock);
-  if (--loop_users == 0) {
-    g_atomic_int_set(&loop_quit, 1);
-    /* A zero interval makes a running poll return and a starting one not block. */
-    virEventUpdateTimeout(loop_timer, 0);
-    g_thread_join(g_steal_pointer(&loop_thread));
-    loop_timer = -1;
-  }
-  g_mutex_unlock(&loop_lock);
-}
-
-/* ---- delivery to the main context, strictly in order ---- */
-
-typedef enum {
-  DELIVER_CONNECTION,
-  DELIVER_SNAPSHOT,
-  DELIVER_DEVICE_CHANGED,
-  DELIVER_DEVICE_REMOVED,
-  DELIVER_DOMAIN_CHANGED,
-  DELIVER_DOMAIN_REMOVED,
-  DELIVER_DOMAIN_DEVICE_REMOVED,
-} DeliveryKind;
-
-typedef struct {
-  DeliveryKind kind;
-  gboolean flag; /* connected, failed */
-  char *text;    /* message, address, name */
-  char *alias;
-  PassDevice *device;
-  PassDomain *domain;
-  GPtrArray *devices;
-  GPtrArray *domains;
-} Delivery;
-
-static void
-delivery_free(Delivery *d)
-{
-  g_free(d->text);
-  g_free(d->alias);
-  g_clear_pointer(&d->device, pass_device_unref);
-  g_clear_pointer(&d->domain, pass_domain_unref);
-  g_clear_pointer(&d->devices, g_ptr_array_unref);
-  g_clear_pointer(&d->domains, g_ptr_array_unref);
-  g_free(d);
-}
-
-/* Outlives the PassVirt while deliveries are in flight; @alive is cleared by pass_virt_free. */
-typedef struct {
-  gatomicrefcount ref;
-  GMainContext *context;
-  PassVirtCallbacks callbacks;
-  gpointer user_data;
-  GMutex lock;
-  GQueue queue; /* Delivery* */
-  gboolean scheduled;
-  gboolean alive;     /* main context only */
-  gboolean connected; /* main context only: what the caller was last told */
-} Sink;
-
-static Sink *
-sink_ref(Sink *sink)
-{
-  g_atomic_ref_count_inc(&sink->ref);
-  return sink;
-}
-
-static void
-sink_unref(gpointer data)
-{
-  Sink *sink = data;
-
-  if (!g_atomic_ref_count_dec(&sink->ref))
-    return;
-  g_queue_clear_full(&sink->queue, (GDestroyNotify)delivery_free);
-  g_main_context_unref(sink->context);
-  g_mutex_clear(&sink->lock);
-  g_free(sink);
-}
-
-static void
-sink_dispatch(Sink *sink, Delivery *d)
-{
-  const PassVirtCallbacks *cb = &sink->callbacks;
-
-  switch (d->kind) {
-    case DELIVER_CONNECTION:
-      sink->connected = d->flag;
-      if (cb->connection_changed != NULL)
-        cb->connection_changed(d->flag, d->text, sink->user_data);
-      break;
-    case DELIVER_SNAPSHOT:
-      if (cb->snapshot != NULL)
-        cb->snapshot(d->devices, d->domains, sink->user_data);
-      break;
-    case DELIVER_DEVICE_CHANGED:
-      if (cb->device_changed != NULL)
-        cb->device_changed(d->device, sink->user_data);
-      break;
-    case DELIVER_DEVICE_REMOVED:
-      if (cb->device_removed != NULL)
-        cb->device_removed(d->text, sink->user_data);
-      break;
-    case DELIVER_DOMAIN_CHANGED:
-      if (cb->domain_changed != NULL)
-        cb->domain_changed(d->domain, sink->user_data);
-      break;
-    case DELIVER_DOMAIN_REMOVED:
-      if (cb->domain_removed != NULL)
-        cb->domain_removed(d->text, sink->user_data);
-      break;
-    case DELIVER_DOMAIN_DEVICE_REMOVED:
-      if (cb->domain_device_removed != NULL)
-        cb->domain_device_removed(d->text, d->alias, d->flag, sink->user_data);
-      break;
-  }
-}
-
-static gboolean
-sink_drain(gpointer data)
-{
-  Sink *sink = data;
-
-  for (;;) {
-    Delivery *d;
-
-    g_mutex_lock(&sink->lock);
-    d = g_queue_pop_head(&sink->queue);
-    if (d == NULL)
-      sink->scheduled = FALSE;
-    g_mutex_unlock(&sink->lock);
-    if (d == NULL)
-      break;
-    /* A callback may free the PassVirt: check before each one. */
-    if (sink->alive)
-      sink_dispatch(sink, d);
-    delivery_free(d);
-  }
-  return G_SOURCE_REMOVE;
-}
-
-/* One queue drained by one idle callback keeps deliveries in the order they were made. */
-static void
-sink_push(Sink *sink, Delivery *d)
-{
-  gboolean schedule = FALSE;
-
-  g_mutex_lock(&sink->lock);
-  g_queue_push_tail(&sink->queue, d);
-  if (!sink->scheduled)
-    schedule = sink->scheduled = TRUE;
-  g_mutex_unlock(&sink->lock);
-  /* Not g_main_context_invoke(): from a worker it may run the callback right there when the
-   * context is the global default and happens to be free. */
-  if (schedule) {
-    GSource *source = g_idle_source_new();
-
-    g_source_set_priority(source, G_PRIORITY_DEFAULT);
-    g_source_set_callback(source, sink_drain, sink_ref(sink), sink_unref);
-    g_source_set_static_name(source, "passd-virt delivery");
-    g_source_attach(source, sink->context);
-    g_source_unref(source);
-  }
-}
-
-static void
-deliver(Sink *sink, DeliveryKind kind, gboolean flag, const char *text, const char *alias)
-{
-  Delivery *d = g_new0(Delivery, 1);
-
-  d->kind = kind;
-  d->flag = flag;
-  d->text = g_strdup(text);
-  d->alias = g_strdup(alias);
-  sink_push(sink, d);
-}
 
 /* ---- the PassVirt ---- */
 
@@ -289,7 +47,7 @@ enum { N_DOMAIN_EVENTS = 4, N_NODEDEV_EVENTS = 2 };
 
 struct _PassVirt {
   char *uri;
-  Sink *sink;
+  PassVirtSink *sink;
   EventCtx *events;
   GMainContext *context;
 
@@ -310,6 +68,7 @@ struct _PassVirt {
 
   PassUeventWatch *uevents; /* main context */
   gboolean uevents_set;
+  gboolean own_loop; /* runs libvirt's event loop on a thread (see loop_acquire) */
 };
 
 static EventCtx *
@@ -464,124 +223,6 @@ on_nodedev_update(virConnectPtr conn, virNodeDevicePtr dev, void *opaque)
     event_queue(opaque, read_item_new(READ_DEVICE, address));
 }
 
-gboolean
-pass_virt_set_error(GError **error, const char *what)
-{
-  virErrorPtr err = virGetLastError();
-  PassError code = PASS_ERROR_HYPERVISOR_ERROR;
-  const char *message = err != NULL && err->message != NULL ? err->message : "unknown error";
-
-  if (err != NULL && err->code == VIR_ERR_NO_DOMAIN)
-    code = PASS_ERROR_NO_SUCH_DOMAIN;
-  else if (err != NULL && err->code == VIR_ERR_NO_NODE_DEVICE)
-    code = PASS_ERROR_NO_SUCH_DEVICE;
-  g_set_error(error, PASS_ERROR, code, "%s: %s", what, message);
-  return FALSE;
-}
-
-/* ---- reads (reader thread) ---- */
-
-static PassDevice *
-read_device(virNodeDevicePtr dev, GError **error)
-{
-  char *xml = virNodeDeviceGetXMLDesc(dev, 0);
-  PassDevice *device;
-
-  if (xml == NULL) {
-    g_autofree char *what = g_strdup_printf("reading node device %s", virNodeDeviceGetName(dev));
-    pass_virt_set_error(error, what);
-    return NULL;
-  }
-  device = pass_virt_xml_parse_nodedev(xml, error);
-  free(xml);
-  return device;
-}
-
-static gboolean
-read_domain_xml(virDomainPtr dom, unsigned int flags, PassHostdevWhere where, PassDomain *domain,
-                GError **error)
-{
-  char *xml = virDomainGetXMLDesc(dom, flags);
-  gboolean ok;
-
-  if (xml == NULL) {
-    g_autofree char *what = g_strdup_printf("reading domain %s", domain->name);
-    return pass_virt_set_error(error, what);
-  }
-  ok = pass_virt_xml_parse_domain_hostdevs(xml, where, domain, error);
-  free(xml);
-  return ok;
-}
-
-static PassDomain *
-read_domain(virDomainPtr dom, GError **error)
-{
-  g_autoptr(PassDomain) domain = pass_domain_new(virDomainGetName(dom));
-  char uuid[VIR_UUID_STRING_BUFLEN];
-  int state, reason, active, persistent;
-
-  if (virDomainGetUUIDString(dom, uuid) < 0 || virDomainGetState(dom, &state, &reason, 0) < 0 ||
-      (active = virDomainIsActive(dom)) < 0 || (persistent = virDomainIsPersistent(dom)) < 0) {
-    g_autofree char *what = g_strdup_printf("reading domain %s", domain->name);
-    pass_virt_set_error(error, what);
-    return NULL;
-  }
-  domain->uuid = g_strdup(uuid);
-  domain->state = state;
-  domain->active = active > 0;
-  domain->persistent = persistent > 0;
-  if (domain->active && !read_domain_xml(dom, 0, PASS_HOSTDEV_LIVE, domain, error))
-    return NULL;
-  if (domain->persistent &&
-      !read_domain_xml(dom, VIR_DOMAIN_XML_INACTIVE, PASS_HOSTDEV_CONFIG, domain, error))
-    return NULL;
-  return g_steal_pointer(&domain);
-}
-
-/* Fills @devices (PassDevice*) and @domains (PassDomain*). */
-static gboolean
-read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domains, GError **error)
-{
-  virNodeDevicePtr *devs = NULL;
-  virDomainPtr *doms = NULL;
-  int n;
-
-  n = virConnectListAllNodeDevices(conn, &devs, VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV);
-  if (n < 0)
-    return pass_virt_set_error(error, "listing node devices");
-  for (int i = 0; i < n; i++) {
-    g_autoptr(GError) local = NULL;
-    PassDevice *device = read_device(devs[i], &local);
-
-    /* A device may vanish while we list; a bad one must not hide the rest. */
-    if (device != NULL)
-      g_ptr_array_add(devices, device);
-    else
-      g_debug("skipping node device %s: %s", virNodeDeviceGetName(devs[i]), local->message);
-    virNodeDeviceFree(devs[i]);
-  }
-  free(devs);
-
-  n = virConnectListAllDomains(conn, &doms, 0);
-  if (n < 0)
-    return pass_virt_set_error(error, "listing domains");
-  for (int i = 0; i < n; i++) {
-    g_autoptr(GError) local = NULL;
-    PassDomain *domain = read_domain(doms[i], &local);
-
-    if (domain != NULL)
-      g_ptr_array_add(domains, domain);
-    else if (g_error_matches(local, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN))
-      g_debug("domain %s vanished while listing", virDomainGetName(doms[i]));
-    else
-      g_warning("skipping domain %s: %s", virDomainGetName(doms[i]), local->message);
-    virDomainFree(doms[i]);
-  }
-  free(doms);
-
-  return TRUE;
-}
-
 static gboolean
 quitting(PassVirt *virt)
 {
@@ -652,11 +293,11 @@ register_events(PassVirt *virt, virConnectPtr conn)
        VIR_DOMAIN_EVENT_CALLBACK(on_domain_device_removal_failed)},
   };
 
-  if (virConnectRegisterCloseCallback(conn, on_close, event_ctx_ref(virt->events),
-                                      event_ctx_unref) == 0)
+  /* No reference for this one: drivers without close support accept the registration but never
+   * call the free function. Unregistering waits for a running callback, and the EventCtx lives
+   * until after that (pass_virt_free tears down before dropping it). */
+  if (virConnectRegisterCloseCallback(conn, on_close, virt->events, NULL) == 0)
     virt->close_cb = TRUE;
-  else
-    event_ctx_unref(virt->events);
 
   /* Remote connections only; local drivers say "not supported", which is fine. */
   if (virConnectSetKeepAlive(conn, 5, 3) < 0)
@@ -710,7 +351,7 @@ try_connect(PassVirt *virt, GError **error)
   g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func((GDestroyNotify)pass_device_unref);
   g_autoptr(GPtrArray) domains = g_ptr_array_new_with_free_func((GDestroyNotify)pass_domain_unref);
   virConnectPtr conn = virConnectOpen(virt->uri);
-  Delivery *d;
+  PassVirtDelivery *d;
 
   if (conn == NULL) {
     g_autofree char *what = g_strdup_printf("cannot connect to %s", virt->uri);
@@ -723,17 +364,17 @@ try_connect(PassVirt *virt, GError **error)
 
   /* Events first: whatever changes during the snapshot is queued behind it and re-read. */
   register_events(virt, conn);
-  if (!read_snapshot(conn, devices, domains, error)) {
+  if (!pass_virt_read_snapshot(conn, devices, domains, error)) {
     teardown(virt);
     return FALSE;
   }
   g_message("connected to %s: %u PCI devices, %u domains", virt->uri, devices->len, domains->len);
-  deliver(virt->sink, DELIVER_CONNECTION, TRUE, NULL, NULL);
-  d = g_new0(Delivery, 1);
-  d->kind = DELIVER_SNAPSHOT;
+  pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_CONNECTION, TRUE, NULL, NULL);
+  d = g_new0(PassVirtDelivery, 1);
+  d->kind = PASS_VIRT_DELIVER_SNAPSHOT;
   d->devices = g_steal_pointer(&devices);
   d->domains = g_steal_pointer(&domains);
-  sink_push(virt->sink, d);
+  pass_virt_sink_push(virt->sink, d);
   return TRUE;
 }
 
@@ -755,7 +396,7 @@ do_connect(PassVirt *virt, ReadItem *item)
   if (virt->conn != NULL) {
     g_warning("%s", item->text != NULL ? item->text : "reconnecting to libvirt");
     teardown(virt);
-    deliver(virt->sink, DELIVER_CONNECTION, FALSE, item->text, NULL);
+    pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_CONNECTION, FALSE, item->text, NULL);
     told = TRUE;
   }
   for (;;) {
@@ -768,7 +409,7 @@ do_connect(PassVirt *virt, ReadItem *item)
     /* Tell the caller once per outage; retries are only logged. */
     if (!told) {
       g_warning("%s", error->message);
-      deliver(virt->sink, DELIVER_CONNECTION, FALSE, error->message, NULL);
+      pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_CONNECTION, FALSE, error->message, NULL);
       told = TRUE;
     } else {
       g_debug("%s; retrying in %u ms", error->message, delay);
@@ -787,29 +428,29 @@ refresh_device(PassVirt *virt, const char *address)
   g_autoptr(PassDevice) device = NULL;
   g_autofree char *name = NULL;
   PassAddress addr;
-  Delivery *d;
+  PassVirtDelivery *d;
 
   if (virt->conn == NULL || !pass_address_parse(address, &addr, NULL))
     return;
   name = pass_address_to_nodedev_name(&addr);
   dev = virNodeDeviceLookupByName(virt->conn, name);
   if (dev != NULL)
-    device = read_device(dev, &error);
+    device = pass_virt_read_device(dev, &error);
   else
     pass_virt_set_error(&error, name);
   if (device == NULL) {
     if (g_error_matches(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE)) {
-      deliver(virt->sink, DELIVER_DEVICE_REMOVED, FALSE, address, NULL);
+      pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_DEVICE_REMOVED, FALSE, address, NULL);
     } else {
       g_debug("cannot refresh %s: %s", address, error->message);
       check_alive(virt);
     }
     return;
   }
-  d = g_new0(Delivery, 1);
-  d->kind = DELIVER_DEVICE_CHANGED;
+  d = g_new0(PassVirtDelivery, 1);
+  d->kind = PASS_VIRT_DELIVER_DEVICE_CHANGED;
   d->device = g_steal_pointer(&device);
-  sink_push(virt->sink, d);
+  pass_virt_sink_push(virt->sink, d);
 }
 
 static void
@@ -818,28 +459,28 @@ refresh_domain(PassVirt *virt, const char *name)
   g_autoptr(GError) error = NULL;
   g_autoptr(virDomain) dom = NULL;
   g_autoptr(PassDomain) domain = NULL;
-  Delivery *d;
+  PassVirtDelivery *d;
 
   if (virt->conn == NULL)
     return;
   dom = virDomainLookupByName(virt->conn, name);
   if (dom != NULL)
-    domain = read_domain(dom, &error);
+    domain = pass_virt_read_domain(dom, &error);
   else
     pass_virt_set_error(&error, name);
   if (domain == NULL) {
     if (g_error_matches(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN)) {
-      deliver(virt->sink, DELIVER_DOMAIN_REMOVED, FALSE, name, NULL);
+      pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_DOMAIN_REMOVED, FALSE, name, NULL);
     } else {
       g_warning("cannot refresh domain %s: %s", name, error->message);
       check_alive(virt);
     }
     return;
   }
-  d = g_new0(Delivery, 1);
-  d->kind = DELIVER_DOMAIN_CHANGED;
+  d = g_new0(PassVirtDelivery, 1);
+  d->kind = PASS_VIRT_DELIVER_DOMAIN_CHANGED;
   d->domain = g_steal_pointer(&domain);
-  sink_push(virt->sink, d);
+  pass_virt_sink_push(virt->sink, d);
 }
 
 static void
@@ -859,14 +500,16 @@ reader_run(gpointer data, gpointer user_data)
       break;
     case READ_DEVICE_DELETED:
       if (virt->conn != NULL)
-        deliver(virt->sink, DELIVER_DEVICE_REMOVED, FALSE, item->text, NULL);
+        pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_DEVICE_REMOVED, FALSE, item->text,
+                               NULL);
       break;
     case READ_DOMAIN:
       refresh_domain(virt, item->text);
       break;
     case READ_DOMAIN_DEVICE_REMOVED:
       if (virt->conn != NULL)
-        deliver(virt->sink, DELIVER_DOMAIN_DEVICE_REMOVED, item->failed, item->text, item->alias);
+        pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_DOMAIN_DEVICE_REMOVED, item->failed,
+                               item->text, item->alias);
       break;
   }
 }
@@ -964,16 +607,17 @@ PassVirt *
 pass_virt_new(const char *uri, const PassVirtCallbacks *callbacks, gpointer user_data)
 {
   PassVirt *virt = g_new0(PassVirt, 1);
-  Sink *sink = g_new0(Sink, 1);
   EventCtx *events = g_new0(EventCtx, 1);
 
   g_return_val_if_fail(uri != NULL, NULL);
 
-  libvirt_init_once();
-  loop_acquire();
+  pass_virt_loop_init();
 
   virt->uri = g_strdup(uri);
   virt->context = g_main_context_ref_thread_default();
+  virt->own_loop = virt->context != g_main_context_default();
+  if (virt->own_loop)
+    pass_virt_loop_acquire();
   g_mutex_init(&virt->lock);
   g_cond_init(&virt->cond);
   for (guint i = 0; i < N_DOMAIN_EVENTS; i++)
@@ -981,15 +625,7 @@ pass_virt_new(const char *uri, const PassVirtCallbacks *callbacks, gpointer user
   for (guint i = 0; i < N_NODEDEV_EVENTS; i++)
     virt->nodedev_cb[i] = -1;
 
-  g_atomic_ref_count_init(&sink->ref);
-  sink->context = g_main_context_ref(virt->context);
-  if (callbacks != NULL)
-    sink->callbacks = *callbacks;
-  sink->user_data = user_data;
-  sink->alive = TRUE;
-  g_mutex_init(&sink->lock);
-  g_queue_init(&sink->queue);
-  virt->sink = sink;
+  virt->sink = pass_virt_sink_new(virt->context, callbacks, user_data);
 
   g_atomic_ref_count_init(&events->ref);
   g_mutex_init(&events->lock);
@@ -1079,15 +715,12 @@ pass_virt_free(PassVirt *virt)
   g_clear_pointer(&virt->uevents, pass_uevent_watch_free);
   teardown(virt);
 
-  g_mutex_lock(&virt->sink->lock);
-  g_queue_clear_full(&virt->sink->queue, (GDestroyNotify)delivery_free);
-  g_mutex_unlock(&virt->sink->lock);
-  virt->sink->alive = FALSE;
-  sink_unref(virt->sink);
+  pass_virt_sink_close(g_steal_pointer(&virt->sink));
   event_ctx_unref(virt->events);
 
   /* After the connection is closed, so the loop's last turn frees what it left behind. */
-  loop_release();
+  if (virt->own_loop)
+    pass_virt_loop_release();
 
   g_main_context_unref(virt->context);
   g_mutex_clear(&virt->lock);
@@ -1107,7 +740,7 @@ gboolean
 pass_virt_is_connected(PassVirt *virt)
 {
   g_return_val_if_fail(virt != NULL, FALSE);
-  return virt->sink->connected;
+  return pass_virt_sink_is_connected(virt->sink);
 }
 
 void

@@ -1,7 +1,9 @@
 /* The only code that talks to libvirt. Owns the connection (reconnecting with back-off when it
- * drops or cannot be made), runs libvirt's event loop on a thread of its own, and does every
- * blocking libvirt call on worker threads; results and events reach the caller on the main
- * context the PassVirt was created on. */
+ * drops or cannot be made), keeps libvirt's event loop running, and does every blocking libvirt
+ * call on worker threads; results and events reach the caller on the main context the PassVirt
+ * was created on. libvirt 9 keeps its events in GLib's global default context: when that is the
+ * caller's context, the caller's loop drives them (libvirt's callbacks only queue work); on any
+ * other context a thread of ours iterates it. */
 #pragma once
 
 #include <gio/gio.h>

@@ -24,6 +24,7 @@ static const struct {
     {PASS_ERROR_DEVICE_PROTECTED, "io.passd.Manager.DeviceProtected"},
     {PASS_ERROR_REMOVAL_PENDING, "io.passd.Manager.RemovalPending"},
     {PASS_ERROR_REMOVAL_FAILED, "io.passd.Manager.RemovalFailed"},
+    {PASS_ERROR_DEVICE_NOT_ASSIGNED, "io.passd.Manager.DeviceNotAssigned"},
     {PASS_ERROR_DISCONNECTED, "io.passd.Client.Disconnected"},
     {PASS_ERROR_PROTOCOL, "io.passd.Client.ProtocolError"},
 };

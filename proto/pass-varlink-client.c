@@ -32,6 +32,8 @@ pass_varlink_client_connect(const char *path, GError **error)
       reason = "no such socket";
     else if (g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
       reason = "connection refused (is the service running?)";
+    else if (g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+      reason = "permission denied";
     g_set_error(error, local_error->domain, local_error->code, "Cannot connect to %s: %s", path,
                 reason);
     return NULL;

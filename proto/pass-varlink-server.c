@@ -3,6 +3,7 @@
 #include "pass-varlink.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -44,7 +45,9 @@ struct _PassVarlinkServer {
   gsize max_message;
   guint max_connections;
   gsize max_output;
-  char *socket_path; /* unlinked on free if it is still our socket */
+  guint n_refused;          /* since refused_logged_at */
+  gint64 refused_logged_at; /* monotonic time of the last "refusing" message */
+  char *socket_path;        /* unlinked on free if it is still our socket */
   dev_t socket_dev;
   ino_t socket_ino;
 };
@@ -245,13 +248,9 @@ connection_read(Connection *conn)
   return TRUE;
 }
 
-static gboolean
-connection_source_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+static void
+connection_handle_events(Connection *conn, GIOCondition revents)
 {
-  Connection *conn = ((ConnectionSource *)source)->connection;
-  GIOCondition revents = g_source_query_unix_fd(source, conn->fd_tag);
-  g_autoptr(GError) error = NULL;
-
   connection_ref(conn);
   if ((revents & G_IO_OUT) && !connection_flush(conn))
     goto out;
@@ -265,6 +264,14 @@ connection_source_dispatch(GSource *source, GSourceFunc callback, gpointer user_
     connection_update_events(conn);
 out:
   connection_unref(conn);
+}
+
+static gboolean
+connection_source_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  Connection *conn = ((ConnectionSource *)source)->connection;
+
+  connection_handle_events(conn, g_source_query_unix_fd(source, conn->fd_tag));
   return G_SOURCE_CONTINUE;
 }
 
@@ -807,12 +814,46 @@ pass_varlink_server_get_n_connections(PassVarlinkServer *server)
   return server->n_connections;
 }
 
+/* Peers that left may not have been noticed yet when a burst of new ones arrives (their
+ * hang-ups are dispatched after the accepts): at the cap, handle those first so that they do
+ * not take slots from live clients. */
+static void
+server_reap_hung_up(PassVarlinkServer *server)
+{
+  guint n = server->n_connections;
+  g_autofree struct pollfd *fds = g_new0(struct pollfd, n);
+  g_autofree Connection **conns = g_new0(Connection *, n);
+  guint i = 0;
+
+  for (GList *l = server->connections; l && i < n; l = l->next, i++) {
+    conns[i] = connection_ref(l->data);
+    fds[i].fd = g_socket_get_fd(conns[i]->socket);
+    fds[i].events = 0; /* hang-ups and errors are always reported */
+  }
+  if (poll(fds, i, 0) > 0) {
+    for (guint j = 0; j < i; j++)
+      if (fds[j].revents & (POLLHUP | POLLERR))
+        connection_handle_events(conns[j], G_IO_IN | G_IO_HUP);
+  }
+  for (guint j = 0; j < i; j++)
+    connection_unref(conns[j]);
+}
+
 static void
 server_accept_one(PassVarlinkServer *server, GSocket *client)
 {
+  if (server->n_connections >= server->max_connections)
+    server_reap_hung_up(server);
   if (server->n_connections >= server->max_connections) {
-    g_message("Refusing varlink connection: limit of %u connections reached",
-              server->max_connections);
+    /* Logged at most every few seconds: a connect flood must not flood the journal too. */
+    gint64 now = g_get_monotonic_time();
+    server->n_refused++;
+    if (server->refused_logged_at == 0 || now - server->refused_logged_at >= 10 * G_USEC_PER_SEC) {
+      g_message("Refusing varlink connections: limit of %u reached (%u refused)",
+                server->max_connections, server->n_refused);
+      server->refused_logged_at = now;
+      server->n_refused = 0;
+    }
     g_socket_close(client, NULL);
     return;
   }
@@ -926,6 +967,9 @@ pass_varlink_server_listen_path(PassVarlinkServer *server, const char *path, GEr
   g_autoptr(GSocket) socket = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
                                            G_SOCKET_PROTOCOL_DEFAULT, &local_error);
   g_autoptr(GSocketAddress) address = g_unix_socket_address_new(path);
+  /* GLib's default backlog of 10 refuses bursts of clients connecting at once (EAGAIN). */
+  if (socket)
+    g_socket_set_listen_backlog(socket, SOMAXCONN);
   if (socket == NULL || !g_socket_bind(socket, address, FALSE, &local_error) ||
       !g_socket_listen(socket, &local_error)) {
     g_set_error(error, local_error->domain, local_error->code, "Cannot listen on %s: %s", path,

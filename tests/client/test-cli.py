@@ -3,7 +3,8 @@
 
 The fake speaks varlink (NUL-terminated JSON over a unix socket) and answers from canned
 replies shaped like io.passd.Manager's types, so this needs no daemon, no libvirt and no root.
-Usage: test-cli.py PATH-TO-PASSCTL. Prints TAP.
+Usage: test-cli.py PATH-TO-PASSCTL. Prints TAP. $PASSCTL_WRAPPER (e.g. "valgrind
+--error-exitcode=99 --leak-check=full") runs every passctl under it.
 """
 
 import copy
@@ -18,7 +19,7 @@ import tempfile
 import threading
 import time
 
-PASSCTL = sys.argv[1]
+PASSCTL = os.environ.get("PASSCTL_WRAPPER", "").split() + [sys.argv[1]]
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 with open(os.path.join(DATA, "devices.json")) as f:
     DEVICES = json.load(f)["devices"]
@@ -105,7 +106,93 @@ def passd_handler(method, parameters):
                 return [reply({"device": device})]
         return [error(ERROR_PREFIX + "NoSuchDevice",
                       {"address": parameters.get("address"), "message": "not here"})]
+    if method in PASSTHROUGH:
+        return PASSTHROUGH[method](parameters)
     return [error("org.varlink.service.MethodNotFound", {"method": method})]
+
+
+# ---- passthrough: Attach, Detach, Reattach, GetDomain ----
+
+HOSTDEV_XML = ("<hostdev mode='subsystem' type='pci' managed='no'>\n"
+               "  <source>\n"
+               "    <address domain='0x0000' bus='0x02' slot='0x00' function='0x1'/>\n"
+               "  </source>\n"
+               "</hostdev>\n")
+
+
+def action(kind, address, **fields):
+    base = {"action": kind, "address": address, "driver_from": None, "driver_to": None,
+            "domain": None, "live": None, "config": None, "xml": None}
+    base.update(fields)
+    return base
+
+
+def no_such_domain(domain):
+    return [error(ERROR_PREFIX + "NoSuchDomain",
+                  {"domain": domain, "message": f"Domain not found: {domain}"})]
+
+
+def fake_attach(p):
+    if p["domain"] != "vm1":
+        return no_such_domain(p["domain"])
+    if p["address"] == "0000:02:00.0":
+        return [error(ERROR_PREFIX + "IommuGroupNotViable", {
+            "address": "0000:02:00.0", "group": 12,
+            "blocking": [{"address": "0000:02:00.1", "driver": "igb"},
+                         {"address": "0000:02:00.2", "driver": None}],
+            "message": "IOMMU group 12 is not viable"})]
+    live = p.get("live", True)
+    config = p.get("config", True)
+    return [reply({"devices": [p["address"]], "actions": [
+        action("detach_host", p["address"], driver_from="igb", driver_to="vfio-pci"),
+        action("attach", p["address"], domain="vm1", live=live, config=config,
+               xml=HOSTDEV_XML)]})]
+
+
+def fake_detach(p):
+    if p["domain"] != "vm1":
+        return no_such_domain(p["domain"])
+    if p["address"] == "0000:02:10.2":
+        return [error(ERROR_PREFIX + "RemovalPending",
+                      {"address": p["address"], "domain": "vm1", "message": "timed out"})]
+    if p["address"] != "0000:02:00.1":
+        return [error(ERROR_PREFIX + "DeviceNotAssigned",
+                      {"address": p["address"], "domain": "vm1", "message": "not there"})]
+    return [reply({"actions": [
+        action("detach", p["address"], domain="vm1", live=True, config=False,
+               xml=HOSTDEV_XML),
+        action("reattach_host", p["address"], driver_from="vfio-pci", driver_to="igb")]})]
+
+
+def fake_reattach(p):
+    return [reply({"actions": [
+        action("reattach_host", p["address"], driver_from="vfio-pci", driver_to="igb")]})]
+
+
+VM1 = {"name": "vm1", "state": "running", "persistent": True, "devices": [
+    {"address": "0000:02:00.1", "guest_address": "0000:07:00.0", "vendor_id": "0x8086",
+     "product_id": "0x10c9", "vendor": "Intel Corporation",
+     "product": "82576 Gigabit Network Connection", "live": True, "config": True,
+     "interface": False, "removal_pending": False},
+    {"address": "0000:02:10.2", "guest_address": None, "vendor_id": "0x8086",
+     "product_id": "0x10ca", "vendor": "Intel Corporation", "product": None, "live": False,
+     "config": True, "interface": True, "removal_pending": True}]}
+
+
+def fake_get_domain(p):
+    if p["domain"] == "vm1":
+        return [reply(VM1)]
+    if p["domain"] == "empty":
+        return [reply({"name": "empty", "state": "shutoff", "persistent": False, "devices": []})]
+    return no_such_domain(p["domain"])
+
+
+PASSTHROUGH = {
+    "io.passd.Manager.Attach": fake_attach,
+    "io.passd.Manager.Detach": fake_detach,
+    "io.passd.Manager.Reattach": fake_reattach,
+    "io.passd.Manager.GetDomain": fake_get_domain,
+}
 
 
 WATCH_EVENTS = [
@@ -154,7 +241,7 @@ def run(args, env=None, timeout=20):
     full_env = {k: v for k, v in os.environ.items() if k != "PASSD_SOCKET"}
     full_env.setdefault("LC_ALL", "C")
     full_env.update(env or {})
-    return subprocess.run([PASSCTL] + args, capture_output=True, text=True, env=full_env,
+    return subprocess.run(PASSCTL + args, capture_output=True, text=True, env=full_env,
                           timeout=timeout)
 
 
@@ -332,6 +419,48 @@ def test_list_table():
         passd.stop()
 
 
+def read_pty(master):
+    """Everything written to the pty so far (the writer has exited)."""
+    import select
+    out = b""
+    while select.select([master], [], [], 0.5)[0]:
+        chunk = os.read(master, 65536)
+        if not chunk:
+            break
+        out += chunk
+    return out.decode()
+
+
+def test_list_cut_to_terminal():
+    import fcntl
+    import pty
+    import struct
+    import termios
+    passd, socket_args = with_passd(passd_handler)
+    master, slave = pty.openpty()
+    try:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+        for extra in ([], ["--tree"]):
+            proc = subprocess.Popen(PASSCTL + socket_args + ["list"] + extra, stdout=slave,
+                                    stderr=subprocess.PIPE, env={"LC_ALL": "C"})
+            code = proc.wait(timeout=20)
+            proc.stderr.close()
+            check(code == 0, code)
+            lines = read_pty(master).splitlines()
+            check(len(lines) == len(DEVICES) + (0 if extra else 1), lines)
+            # The widest lines are cut to the terminal's 100 columns, the name giving way.
+            check(max(len(l) for l in lines) == 100, [len(l) for l in lines])
+            host = next(l for l in lines if "0000:00:00.0" in l)
+            name = re.search(r"  (Intel.*)$", host).group(1)
+            check(len(host) == 100, host)
+            check("Intel Corporation 82G33/G31/P35/P31 Express DRAM Controller".startswith(name),
+                  host)
+    finally:
+        os.close(master)
+        os.close(slave)
+        passd.stop()
+
+
 def test_list_json():
     passd, socket_args = with_passd(passd_handler)
     try:
@@ -476,7 +605,7 @@ def test_monitor_stops_cleanly_on_signals():
         passd, socket_args = with_passd(watch_then("hold"))
         try:
             env = {k: v for k, v in os.environ.items() if k != "PASSD_SOCKET"}
-            proc = subprocess.Popen([PASSCTL] + socket_args + ["monitor", "--json"],
+            proc = subprocess.Popen(PASSCTL + socket_args + ["monitor", "--json"],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                     env=env)
             # Lines arrive through the pipe as they happen: passctl flushes each one.
@@ -499,6 +628,222 @@ def test_monitor_watch_refused():
     try:
         r = run(socket_args + ["monitor"])
         check_one_error_line(r, 4, r"permission denied: not allowed to call .*Watch")
+    finally:
+        passd.stop()
+
+
+# ---- attach, detach, reattach, vm ----
+
+def last_call(passd, method):
+    calls = [c for c in passd.calls if c["method"] == "io.passd.Manager." + method]
+    check(calls, f"no {method} call")
+    return calls[-1]["parameters"]
+
+
+def test_passthrough_help():
+    r = run(["--help"])
+    for word in ["attach", "detach", "reattach", "vm"]:
+        check(re.search(rf"^  {word} +\S", r.stdout, re.M), word)
+    for command, options in [
+            ("attach", ["--live", "--config", "--whole-group", "--force", "--interface",
+                        "--dry-run", "--json", "DOMAIN ADDRESS"]),
+            ("detach", ["--live", "--config", "--timeout=SECONDS", "--dry-run", "--json",
+                        "DOMAIN ADDRESS"]),
+            ("reattach", ["--dry-run", "--json", "ADDRESS"]),
+            ("vm", ["--json", "DOMAIN"])]:
+        r = run([command, "--help"])
+        check(r.returncode == 0, (command, r.returncode))
+        check(r.stdout.startswith("Usage:\n  passctl " + command), r.stdout[:60])
+        for option in options:
+            check(option in r.stdout, (command, option))
+
+
+def test_passthrough_usage_errors_are_local():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        for args in (["attach"], ["attach", "vm1"], ["attach", "vm1", "02:00.1", "x"],
+                     ["detach", "vm1"], ["reattach"], ["reattach", "02:00.1", "x"], ["vm"],
+                     ["vm", "vm1", "x"], ["detach", "vm1", "02:00.1", "--timeout", "-1"],
+                     ["detach", "vm1", "02:00.1", "--timeout", "soon"]):
+            r = run(socket_args + args)
+            check(r.returncode == 2, (args, r.returncode, r.stderr))
+            check(re.fullmatch(rf"passctl: .*\(see 'passctl {args[0]} --help'\)\n", r.stderr),
+                  (args, r.stderr))
+        for command in (["attach", "vm1"], ["detach", "vm1"], ["reattach"]):
+            r = run(socket_args + command + ["00:1g.0"])
+            check_one_error_line(r, 2, re.escape("'00:1g.0' is not a PCI address (expected "
+                                                 f"DDDD:BB:SS.F) (see 'passctl {command[0]} "
+                                                 "--help')"))
+        check(passd.connections == 0, "no round trip for a usage error")
+    finally:
+        passd.stop()
+
+
+def test_attach_default_sends_no_flags():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["attach", "vm1", "pci_0000_02_00_1"])
+        check(r.returncode == 0, r.stderr)
+        # Neither live nor config: passd decides from the domain's state.
+        check(last_call(passd, "Attach") == {"domain": "vm1", "address": "0000:02:00.1"},
+              passd.calls)
+        check(r.stdout == "0000:02:00.1: igb -> vfio-pci\n"
+                          "0000:02:00.1: attached to vm1 (live, config)\n", r.stdout)
+        check(r.stderr == "", r.stderr)
+    finally:
+        passd.stop()
+
+
+def test_attach_flags():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["attach", "--live", "vm1", "02:00.1", "--whole-group", "--force",
+                               "--interface"])
+        check(r.returncode == 0, r.stderr)
+        check(last_call(passd, "Attach") == {"domain": "vm1", "address": "0000:02:00.1",
+                                             "live": True, "whole_group": True, "force": True,
+                                             "interface": True}, passd.calls[-1])
+        check("attached to vm1 (live)\n" in r.stdout, r.stdout)
+        run(socket_args + ["attach", "vm1", "02:00.1", "--config"])
+        check(last_call(passd, "Attach") == {"domain": "vm1", "address": "0000:02:00.1",
+                                             "config": True}, passd.calls[-1])
+    finally:
+        passd.stop()
+
+
+def test_attach_dry_run():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["attach", "vm1", "02:00.1", "--dry-run"])
+        check(r.returncode == 0, r.stderr)
+        check(last_call(passd, "Attach") == {"domain": "vm1", "address": "0000:02:00.1",
+                                             "dry_run": True}, passd.calls[-1])
+        check(r.stdout ==
+              "Would:\n"
+              "  1. 0000:02:00.1: igb -> vfio-pci\n"
+              "  2. 0000:02:00.1: attach to vm1 (live, config)\n"
+              "       <hostdev mode='subsystem' type='pci' managed='no'>\n"
+              "         <source>\n"
+              "           <address domain='0x0000' bus='0x02' slot='0x00' function='0x1'/>\n"
+              "         </source>\n"
+              "       </hostdev>\n", r.stdout)
+    finally:
+        passd.stop()
+
+
+def test_attach_json():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["attach", "vm1", "02:00.1", "--json", "--dry-run"])
+        check(r.returncode == 0, r.stderr)
+        check(json.loads(r.stdout) == fake_attach({"domain": "vm1",
+                                                   "address": "0000:02:00.1"})[0]["parameters"],
+              r.stdout)
+    finally:
+        passd.stop()
+
+
+def test_attach_errors():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["attach", "vm1", "02:00.0"])
+        check_one_error_line(r, 1, re.escape(
+            "0000:02:00.0 cannot be passed through alone: IOMMU group 12 also holds "
+            "0000:02:00.1 (igb) and 0000:02:00.2 (no driver), still used by the host "
+            "(--whole-group takes the group along)"))
+        check(r.stdout == "", r.stdout)
+        r = run(socket_args + ["attach", "vm9", "02:00.1"])
+        check_one_error_line(r, 1, re.escape("no domain named 'vm9'"))
+    finally:
+        passd.stop()
+
+
+def test_detach():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["detach", "vm1", "02:00.1"])
+        check(r.returncode == 0, r.stderr)
+        check(last_call(passd, "Detach") == {"domain": "vm1", "address": "0000:02:00.1"},
+              passd.calls[-1])
+        check(r.stdout == "0000:02:00.1: detached from vm1 (live)\n"
+                          "0000:02:00.1: vfio-pci -> igb\n", r.stdout)
+        r = run(socket_args + ["detach", "vm1", "02:00.1", "--live", "--config", "--timeout",
+                               "0", "--dry-run"])
+        check(r.returncode == 0, r.stderr)
+        check(last_call(passd, "Detach") == {"domain": "vm1", "address": "0000:02:00.1",
+                                             "live": True, "config": True, "timeout": 0,
+                                             "dry_run": True}, passd.calls[-1])
+        check(r.stdout.startswith("Would:\n  1. 0000:02:00.1: detach from vm1 (live)\n"
+                                  "       <hostdev mode='subsystem'"), r.stdout)
+        check(r.stdout.endswith("       </hostdev>\n  2. 0000:02:00.1: vfio-pci -> igb\n"),
+              r.stdout)
+        r = run(socket_args + ["detach", "vm1", "02:00.1", "--timeout", "45", "--json"])
+        check(last_call(passd, "Detach")["timeout"] == 45, passd.calls[-1])
+        check(json.loads(r.stdout)["actions"][1]["driver_to"] == "igb", r.stdout)
+    finally:
+        passd.stop()
+
+
+def test_detach_removal_pending():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["detach", "vm1", "02:10.2", "--timeout", "1"])
+        check_one_error_line(r, 1, re.escape(
+            "vm1 has not released 0000:02:10.2 yet; it stays assigned to vm1, and passd will "
+            "give it back to its host driver by itself once the guest lets go"))
+        check(r.stdout == "", r.stdout)
+        r = run(socket_args + ["detach", "vm1", "05:00.0"])
+        check_one_error_line(r, 1, re.escape("0000:05:00.0 is not assigned to vm1"))
+    finally:
+        passd.stop()
+
+
+def test_reattach():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["reattach", "0000:02:10.0"])
+        check(r.returncode == 0, r.stderr)
+        check(last_call(passd, "Reattach") == {"address": "0000:02:10.0"}, passd.calls[-1])
+        check(r.stdout == "0000:02:10.0: vfio-pci -> igb\n", r.stdout)
+        r = run(socket_args + ["reattach", "02:10.0", "--dry-run"])
+        check(last_call(passd, "Reattach") == {"address": "0000:02:10.0", "dry_run": True},
+              passd.calls[-1])
+        check(r.stdout == "Would:\n  1. 0000:02:10.0: vfio-pci -> igb\n", r.stdout)
+    finally:
+        passd.stop()
+
+
+def test_vm():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["vm", "vm1"])
+        check(r.returncode == 0, r.stderr)
+        check(last_call(passd, "GetDomain") == {"domain": "vm1"}, passd.calls[-1])
+        check(r.stdout ==
+              "vm1 (running, persistent)\n"
+              "HOST ADDRESS  GUEST ADDRESS  VENDOR:PRODUCT  WHERE        KIND       NAME\n"
+              "0000:02:00.1  0000:07:00.0   8086:10c9       live+config  hostdev    "
+              "Intel Corporation 82576 Gigabit Network Connection\n"
+              "0000:02:10.2  -              8086:10ca       config       interface  "
+              "Intel Corporation (removal pending)\n", r.stdout)
+        r = run(socket_args + ["vm", "vm1", "--json"])
+        check(r.returncode == 0 and json.loads(r.stdout) == VM1, r.stdout)
+        r = run(socket_args + ["vm", "empty"])
+        check(r.stdout == "empty (shutoff, transient)\nno host devices\n", r.stdout)
+        r = run(socket_args + ["vm", "vm9"])
+        check_one_error_line(r, 1, re.escape("no domain named 'vm9'"))
+    finally:
+        passd.stop()
+
+
+def test_passthrough_on_old_passd():
+    passd, socket_args = with_passd(
+        lambda m, p: [error("org.varlink.service.MethodNotFound", {"method": m})])
+    try:
+        r = run(socket_args + ["attach", "vm1", "02:00.1"])
+        check_one_error_line(r, 1, re.escape("this passd does not support "
+                                             "io.passd.Manager.Attach (is passd older than "
+                                             "passctl?)"))
     finally:
         passd.stop()
 

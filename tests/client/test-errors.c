@@ -43,14 +43,63 @@ static const Case cases[] = {
     /* No "message" from the server: the client's made-up text is not repeated. */
     {PASS_ERROR_DEVICE_IN_USE, "{\"address\": \"0000:02:00.0\"}",
      "Device in use (address '0000:02:00.0')", "0000:02:00.0 is in use", 1},
+    /* Owners named, the server's explanation after them. */
+    {PASS_ERROR_DEVICE_IN_USE,
+     "{\"address\": \"0000:02:10.0\", \"owners\": [\"vm1\", \"web-2\", \"db\"], "
+     "\"message\": \"its PF is assigned\"}",
+     "its PF is assigned", "0000:02:10.0 is in use by vm1, web-2 and db: its PF is assigned", 1},
+    {PASS_ERROR_DEVICE_IN_USE, "{\"address\": \"0000:02:10.0\", \"owners\": [\"vm1\", 7]}", NULL,
+     "0000:02:10.0 is in use by vm1", 1},
+    {PASS_ERROR_DEVICE_NOT_ASSIGNED,
+     "{\"address\": \"0000:02:10.0\", \"domain\": \"vm1\", \"message\": \"not in vm1\"}",
+     "not in vm1", "0000:02:10.0 is not assigned to vm1", 1},
+    {PASS_ERROR_DEVICE_NOT_ASSIGNED, NULL, "no such hostdev",
+     "the device is not assigned to that domain: no such hostdev", 1},
     {PASS_ERROR_IOMMU_GROUP_NOT_VIABLE, "{\"address\": \"0000:02:00.0\"}", NULL,
      "the IOMMU group of 0000:02:00.0 is not viable for passthrough", 1},
+    /* Every blocker with its driver, and the option that takes them along. */
+    {PASS_ERROR_IOMMU_GROUP_NOT_VIABLE,
+     "{\"address\": \"0000:02:00.0\", \"group\": 12, \"blocking\": ["
+     "{\"address\": \"0000:02:00.1\", \"driver\": \"igb\"}, "
+     "{\"address\": \"0000:02:00.2\", \"driver\": null}], \"message\": \"x\"}",
+     "x",
+     "0000:02:00.0 cannot be passed through alone: IOMMU group 12 also holds 0000:02:00.1 (igb) "
+     "and 0000:02:00.2 (no driver), still used by the host (--whole-group takes the group along)",
+     1},
+    {PASS_ERROR_IOMMU_GROUP_NOT_VIABLE,
+     "{\"address\": \"0000:02:00.0\", \"blocking\": [{\"address\": \"0000:02:00.1\", "
+     "\"driver\": \"igb\"}, {\"driver\": \"bad\"}, 3]}",
+     NULL,
+     "0000:02:00.0 cannot be passed through alone: its IOMMU group also holds 0000:02:00.1 (igb), "
+     "still used by the host (--whole-group takes the group along)",
+     1},
     {PASS_ERROR_DEVICE_PROTECTED, NULL, "it holds the root disk",
-     "the device is protected from passthrough: it holds the root disk", 1},
+     "the device is protected from passthrough: it holds the root disk (--force passes it "
+     "through anyway)",
+     1},
+    {PASS_ERROR_DEVICE_PROTECTED,
+     "{\"address\": \"0000:00:17.0\", \"reason\": \"0000:00:17.0 holds / (sda2)\", "
+     "\"message\": \"protected\"}",
+     "protected",
+     "0000:00:17.0 is protected because the host needs it: 0000:00:17.0 holds / (sda2) (--force "
+     "passes it through anyway)",
+     1},
+    /* Not an error to retry: the device's state and passd's follow-up are the point. */
+    {PASS_ERROR_REMOVAL_PENDING,
+     "{\"address\": \"0000:02:10.0\", \"domain\": \"vm1\", \"message\": \"timed out\"}",
+     "timed out",
+     "vm1 has not released 0000:02:10.0 yet; it stays assigned to vm1, and passd will give it "
+     "back to its host driver by itself once the guest lets go",
+     1},
     {PASS_ERROR_REMOVAL_PENDING, "{\"address\": \"0000:02:10.0\"}", NULL,
-     "the guest has not released 0000:02:10.0 yet (removal pending)", 1},
-    {PASS_ERROR_REMOVAL_FAILED, "{\"address\": \"0000:02:10.0\", \"message\": \"timed out\"}",
-     "timed out", "removal of 0000:02:10.0 failed: timed out", 1},
+     "the guest has not released 0000:02:10.0 yet; it stays assigned, and passd will give it "
+     "back to its host driver by itself once the guest lets go",
+     1},
+    {PASS_ERROR_REMOVAL_FAILED,
+     "{\"address\": \"0000:02:10.0\", \"domain\": \"vm1\", \"message\": \"guest said no\"}",
+     "guest said no", "vm1 refused to release 0000:02:10.0: guest said no; it stays assigned", 1},
+    {PASS_ERROR_REMOVAL_FAILED, "{\"address\": \"0000:02:10.0\"}", NULL,
+     "the guest refused to release 0000:02:10.0; it stays assigned", 1},
     {PASS_ERROR_DISCONNECTED, NULL, "EOF", "passd closed the connection", 3},
     {PASS_ERROR_PROTOCOL, NULL, "not JSON", "passd sent a reply passctl cannot read: not JSON", 1},
 };

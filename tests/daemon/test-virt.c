@@ -13,8 +13,7 @@ typedef struct {
   PassDevice *last_device;
 } Recorder;
 
-static void
-rec_add(Recorder *rec, const char *format, ...) G_GNUC_PRINTF(2, 3);
+static void rec_add(Recorder *rec, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 static void
 rec_add(Recorder *rec, const char *format, ...)
@@ -109,23 +108,34 @@ on_timeout(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* A timer on the thread's context (the tests run both on the default and a private one). */
+static GSource *
+add_timeout(guint ms, gboolean *flag)
+{
+  GSource *source = g_timeout_source_new(ms);
+
+  g_source_set_callback(source, on_timeout, flag, NULL);
+  g_source_attach(source, g_main_context_get_thread_default());
+  return source;
+}
+
 /* Run the main loop until the log holds an entry equal to @entry (after @from), or time out. */
 static guint
 wait_for(Recorder *rec, guint from, const char *entry)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds(10, on_timeout, &timed_out);
+  g_autoptr(GSource) timer = add_timeout(10000, &timed_out);
 
   for (;;) {
     for (guint i = from; i < rec->log->len; i++) {
       if (g_strcmp0(g_ptr_array_index(rec->log, i), entry) == 0) {
-        g_source_remove(id);
+        g_source_destroy(timer);
         return i;
       }
     }
     if (timed_out)
       break;
-    g_main_context_iteration(NULL, TRUE);
+    g_main_context_iteration(g_main_context_get_thread_default(), TRUE);
   }
   for (guint i = 0; i < rec->log->len; i++)
     g_test_message("log[%u] = %s", i, (char *)g_ptr_array_index(rec->log, i));
@@ -137,10 +147,10 @@ static void
 spin(guint ms)
 {
   gboolean done = FALSE;
+  g_autoptr(GSource) timer = add_timeout(ms, &done);
 
-  g_timeout_add(ms, on_timeout, &done);
   while (!done)
-    g_main_context_iteration(NULL, TRUE);
+    g_main_context_iteration(g_main_context_get_thread_default(), TRUE);
 }
 
 static const char vm1_xml[] =
@@ -157,6 +167,7 @@ static const PassTestDevice topology[] = {
 };
 
 typedef struct {
+  GMainContext *context; /* NULL: the global default one */
   char *dir;
   char *uri;
   Recorder rec;
@@ -169,6 +180,11 @@ fixture_setup(Fixture *fx, gconstpointer data)
   const char *domains[] = {vm1_xml, NULL};
   g_autoptr(GError) error = NULL;
 
+  /* On a private context PassVirt runs libvirt's event loop on a thread of its own. */
+  if (GPOINTER_TO_INT(data)) {
+    fx->context = g_main_context_new();
+    g_main_context_push_thread_default(fx->context);
+  }
   fx->dir = g_dir_make_tmp("passd-test-virt-XXXXXX", &error);
   g_assert_no_error(error);
   fx->uri = pass_test_topology_write(fx->dir, topology, G_N_ELEMENTS(topology), domains, &error);
@@ -186,7 +202,7 @@ fixture_teardown(Fixture *fx, gconstpointer data)
   g_clear_pointer(&fx->virt, pass_virt_free);
   /* Nothing may arrive after pass_virt_free. */
   guint len = fx->rec.log->len;
-  while (g_main_context_iteration(NULL, FALSE))
+  while (g_main_context_iteration(g_main_context_get_thread_default(), FALSE))
     ;
   g_assert_cmpuint(fx->rec.log->len, ==, len);
   rec_clear(&fx->rec);
@@ -194,6 +210,10 @@ fixture_teardown(Fixture *fx, gconstpointer data)
   g_rmdir(fx->dir);
   g_free(fx->dir);
   g_free(fx->uri);
+  if (fx->context != NULL) {
+    g_main_context_pop_thread_default(fx->context);
+    g_main_context_unref(fx->context);
+  }
 }
 
 static PassDevice *
@@ -273,8 +293,8 @@ test_ordering(Fixture *fx, gconstpointer data)
   g_assert_cmpstr(g_ptr_array_index(fx->rec.log, 2), ==, "domain-changed:vm1");
   g_assert_cmpstr(g_ptr_array_index(fx->rec.log, 3), ==, "device-changed:0000:02:00.0");
   g_assert_cmpstr(g_ptr_array_index(fx->rec.log, 4), ==, "device-removed:0000:09:00.0");
-  g_assert_true(pass_device_equal(fx->rec.last_device,
-                                  find_device(fx->rec.devices, "0000:02:00.0")));
+  g_assert_true(
+      pass_device_equal(fx->rec.last_device, find_device(fx->rec.devices, "0000:02:00.0")));
 }
 
 typedef struct {
@@ -301,7 +321,7 @@ run_job(Fixture *fx, PassVirtJobFunc func, const char *arg, GError **error)
 
   pass_virt_run_async(fx->virt, func, g_strdup(arg), g_free, NULL, on_job_done, &r);
   while (!r.done)
-    g_main_context_iteration(NULL, TRUE);
+    g_main_context_iteration(g_main_context_get_thread_default(), TRUE);
   if (r.error != NULL)
     g_propagate_error(error, r.error);
   return r.result;
@@ -397,10 +417,10 @@ test_jobs_and_events(Fixture *fx, gconstpointer data)
     JobResult r = {0};
 
     g_cancellable_cancel(cancellable);
-    pass_virt_run_async(fx->virt, job_define, g_strdup(vm2_xml), g_free, cancellable,
-                        on_job_done, &r);
+    pass_virt_run_async(fx->virt, job_define, g_strdup(vm2_xml), g_free, cancellable, on_job_done,
+                        &r);
     while (!r.done)
-      g_main_context_iteration(NULL, TRUE);
+      g_main_context_iteration(g_main_context_get_thread_default(), TRUE);
     g_assert_error(r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     g_clear_error(&r.error);
   }
@@ -412,7 +432,7 @@ test_jobs_and_events(Fixture *fx, gconstpointer data)
 static void
 test_unreachable(void)
 {
-  Recorder rec;
+  Recorder rec = {0};
   PassVirt *virt;
   gint64 start;
   JobResult r = {0};
@@ -420,8 +440,8 @@ test_unreachable(void)
   /* Failing to connect is worth a warning in the daemon's log, not a test failure. */
   g_log_set_always_fatal(G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL);
   rec_init(&rec);
-  virt = pass_virt_new("test+unix:///default?socket=/nonexistent/passd-test.sock", &callbacks,
-                       &rec);
+  virt =
+      pass_virt_new("test+unix:///default?socket=/nonexistent/passd-test.sock", &callbacks, &rec);
   pass_virt_start(virt);
   wait_for(&rec, 0, "disconnected");
   /* Retries (0.5 s, 1 s) happen without telling the caller again. */
@@ -431,7 +451,7 @@ test_unreachable(void)
 
   pass_virt_run_async(virt, job_nodedev, g_strdup("x"), g_free, NULL, on_job_done, &r);
   while (!r.done)
-    g_main_context_iteration(NULL, TRUE);
+    g_main_context_iteration(g_main_context_get_thread_default(), TRUE);
   g_assert_error(r.error, PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE);
   g_clear_error(&r.error);
 
@@ -439,7 +459,7 @@ test_unreachable(void)
   start = g_get_monotonic_time();
   pass_virt_free(virt);
   g_assert_cmpint(g_get_monotonic_time() - start, <, G_USEC_PER_SEC);
-  while (g_main_context_iteration(NULL, FALSE))
+  while (g_main_context_iteration(g_main_context_get_thread_default(), FALSE))
     ;
   g_assert_cmpuint(rec.log->len, ==, 1);
   rec_clear(&rec);
@@ -449,7 +469,7 @@ test_unreachable(void)
 static void
 test_free_unstarted(void)
 {
-  Recorder rec;
+  Recorder rec = {0};
 
   rec_init(&rec);
   for (guint i = 0; i < 3; i++) {
@@ -460,7 +480,7 @@ test_free_unstarted(void)
     pass_virt_free(a);
     pass_virt_free(b); /* may be mid-connect */
   }
-  while (g_main_context_iteration(NULL, FALSE))
+  while (g_main_context_iteration(g_main_context_get_thread_default(), FALSE))
     ;
   g_assert_cmpuint(rec.log->len, ==, 0);
   rec_clear(&rec);
@@ -471,10 +491,19 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
 
-  g_test_add("/virt/snapshot", Fixture, NULL, fixture_setup, test_snapshot, fixture_teardown);
-  g_test_add("/virt/ordering", Fixture, NULL, fixture_setup, test_ordering, fixture_teardown);
-  g_test_add("/virt/jobs-and-events", Fixture, NULL, fixture_setup, test_jobs_and_events,
-             fixture_teardown);
+  for (int private = 0; private <= 1; private ++) {
+    const char *where = private ? "private-context" : "default-context";
+    g_autofree char *snapshot = g_strdup_printf("/virt/%s/snapshot", where);
+    g_autofree char *ordering = g_strdup_printf("/virt/%s/ordering", where);
+    g_autofree char *jobs = g_strdup_printf("/virt/%s/jobs-and-events", where);
+
+    g_test_add(snapshot, Fixture, GINT_TO_POINTER(private), fixture_setup, test_snapshot,
+               fixture_teardown);
+    g_test_add(ordering, Fixture, GINT_TO_POINTER(private), fixture_setup, test_ordering,
+               fixture_teardown);
+    g_test_add(jobs, Fixture, GINT_TO_POINTER(private), fixture_setup, test_jobs_and_events,
+               fixture_teardown);
+  }
   g_test_add_func("/virt/unreachable", test_unreachable);
   g_test_add_func("/virt/free-unstarted", test_free_unstarted);
   return g_test_run();

@@ -53,8 +53,8 @@ pass_test_topology_xml(const PassTestDevice *devices, guint n_devices, const cha
                            "<function>%u</function>\n"
                            "      <product id='0x%04x'>Product %04x</product>\n"
                            "      <vendor id='0x%04x'>Vendor %04x</vendor>\n",
-                           name, parent != NULL ? parent : "computer", dev->class_code, d, b, s,
-                           f, dev->product_id, dev->product_id, dev->vendor_id, dev->vendor_id);
+                           name, parent != NULL ? parent : "computer", dev->class_code, d, b, s, f,
+                           dev->product_id, dev->product_id, dev->vendor_id, dev->vendor_id);
     if (dev->physfn != NULL) {
       g_string_append(out, "      <capability type='phys_function'>\n");
       append_address(out, "        ", dev->physfn);

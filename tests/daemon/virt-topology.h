@@ -6,15 +6,15 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  const char *address;  /* "dddd:bb:ss.f" */
-  const char *parent;   /* address or NULL for "computer" */
+  const char *address; /* "dddd:bb:ss.f" */
+  const char *parent;  /* address or NULL for "computer" */
   guint vendor_id;
   guint product_id;
   guint class_code;
-  int iommu_group;      /* -1: none */
-  int numa_node;        /* -1: none */
-  int totalvfs;         /* -1: not SR-IOV capable */
-  const char *physfn;   /* address or NULL */
+  int iommu_group;    /* -1: none */
+  int numa_node;      /* -1: none */
+  int totalvfs;       /* -1: not SR-IOV capable */
+  const char *physfn; /* address or NULL */
 } PassTestDevice;
 
 /* A <node> document with @devices and the raw <domain> XML strings in @domains (NULL ends

@@ -196,20 +196,19 @@ class Monitor:
         self.events.put((time.monotonic(), None))
 
     def wait(self, pred, deadline):
-        """First event matching pred before deadline (monotonic), else None."""
+        """First event matching pred that arrived before deadline (monotonic), else None.
+        Events that arrived in time count even when this is called late."""
         while True:
             left = deadline - time.monotonic()
             try:
-                t, ev = self.events.get(timeout=max(left, 0.01))
+                t, ev = self.events.get(timeout=left) if left > 0 else self.events.get_nowait()
             except queue.Empty:
                 return None, None
-            if ev is None:
+            if ev is None or t > deadline:
                 return None, None
             self.seen.append(ev)
             if pred(ev):
                 return t, ev
-            if time.monotonic() > deadline:
-                return None, None
 
     def stop(self):
         self.proc.terminate()
@@ -247,11 +246,16 @@ def vf_step(mon, pf, n, limit):
                  for a in changed)
         return ok and devs.get(pf, {}).get("vfs") == after
 
+    # A list call that starts within the limit must show it (passctl's own start-up under
+    # TCG is not passd's latency).
     t_list = None
-    while time.monotonic() < deadline:
+    while True:
+        start = time.monotonic()
+        if start > deadline:
+            break
         try:
             if listed():
-                t_list = time.monotonic()
+                t_list = start
                 break
         except Exception as e:  # noqa: BLE001
             note("list failed: %s" % e)
@@ -259,7 +263,8 @@ def vf_step(mon, pf, n, limit):
     if t_list is None:
         problems.append("passctl list did not show the %s VFs within %.1fs" % (kind, limit))
     else:
-        note("passctl list shows it %.2fs after the kernel" % (t_list - t_kernel))
+        note("passctl list called %.2fs after the kernel shows it (took %.2fs)" %
+             (t_list - t_kernel, time.monotonic() - t_list))
 
     # the monitor: one event per VF
     pending = set(changed)
@@ -269,7 +274,7 @@ def vf_step(mon, pf, n, limit):
         if ev is None:
             break
         pending.discard(ev["address"])
-        worst = max(worst, t - t_kernel)
+        worst = max(worst, t - t0)
         if kind == "added" and (ev.get("device") or {}).get("physfn") != pf:
             problems.append("added event for %s has physfn %s" %
                             (ev["address"], (ev.get("device") or {}).get("physfn")))
@@ -277,7 +282,7 @@ def vf_step(mon, pf, n, limit):
         problems.append("passctl monitor: no %s event within %.1fs for %s" %
                         (kind, limit, " ".join(sorted(pending))))
     else:
-        note("passctl monitor reported every VF within %.2fs" % worst)
+        note("passctl monitor reported every VF %.2fs after the write began" % worst)
     return problems
 
 

@@ -14,12 +14,22 @@
 #          VARLINKCTL_MIRROR Debian mirror (default: the first URIs in
 #                            /etc/apt/sources.list.d/debian.sources, else deb.debian.org)
 # Idempotent: when the wrapper exists and "varlinkctl --version" runs, nothing is done.
-# Needs network access the first time, plus apt-get, dpkg-deb and readelf (binutils).
+# Needs network access the first time, plus apt-get, dpkg-deb, readelf (binutils) and flock.
 set -eu
 
 cache=${VARLINKCTL_CACHE:-/var/cache/passd-tests/varlinkctl}
 wrapper=$cache/varlinkctl
 
+if [ -x "$wrapper" ] && "$wrapper" --version >/dev/null 2>&1; then
+  echo "$wrapper"
+  exit 0
+fi
+
+# Peer tests run in parallel and may all get here on first use: one fetch at a time, and the
+# later ones find the finished wrapper.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
 if [ -x "$wrapper" ] && "$wrapper" --version >/dev/null 2>&1; then
   echo "$wrapper"
   exit 0

@@ -83,7 +83,8 @@ test_invalid(void)
     g_autoptr(GError) error = NULL;
     PassAddress addr = {0};
 
-    g_test_message("invalid: %s", invalid[i].text);
+    g_autofree char *escaped = g_strescape(invalid[i].text, NULL);
+    g_test_message("invalid: %s", escaped);
     g_assert_false(pass_address_parse(invalid[i].text, &addr, &error));
     g_assert_error(error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER);
     if (!g_str_has_prefix(error->message, invalid[i].message_part))

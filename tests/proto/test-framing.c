@@ -162,7 +162,8 @@ test_parse(void)
 
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) error = NULL;
-    g_test_message("bad: %s", bad[i]);
+    g_autofree char *escaped = g_strescape(bad[i], NULL);
+    g_test_message("bad: %s", escaped);
     g_assert_null(pass_varlink_message_parse(bad[i], strlen(bad[i]), &error));
     g_assert_error(error, PASS_ERROR, PASS_ERROR_PROTOCOL);
   }

@@ -518,6 +518,42 @@ test_connection_cap(ServerFixture *fixture, gconstpointer data)
 }
 
 static void
+test_cap_counts_only_live_peers(ServerFixture *fixture, gconstpointer data)
+{
+  /* Peers that just left must not hold slots against newcomers, even when the newcomers
+   * arrive before the server noticed the departures. */
+  g_autoptr(Peer) a = NULL;
+  g_autoptr(Peer) b = NULL;
+
+  for (int round = 0; round < 20; round++) {
+    g_clear_pointer(&a, peer_free);
+    g_clear_pointer(&b, peer_free);
+    a = peer_connect(fixture->path);
+    b = peer_connect(fixture->path);
+    peer_send(a, "{\"method\":\"org.example.test.Echo\",\"parameters\":{\"value\":\"a\"}}");
+    peer_send(b, "{\"method\":\"org.example.test.Echo\",\"parameters\":{\"value\":\"b\"}}");
+    peer_expect_string(a, NULL, "value", "a");
+    peer_expect_string(b, NULL, "value", "b");
+  }
+}
+
+static void
+test_connect_burst(ServerFixture *fixture, gconstpointer data)
+{
+  /* Non-blocking connectors get EAGAIN, not a wait, when the listen backlog is full. */
+  int fds[128];
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+  strcpy(sa.sun_path, fixture->path);
+  for (guint i = 0; i < G_N_ELEMENTS(fds); i++) {
+    fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS(fds); i++)
+    close(fds[i]);
+}
+
+static void
 test_disconnect_pending(ServerFixture *fixture, gconstpointer data)
 {
   g_autoptr(Peer) peer = peer_connect(fixture->path);
@@ -677,6 +713,8 @@ main(int argc, char **argv)
   ADD("bad-call-after-good-ones", setup, test_bad_call_after_good_ones);
   ADD("oversize", setup_small, test_oversize);
   ADD("connection-cap", setup_small, test_connection_cap);
+  ADD("cap-counts-only-live-peers", setup_small, test_cap_counts_only_live_peers);
+  ADD("connect-burst", setup, test_connect_burst);
   ADD("disconnect-pending", setup, test_disconnect_pending);
   ADD("half-close", setup, test_half_close);
   ADD("peer-credentials", setup, test_peer_credentials);

@@ -1,0 +1,48 @@
+/* What attach, detach and reattach share: reading the device address the user typed, and
+ * sending a request whose reply is a list of Actions. */
+#include "passctl.h"
+
+#include <stdio.h>
+
+#include "format.h"
+#include "pass-address.h"
+
+char *
+passctl_parse_address(const char *command, const char *text, int *exit_code)
+{
+  g_autoptr(GError) error = NULL;
+  char *address = pass_address_canonicalize(text, &error);
+
+  /* Checked locally: a typo should not cost a round trip or look like a daemon failure. */
+  if (address == NULL)
+    *exit_code =
+        passctl_usage_error(command, "'%s' is not a PCI address (expected DDDD:BB:SS.F)", text);
+  return address;
+}
+
+void
+passctl_set_flag(JsonObject *params, const char *member, gboolean given)
+{
+  /* Flags the user left out stay out, so passd applies its own default. */
+  if (given)
+    json_object_set_boolean_member(params, member, TRUE);
+}
+
+int
+passctl_run_actions(PassctlContext *ctx, const char *method, JsonObject *params, gboolean dry_run,
+                    gboolean json)
+{
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *text = NULL;
+  int exit_code = PASSCTL_EXIT_OK;
+
+  reply = passctl_call_once(ctx, method, params, &exit_code);
+  if (reply == NULL)
+    return exit_code;
+  if (json)
+    text = passctl_json_to_text(reply, TRUE);
+  else
+    text = passctl_format_actions(passctl_json_array(reply, "actions"), dry_run);
+  fputs(text, stdout);
+  return PASSCTL_EXIT_OK;
+}

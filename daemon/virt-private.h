@@ -1,0 +1,61 @@
+/* Internals of daemon/virt, shared by its files: libvirt's event loop (virt-loop.c), ordered
+ * delivery to the caller's main context (virt-sink.c) and the blocking reads that turn libvirt
+ * objects into PassDevice/PassDomain (virt-read.c). */
+#pragma once
+
+#include "virt.h"
+
+G_BEGIN_DECLS
+
+/* Once per process: libvirt init, silent error printing, default event implementation. */
+void pass_virt_loop_init(void);
+/* Run libvirt's event loop on a thread of its own while there are users. */
+void pass_virt_loop_acquire(void);
+void pass_virt_loop_release(void);
+
+/* ---- delivery to the main context, strictly in order ---- */
+
+typedef enum {
+  PASS_VIRT_DELIVER_CONNECTION,
+  PASS_VIRT_DELIVER_SNAPSHOT,
+  PASS_VIRT_DELIVER_DEVICE_CHANGED,
+  PASS_VIRT_DELIVER_DEVICE_REMOVED,
+  PASS_VIRT_DELIVER_DOMAIN_CHANGED,
+  PASS_VIRT_DELIVER_DOMAIN_REMOVED,
+  PASS_VIRT_DELIVER_DOMAIN_DEVICE_REMOVED,
+} PassVirtDeliveryKind;
+
+typedef struct {
+  PassVirtDeliveryKind kind;
+  gboolean flag; /* connected, failed */
+  char *text;    /* message, address, name */
+  char *alias;
+  PassDevice *device;
+  PassDomain *domain;
+  GPtrArray *devices;
+  GPtrArray *domains;
+} PassVirtDelivery;
+
+void pass_virt_delivery_free(PassVirtDelivery *d);
+
+/* Queues deliveries (from any thread) and hands them to the callbacks on @context, in order.
+ * pass_virt_sink_close (main context) drops pending ones and the caller's reference. */
+typedef struct _PassVirtSink PassVirtSink;
+PassVirtSink *pass_virt_sink_new(GMainContext *context, const PassVirtCallbacks *callbacks,
+                                 gpointer user_data);
+void pass_virt_sink_push(PassVirtSink *sink, PassVirtDelivery *d);
+void pass_virt_sink_deliver(PassVirtSink *sink, PassVirtDeliveryKind kind, gboolean flag,
+                            const char *text, const char *alias);
+void pass_virt_sink_close(PassVirtSink *sink);
+/* What the callbacks were last told (main context). */
+gboolean pass_virt_sink_is_connected(PassVirtSink *sink);
+
+/* Blocking reads (worker threads). Errors as pass_virt_set_error(). */
+PassDevice *pass_virt_read_device(virNodeDevicePtr dev, GError **error);
+PassDomain *pass_virt_read_domain(virDomainPtr dom, GError **error);
+/* Fills @devices (PassDevice*, PCI only) and @domains (PassDomain*), skipping objects that
+ * vanish or fail to parse meanwhile. */
+gboolean pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domains,
+                                 GError **error);
+
+G_END_DECLS

@@ -1,0 +1,125 @@
+#define G_LOG_DOMAIN "passd-virt"
+
+#include "virt-private.h"
+
+#include <libvirt/virterror.h>
+#include <stdlib.h>
+
+#include "pass-error.h"
+#include "virt-xml.h"
+
+gboolean
+pass_virt_set_error(GError **error, const char *what)
+{
+  virErrorPtr err = virGetLastError();
+  PassError code = PASS_ERROR_HYPERVISOR_ERROR;
+  const char *message = err != NULL && err->message != NULL ? err->message : "unknown error";
+
+  if (err != NULL && err->code == VIR_ERR_NO_DOMAIN)
+    code = PASS_ERROR_NO_SUCH_DOMAIN;
+  else if (err != NULL && err->code == VIR_ERR_NO_NODE_DEVICE)
+    code = PASS_ERROR_NO_SUCH_DEVICE;
+  g_set_error(error, PASS_ERROR, code, "%s: %s", what, message);
+  return FALSE;
+}
+
+PassDevice *
+pass_virt_read_device(virNodeDevicePtr dev, GError **error)
+{
+  char *xml = virNodeDeviceGetXMLDesc(dev, 0);
+  PassDevice *device;
+
+  if (xml == NULL) {
+    g_autofree char *what = g_strdup_printf("reading node device %s", virNodeDeviceGetName(dev));
+    pass_virt_set_error(error, what);
+    return NULL;
+  }
+  device = pass_virt_xml_parse_nodedev(xml, error);
+  free(xml);
+  return device;
+}
+
+static gboolean
+read_domain_xml(virDomainPtr dom, unsigned int flags, PassHostdevWhere where, PassDomain *domain,
+                GError **error)
+{
+  char *xml = virDomainGetXMLDesc(dom, flags);
+  gboolean ok;
+
+  if (xml == NULL) {
+    g_autofree char *what = g_strdup_printf("reading domain %s", domain->name);
+    return pass_virt_set_error(error, what);
+  }
+  ok = pass_virt_xml_parse_domain_hostdevs(xml, where, domain, error);
+  free(xml);
+  return ok;
+}
+
+PassDomain *
+pass_virt_read_domain(virDomainPtr dom, GError **error)
+{
+  g_autoptr(PassDomain) domain = pass_domain_new(virDomainGetName(dom));
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  int state, reason, active, persistent;
+
+  if (virDomainGetUUIDString(dom, uuid) < 0 || virDomainGetState(dom, &state, &reason, 0) < 0 ||
+      (active = virDomainIsActive(dom)) < 0 || (persistent = virDomainIsPersistent(dom)) < 0) {
+    g_autofree char *what = g_strdup_printf("reading domain %s", domain->name);
+    pass_virt_set_error(error, what);
+    return NULL;
+  }
+  domain->uuid = g_strdup(uuid);
+  domain->state = state;
+  domain->active = active > 0;
+  domain->persistent = persistent > 0;
+  if (domain->active && !read_domain_xml(dom, 0, PASS_HOSTDEV_LIVE, domain, error))
+    return NULL;
+  if (domain->persistent &&
+      !read_domain_xml(dom, VIR_DOMAIN_XML_INACTIVE, PASS_HOSTDEV_CONFIG, domain, error))
+    return NULL;
+  return g_steal_pointer(&domain);
+}
+
+/* Fills @devices (PassDevice*) and @domains (PassDomain*). */
+gboolean
+pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domains, GError **error)
+{
+  virNodeDevicePtr *devs = NULL;
+  virDomainPtr *doms = NULL;
+  int n;
+
+  n = virConnectListAllNodeDevices(conn, &devs, VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV);
+  if (n < 0)
+    return pass_virt_set_error(error, "listing node devices");
+  for (int i = 0; i < n; i++) {
+    g_autoptr(GError) local = NULL;
+    PassDevice *device = pass_virt_read_device(devs[i], &local);
+
+    /* A device may vanish while we list; a bad one must not hide the rest. */
+    if (device != NULL)
+      g_ptr_array_add(devices, device);
+    else
+      g_debug("skipping node device %s: %s", virNodeDeviceGetName(devs[i]), local->message);
+    virNodeDeviceFree(devs[i]);
+  }
+  free(devs);
+
+  n = virConnectListAllDomains(conn, &doms, 0);
+  if (n < 0)
+    return pass_virt_set_error(error, "listing domains");
+  for (int i = 0; i < n; i++) {
+    g_autoptr(GError) local = NULL;
+    PassDomain *domain = pass_virt_read_domain(doms[i], &local);
+
+    if (domain != NULL)
+      g_ptr_array_add(domains, domain);
+    else if (g_error_matches(local, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN))
+      g_debug("domain %s vanished while listing", virDomainGetName(doms[i]));
+    else
+      g_warning("skipping domain %s: %s", virDomainGetName(doms[i]), local->message);
+    virDomainFree(doms[i]);
+  }
+  free(doms);
+
+  return TRUE;
+}
