@@ -25,8 +25,8 @@ passctl_cmd_attach(PassctlContext *ctx, int argc, char **argv)
   };
 
   g_option_context_set_summary(
-      optctx, "Pass a host PCI device through to DOMAIN: take it from its host driver for "
-              "vfio-pci and add it to the domain.\nWithout --live and --config: the persistent "
+      optctx, "Pass a host PCI device through to DOMAIN: take it from its host driver for\n"
+              "vfio-pci and add it to the domain. Without --live and --config: the persistent\n"
               "definition if the domain has one, and the running domain too if it runs.\n"
               "ADDRESS is dddd:bb:ss.f, bb:ss.f or a libvirt name (pci_dddd_bb_ss_f).");
   g_option_context_add_main_entries(optctx, entries, NULL);
@@ -38,6 +38,8 @@ passctl_cmd_attach(PassctlContext *ctx, int argc, char **argv)
     return passctl_usage_error("attach", "missing the device address");
   if (argc > 3)
     return passctl_usage_error("attach", "unexpected argument '%s'", argv[3]);
+  if (*argv[1] == '\0')
+    return passctl_usage_error("attach", "the domain name is empty");
   address = passctl_parse_address("attach", argv[2], &exit_code);
   if (address == NULL)
     return exit_code;

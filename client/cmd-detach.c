@@ -24,10 +24,11 @@ passctl_cmd_detach(PassctlContext *ctx, int argc, char **argv)
   };
 
   g_option_context_set_summary(
-      optctx, "Take a device from DOMAIN (hot-unplug and/or removal from the persistent "
-              "definition; default: wherever it is), then give it back to the host driver it "
-              "had before passd took it.\nADDRESS is dddd:bb:ss.f, bb:ss.f or a libvirt name "
-              "(pci_dddd_bb_ss_f).");
+      optctx, "Take a device from DOMAIN (hot-unplug and/or removal from the persistent\n"
+              "definition; default: wherever it is), then give it back to the host driver it\n"
+              "had before passd took it. If the guest does not let go in time, the device\n"
+              "stays assigned and passd finishes by itself once it does.\n"
+              "ADDRESS is dddd:bb:ss.f, bb:ss.f or a libvirt name (pci_dddd_bb_ss_f).");
   g_option_context_add_main_entries(optctx, entries, NULL);
   if (!passctl_parse_options(optctx, "detach", &argc, &argv, &exit_code))
     return exit_code;
@@ -37,6 +38,8 @@ passctl_cmd_detach(PassctlContext *ctx, int argc, char **argv)
     return passctl_usage_error("detach", "missing the device address");
   if (argc > 3)
     return passctl_usage_error("detach", "unexpected argument '%s'", argv[3]);
+  if (*argv[1] == '\0')
+    return passctl_usage_error("detach", "the domain name is empty");
   /* Parsed here rather than by GOption so a missing option stays missing (passd's default)
    * and a negative one is refused. */
   if (timeout != NULL && !g_ascii_string_to_unsigned(timeout, 10, 0, G_MAXINT32, &seconds, NULL))

@@ -16,8 +16,8 @@ passctl_cmd_reattach(PassctlContext *ctx, int argc, char **argv)
   };
 
   g_option_context_set_summary(
-      optctx, "Give a device that no domain holds back to the host driver it had before passd "
-              "took it.\nADDRESS is dddd:bb:ss.f, bb:ss.f or a libvirt name (pci_dddd_bb_ss_f).");
+      optctx, "Give a device that no domain holds back to the host driver it had before passd\n"
+              "took it. ADDRESS is dddd:bb:ss.f, bb:ss.f or a libvirt name (pci_dddd_bb_ss_f).");
   g_option_context_add_main_entries(optctx, entries, NULL);
   if (!passctl_parse_options(optctx, "reattach", &argc, &argv, &exit_code))
     return exit_code;

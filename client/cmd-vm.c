@@ -20,7 +20,7 @@ passctl_cmd_vm(PassctlContext *ctx, int argc, char **argv)
   };
 
   g_option_context_set_summary(optctx,
-                               "Show the host PCI devices DOMAIN holds: host and guest address, "
+                               "Show the host PCI devices DOMAIN holds: host and guest address,\n"
                                "ids, live and/or persistent, as <hostdev> or <interface>.");
   g_option_context_add_main_entries(optctx, entries, NULL);
   if (!passctl_parse_options(optctx, "vm", &argc, &argv, &exit_code))
@@ -29,6 +29,8 @@ passctl_cmd_vm(PassctlContext *ctx, int argc, char **argv)
     return passctl_usage_error("vm", "missing the domain name");
   if (argc > 2)
     return passctl_usage_error("vm", "unexpected argument '%s'", argv[2]);
+  if (*argv[1] == '\0')
+    return passctl_usage_error("vm", "the domain name is empty");
 
   json_object_set_string_member(params, "domain", argv[1]);
   reply = passctl_call_once(ctx, "io.passd.Manager.GetDomain", params, &exit_code);

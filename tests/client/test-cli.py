@@ -141,8 +141,10 @@ def fake_attach(p):
             "blocking": [{"address": "0000:02:00.1", "driver": "igb"},
                          {"address": "0000:02:00.2", "driver": None}],
             "message": "IOMMU group 12 is not viable"})]
-    live = p.get("live", True)
-    config = p.get("config", True)
+    # Like passd for a running persistent domain: both unless the caller chose.
+    chose = "live" in p or "config" in p
+    live = p.get("live", not chose)
+    config = p.get("config", not chose)
     return [reply({"devices": [p["address"]], "actions": [
         action("detach_host", p["address"], driver_from="igb", driver_to="vfio-pci"),
         action("attach", p["address"], domain="vm1", live=live, config=config,
@@ -664,7 +666,8 @@ def test_passthrough_usage_errors_are_local():
         for args in (["attach"], ["attach", "vm1"], ["attach", "vm1", "02:00.1", "x"],
                      ["detach", "vm1"], ["reattach"], ["reattach", "02:00.1", "x"], ["vm"],
                      ["vm", "vm1", "x"], ["detach", "vm1", "02:00.1", "--timeout", "-1"],
-                     ["detach", "vm1", "02:00.1", "--timeout", "soon"]):
+                     ["detach", "vm1", "02:00.1", "--timeout", "soon"], ["vm", ""],
+                     ["attach", "", "02:00.1"], ["detach", "", "02:00.1"]):
             r = run(socket_args + args)
             check(r.returncode == 2, (args, r.returncode, r.stderr))
             check(re.fullmatch(rf"passctl: .*\(see 'passctl {args[0]} --help'\)\n", r.stderr),

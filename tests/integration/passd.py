@@ -13,6 +13,7 @@ misbehaved).
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -24,7 +25,7 @@ import unittest
 
 import topology
 
-# Multiplies every timeout (e.g. under valgrind); set PASSD_TIMEOUT_SCALE=10.
+# Multiplies every timeout (e.g. under valgrind: PASSD_TIMEOUT_SCALE=10).
 SCALE = float(os.environ.get("PASSD_TIMEOUT_SCALE", "1"))
 # Things sanitizers and GLib print when something went wrong inside passd.
 BAD_LOG_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "GLib-CRITICAL",
@@ -143,7 +144,7 @@ class Conn:
 class Passd:
     """One passd process. uri: a libvirt URI; or topo: a topology.Topology written to a file."""
 
-    def __init__(self, topo=None, uri=None, extra_args=(), env=None):
+    def __init__(self, topo=None, uri=None, extra_args=(), env=None, activate=False):
         self.dir = tempfile.mkdtemp(prefix="passd-test-")
         if topo is not None:
             path = os.path.join(self.dir, "host.xml")
@@ -152,17 +153,35 @@ class Passd:
         self.uri = uri
         self.socket = os.path.join(self.dir, "sock")
         self.log_path = os.path.join(self.dir, "passd.log")
-        self.args = [binary("PASSD"), "--connect", uri, "--socket", self.socket]
+        # e.g. PASSD_WRAPPER="valgrind --error-exitcode=99 --leak-check=full" (and a larger
+        # PASSD_TIMEOUT_SCALE) to run every integration test's passd under valgrind
+        self.args = shlex.split(os.environ.get("PASSD_WRAPPER", ""))
+        self.args += [binary("PASSD"), "--connect", uri, "--socket", self.socket]
         self.args += list(extra_args)
         self.env = dict(os.environ)
         self.env.update(env or {})
         self.proc = None
         self.log_file = None
+        self.listener = None
+        if activate:
+            # socket activation: passd gets a listening fd 3, LISTEN_PID set to its own pid by
+            # a shell that then execs it, and no --socket
+            self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.listener.bind(self.socket)
+            self.listener.listen(64)
+            fd = self.listener.fileno()
+            i = self.args.index("--socket")
+            del self.args[i:i + 2]
+            self.args = ["/bin/sh", "-c", 'exec 3>&%d; LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"' % fd,
+                         "sh"] + self.args
 
     def start(self, wait_connected=True, timeout=10.0):
         self.log_file = open(self.log_path, "wb")
+        fds = (self.listener.fileno(),) if self.listener else ()
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=self.log_file,
-                                     stderr=subprocess.STDOUT, env=self.env)
+                                     stderr=subprocess.STDOUT, env=self.env, pass_fds=fds)
+        if self.listener:
+            self.listener.close()  # passd has its own copy
         _started.append(self)
         deadline = time.monotonic() + timeout * SCALE
         while True:
@@ -198,23 +217,25 @@ class Passd:
         except OSError:
             return ""
 
-    def stop(self, timeout=15.0):
-        """SIGTERM; a list of what was wrong (empty when passd exited 0 with a clean log)."""
+    def stop(self, sig=signal.SIGTERM, timeout=15.0):
+        """Send @sig; a list of what was wrong (empty when passd exited 0 with a clean log)."""
         problems = []
         if self.proc is None:
             return problems
         if self.proc.poll() is not None:
             problems.append("passd had already exited with %d" % self.proc.returncode)
         else:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout * SCALE)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-                problems.append("passd did not exit within %.0fs of SIGTERM" % (timeout * SCALE))
+                problems.append("passd did not exit within %.0fs of signal %d" %
+                                (timeout * SCALE, sig))
             if self.proc.returncode != 0:
-                problems.append("passd exited with %d after SIGTERM" % self.proc.returncode)
+                problems.append("passd exited with %d after signal %d" %
+                                (self.proc.returncode, sig))
         self.log_file.close()
         log = self.log()
         problems += ["passd log contains %r" % m for m in BAD_LOG_MARKERS if m in log]
@@ -288,6 +309,7 @@ def main(argv):
     if problems:
         sys.stderr.write("passd: %s\n--- passd log ---\n%s" % ("; ".join(problems), daemon.log()))
         return 99
+    shutil.rmtree(daemon.dir, ignore_errors=True)
     return rc
 
 

@@ -93,6 +93,14 @@ class Service(passd.PassdCase):
                 c.send_raw(data[i:i + 1])
             self.assertEqual(c.recv()["parameters"]["device"]["address"], "0000:8a:00.2")
 
+    def test_more_on_a_single_reply_method(self):
+        # "more" allows several replies; a method with one answer gives one final reply
+        with self.passd.connect() as c:
+            reply = c.call_raw(MANAGER + "GetDevice", {"address": "02:00.0"}, more=True)
+            self.assertEqual(reply["parameters"]["device"]["address"], "0000:02:00.0")
+            self.assertFalse(reply.get("continues", False), reply)
+            self.assertIn("connected", c.call(MANAGER + "GetStatus"))
+
     def test_oneway_gets_no_reply(self):
         with self.passd.connect() as c:
             c.send({"method": MANAGER + "GetStatus", "oneway": True})

@@ -2,7 +2,6 @@
 """passd without libvirt: it starts, says so, refuses inventory calls, and keeps running."""
 
 import time
-import unittest
 
 import passd
 

@@ -83,7 +83,7 @@ nvme_pf() { # serial, else NUMA node
   echo "LAB_MF0=$(by_mac 52:54:00:1a:b0:03)"
   echo "LAB_MF1=$(by_mac 52:54:00:1a:b0:04)"
 } >/run/lab/hw.env
-while IFS== read -r k v; do
+while IFS='=' read -r k v; do
   [ -n "$v" ] || lab_error "device $k not found; lspci: $(lspci -D -n | tr '\n' ';')"
   export "$k=$v"
 done </run/lab/hw.env

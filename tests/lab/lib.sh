@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for scripts running inside L1 (tests/lab/run SCRIPT). Source it: . "$LAB_DIR/lib.sh"
 # Needs bash. Variables set by the harness: LAB_DIR, LAB_OUT (/lab-out, the run directory),
 # LAB_PF0 LAB_PF1 (SR-IOV NVMe PFs, NUMA node 0 and 1), LAB_NIC_FREE, LAB_NIC_ROUTE (+ _IF: it
@@ -137,7 +138,7 @@ lab_passd_wait_ready() { # [TIMEOUT]: socket exists and passd is connected to li
   return 1
 }
 lab_passd_stop() { # SIGTERM, then report how it exited (in passd.log)
-  local p i rc=unknown
+  local p i st rc=unknown
   [ -s /run/lab/passd.pid ] || return 0
   p=$(cat /run/lab/passd.pid)
   rm -f /run/lab/passd.pid
@@ -153,8 +154,11 @@ lab_passd_stop() { # SIGTERM, then report how it exited (in passd.log)
   if kill -0 "$p" 2>/dev/null; then
     kill -9 "$p"
     rc="killed (did not exit within 10 s of SIGTERM)"
+  else
+    wait "$p" 2>/dev/null
+    st=$?
+    [ $st = 127 ] || rc=$st # 127: not our child, its status is unknown
   fi
-  wait "$p" 2>/dev/null && rc=0 || { [ $? = 127 ] || rc=$?; }
   echo "=== passd stopped: exit status $rc" >>"$LAB_OUT/passd.log"
 }
 
@@ -174,7 +178,7 @@ lab_guest_xml() { # NAME [HOSTDEV-ADDR...]
     <type arch='x86_64' machine='q35'>hvm</type>
     <kernel>/boot/vmlinuz-$(uname -r)</kernel>
     <initrd>$LAB_L2_INITRD</initrd>
-    <cmdline>console=ttyS0 panic=-1 loglevel=3</cmdline>
+    <cmdline>console=ttyS0 panic=-1 loglevel=3 mitigations=off tsc=reliable no_timer_check</cmdline>
   </os>
   <features><acpi/><apic/></features>
   <cpu mode='custom'><model>qemu64</model></cpu>

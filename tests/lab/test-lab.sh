@@ -69,7 +69,7 @@ tools() {
 guests() {
   local t0=$SECONDS
   lab_guests_standard || lab_fail "standard guests did not come up"
-  lab_note "vm1 and vm2 up after $((SECONDS - t0))s ($(virsh dominfo vm1 | awk '/OS Type/{print}' | tr -s ' '))"
+  lab_note "vm1 and vm2 up after $((SECONDS - t0))s ($(virsh dumpxml vm1 | grep -o "^<domain type='[a-z]*'"))"
   [ "$(virsh domstate vm1)" = running ] && [ "$(virsh domstate vm2)" = running ] ||
     lab_fail "vm1/vm2 not running"
   [ "$(virsh domstate vm3)" = "shut off" ] || lab_fail "vm3 not shut off"
@@ -78,9 +78,6 @@ guests() {
   [ "$(lab_guest_pci vm1 | grep -c ' 1b36:000c$')" = 4 ] || lab_fail "vm1 does not see 4 root ports"
   lab_guest_wait_pci vm2 1b36:000c present 20 || lab_fail "no fresh alive line from vm2"
   ! lab_guest_wait_pci vm2 1b36:000c absent 6 2>/dev/null || lab_fail "wait_pci absent passed wrongly"
-  virsh -q destroy vm2 >/dev/null
-  lab_guest_start vm2 || lab_fail "vm2 does not start again"
-  lab_guest_wait_up vm2 || lab_fail "vm2 not up after a restart"
 }
 
 lab_scenario "hardware map (LAB_* variables)" hardware

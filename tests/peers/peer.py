@@ -5,7 +5,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 
-import passd  # noqa: E402,F401  (re-exported)
-import topology  # noqa: E402,F401
+import passd  # noqa: E402
+import topology  # noqa: E402
 
+__all__ = ["passd", "topology", "SKIP"]
 SKIP = 77  # meson's exit code for a skipped test
