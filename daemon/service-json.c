@@ -2,6 +2,8 @@
 
 #include "service-json.h"
 
+#include <libvirt/libvirt.h>
+
 static void
 set_string_or_null(JsonObject *object, const char *member, const char *value)
 {
@@ -72,6 +74,48 @@ pass_json_engine_device(PassEngine *engine, const PassDevice *device)
   return pass_json_device(device, pass_engine_get_group_members(engine, device),
                           pass_engine_get_vfs(engine, device->address),
                           pass_engine_get_owners(engine, device->address));
+}
+
+JsonObject *
+pass_json_assignment(const PassHostdev *hostdev, const PassDevice *device, gboolean removal_pending)
+{
+  JsonObject *object = json_object_new();
+
+  json_object_set_string_member(object, "address", hostdev->address);
+  set_string_or_null(object, "guest_address", hostdev->guest_address);
+  if (device) {
+    set_hex(object, "vendor_id", 4, device->vendor_id);
+    set_hex(object, "product_id", 4, device->product_id);
+  } else {
+    json_object_set_null_member(object, "vendor_id");
+    json_object_set_null_member(object, "product_id");
+  }
+  set_string_or_null(object, "vendor", device ? device->vendor : NULL);
+  set_string_or_null(object, "product", device ? device->product : NULL);
+  json_object_set_boolean_member(object, "live", (hostdev->where & PASS_HOSTDEV_LIVE) != 0);
+  json_object_set_boolean_member(object, "config", (hostdev->where & PASS_HOSTDEV_CONFIG) != 0);
+  json_object_set_boolean_member(object, "interface", hostdev->interface);
+  json_object_set_boolean_member(object, "removal_pending", removal_pending);
+  return object;
+}
+
+const char *
+pass_json_domain_state(const PassDomain *domain)
+{
+  if (!domain->active)
+    return "shutoff";
+  switch (domain->state) {
+    case VIR_DOMAIN_RUNNING:
+    case VIR_DOMAIN_BLOCKED:
+      return "running";
+    case VIR_DOMAIN_PAUSED:
+    case VIR_DOMAIN_PMSUSPENDED:
+      return "paused";
+    case VIR_DOMAIN_SHUTOFF:
+      return "shutoff";
+    default:
+      return "other";
+  }
 }
 
 const char *

@@ -14,6 +14,14 @@ JsonObject *pass_json_device(const PassDevice *device, GPtrArray *iommu_group_me
 /* The same, with the relations taken from @engine. */
 JsonObject *pass_json_engine_device(PassEngine *engine, const PassDevice *device);
 
+/* An Assignment: @hostdev of a domain, with the ids and names of @device (the inventory's
+ * device at that address; NULL when the host does not show it). */
+JsonObject *pass_json_assignment(const PassHostdev *hostdev, const PassDevice *device,
+                                 gboolean removal_pending);
+
+/* The IDL's name of a domain's state: running, paused, shutoff or other. */
+const char *pass_json_domain_state(const PassDomain *domain);
+
 /* The IDL's name of an event type ("added", ...). */
 const char *pass_json_event_type_name(PassEngineEventType type);
 

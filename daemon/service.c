@@ -307,14 +307,66 @@ get_device(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
   }
   device = pass_engine_lookup_device(service->engine, address);
   if (!device) {
-    g_autoptr(JsonObject) error = json_object_new();
+    g_autoptr(JsonObject) extra = json_object_new();
+    g_autoptr(GError) error =
+        g_error_new(PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "No PCI device at %s", address);
 
-    json_object_set_string_member(error, "address", address);
-    pass_varlink_call_reply_error(call, pass_error_to_name(PASS_ERROR_NO_SUCH_DEVICE), error);
+    json_object_set_string_member(extra, "address", address);
+    pass_varlink_call_reply_gerror(call, error, extra);
     return;
   }
   text = g_strdup_printf("{\"device\":%s}", device_text(service, device));
   pass_varlink_call_reply_raw(call, text, FALSE);
+}
+
+/* ---- GetDomain ---- */
+
+static void
+get_domain(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
+{
+  static const char *const known[] = {"domain", NULL};
+  PassService *service = user_data;
+  g_autoptr(JsonObject) reply = NULL;
+  const char *name;
+  PassDomain *domain;
+  JsonArray *devices;
+
+  if (!check_known(call, parameters, known) ||
+      !get_optional_string(call, parameters, "domain", &name))
+    return;
+  if (!name || !*name) {
+    pass_varlink_call_reply_invalid_parameter(call, "domain");
+    return;
+  }
+  if (!pass_engine_has_inventory(service->engine)) {
+    reply_unavailable(service, call);
+    return;
+  }
+  domain = pass_engine_lookup_domain(service->engine, name);
+  if (!domain) {
+    g_autoptr(JsonObject) extra = json_object_new();
+    g_autoptr(GError) error =
+        g_error_new(PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN, "No domain named %s", name);
+
+    json_object_set_string_member(extra, "domain", name);
+    pass_varlink_call_reply_gerror(call, error, extra);
+    return;
+  }
+
+  reply = json_object_new();
+  json_object_set_string_member(reply, "name", domain->name);
+  json_object_set_string_member(reply, "state", pass_json_domain_state(domain));
+  json_object_set_boolean_member(reply, "persistent", domain->persistent);
+  devices = json_array_new();
+  /* No unplug is tracked yet (detach comes with the transactions): removal_pending is FALSE. */
+  for (guint i = 0; domain->hostdevs && i < domain->hostdevs->len; i++) {
+    const PassHostdev *hostdev = g_ptr_array_index(domain->hostdevs, i);
+    PassDevice *device = pass_engine_lookup_device(service->engine, hostdev->address);
+
+    json_array_add_object_element(devices, pass_json_assignment(hostdev, device, FALSE));
+  }
+  json_object_set_array_member(reply, "devices", devices);
+  pass_varlink_call_reply(call, reply);
 }
 
 /* ---- Watch ---- */
@@ -416,5 +468,6 @@ pass_service_register(PassService *service, PassVarlinkServer *server, GError **
   pass_varlink_server_add_method(server, INTERFACE ".ListDevices", list_devices, service);
   pass_varlink_server_add_method(server, INTERFACE ".GetDevice", get_device, service);
   pass_varlink_server_add_method(server, INTERFACE ".Watch", watch, service);
+  pass_varlink_server_add_method(server, INTERFACE ".GetDomain", get_domain, service);
   return TRUE;
 }

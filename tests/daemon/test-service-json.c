@@ -170,6 +170,34 @@ test_events(void)
   g_assert_cmpstr(pass_json_event_type_name(PASS_ENGINE_EVENT_CHANGED), ==, "changed");
 }
 
+static void
+test_assignment(void)
+{
+  g_autoptr(PassDevice) device = full_device();
+  g_autoptr(PassHostdev) hostdev = pass_hostdev_new();
+  g_autoptr(PassDomain) domain = pass_domain_new("vm1");
+  JsonObject *object;
+
+  hostdev->address = g_strdup("0000:3b:10.2");
+  hostdev->where = PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG;
+  object = pass_json_assignment(hostdev, device, TRUE);
+  assert_json(object, "{\"address\":\"0000:3b:10.2\",\"guest_address\":null,"
+                      "\"vendor_id\":\"0x15b3\",\"product_id\":\"0x101e\","
+                      "\"vendor\":\"Mellanox Technologies\","
+                      "\"product\":\"ConnectX Family mlx5Gen Virtual Function\",\"live\":true,"
+                      "\"config\":true,\"interface\":false,\"removal_pending\":true}");
+  json_object_unref(object);
+
+  g_assert_cmpstr(pass_json_domain_state(domain), ==, "shutoff");
+  domain->active = TRUE;
+  domain->state = 1; /* VIR_DOMAIN_RUNNING */
+  g_assert_cmpstr(pass_json_domain_state(domain), ==, "running");
+  domain->state = 3; /* VIR_DOMAIN_PAUSED */
+  g_assert_cmpstr(pass_json_domain_state(domain), ==, "paused");
+  domain->state = 4; /* VIR_DOMAIN_SHUTDOWN: on its way down */
+  g_assert_cmpstr(pass_json_domain_state(domain), ==, "other");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -178,5 +206,6 @@ main(int argc, char **argv)
   g_test_add_func("/service-json/device-minimal", test_device_minimal);
   g_test_add_func("/service-json/engine-device", test_engine_device);
   g_test_add_func("/service-json/events", test_events);
+  g_test_add_func("/service-json/assignment", test_assignment);
   return g_test_run();
 }

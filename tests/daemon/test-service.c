@@ -76,8 +76,19 @@ load_host(Fixture *f)
   ((PassDevice *)devices->pdata[2])->class_code = 0x040300;
   ((PassDevice *)devices->pdata[2])->vendor_id = 0x1af4;
   hostdev->address = g_strdup("0000:02:10.0");
+  hostdev->guest_address = g_strdup("0000:07:00.0");
+  hostdev->alias = g_strdup("hostdev0");
   hostdev->where = PASS_HOSTDEV_LIVE;
+  hostdev->interface = TRUE;
   g_ptr_array_add(vm1->hostdevs, hostdev);
+  /* Defined with a device the host does not show (any more). */
+  hostdev = pass_hostdev_new();
+  hostdev->address = g_strdup("0000:05:00.0");
+  hostdev->where = PASS_HOSTDEV_CONFIG;
+  g_ptr_array_add(vm1->hostdevs, hostdev);
+  vm1->active = TRUE;
+  vm1->persistent = TRUE;
+  vm1->state = 1; /* VIR_DOMAIN_RUNNING */
   g_ptr_array_add(domains, vm1);
   pass_engine_set_connected(f->engine, TRUE, NULL);
   pass_engine_reset(f->engine, devices, domains);
@@ -231,6 +242,8 @@ client_unavailable(Fixture *f, PassVarlinkClient *client)
                   PASS_ERROR_HYPERVISOR_UNAVAILABLE);
   g_assert_cmpint(call_error(client, M "GetDevice", "{\"address\":\"00:1f.3\"}", &params), ==,
                   PASS_ERROR_HYPERVISOR_UNAVAILABLE);
+  g_assert_cmpint(call_error(client, M "GetDomain", "{\"domain\":\"vm1\"}", NULL), ==,
+                  PASS_ERROR_HYPERVISOR_UNAVAILABLE);
   g_assert_true(strstr(params, "test:///fake") != NULL);
   /* Bad input is bad input, connected or not. */
   g_assert_cmpint(call_error(client, M "ListDevices", "{\"sriov\":\"both\"}", NULL), ==,
@@ -291,7 +304,8 @@ client_queries(Fixture *f, PassVarlinkClient *client)
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(device, "vfs")), ==, 1);
   g_assert_cmpint(call_error(client, M "GetDevice", "{\"address\":\"03:00.0\"}", &params), ==,
                   PASS_ERROR_NO_SUCH_DEVICE);
-  g_assert_cmpstr(params, ==, "{\"address\":\"0000:03:00.0\"}");
+  g_assert_cmpstr(params, ==,
+                  "{\"message\":\"No PCI device at 0000:03:00.0\",\"address\":\"0000:03:00.0\"}");
   g_clear_pointer(&params, g_free);
   g_assert_cmpint(call_error(client, M "GetDevice", "{\"address\":\"03:00.9\"}", &params), ==,
                   PASS_ERROR_INVALID_PARAMETER);
@@ -310,6 +324,40 @@ test_queries(Fixture *f, gconstpointer data)
 {
   load_host(f);
   run_client(f, client_queries);
+}
+
+/* ---- GetDomain ---- */
+
+static void
+client_domain(Fixture *f, PassVarlinkClient *client)
+{
+  g_autoptr(JsonObject) reply = call_ok(client, M "GetDomain", "{\"domain\":\"vm1\"}");
+  g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), reply);
+  g_autofree char *text = json_to_string(node, FALSE);
+  g_autofree char *params = NULL;
+
+  g_assert_cmpstr(text, ==,
+                  "{\"name\":\"vm1\",\"state\":\"running\",\"persistent\":true,\"devices\":["
+                  "{\"address\":\"0000:02:10.0\",\"guest_address\":\"0000:07:00.0\","
+                  "\"vendor_id\":\"0x8086\",\"product_id\":\"0x10ca\",\"vendor\":null,"
+                  "\"product\":null,\"live\":true,\"config\":false,\"interface\":true,"
+                  "\"removal_pending\":false},"
+                  "{\"address\":\"0000:05:00.0\",\"guest_address\":null,\"vendor_id\":null,"
+                  "\"product_id\":null,\"vendor\":null,\"product\":null,\"live\":false,"
+                  "\"config\":true,\"interface\":false,\"removal_pending\":false}]}");
+  g_assert_cmpint(call_error(client, M "GetDomain", "{\"domain\":\"vm9\"}", &params), ==,
+                  PASS_ERROR_NO_SUCH_DOMAIN);
+  g_assert_cmpstr(params, ==, "{\"message\":\"No domain named vm9\",\"domain\":\"vm9\"}");
+  g_assert_cmpint(call_error(client, M "GetDomain", NULL, NULL), ==, PASS_ERROR_INVALID_PARAMETER);
+  g_assert_cmpint(call_error(client, M "GetDomain", "{\"domain\":1}", NULL), ==,
+                  PASS_ERROR_INVALID_PARAMETER);
+}
+
+static void
+test_domain(Fixture *f, gconstpointer data)
+{
+  load_host(f);
+  run_client(f, client_domain);
 }
 
 /* ---- cached replies follow changes ---- */
@@ -451,6 +499,7 @@ main(int argc, char **argv)
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD("/service/unavailable", test_unavailable);
   ADD("/service/queries", test_queries);
+  ADD("/service/domain", test_domain);
   ADD("/service/cache", test_cache);
   ADD("/service/watch", test_watch);
 #undef ADD
