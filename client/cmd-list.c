@@ -99,13 +99,24 @@ passctl_cmd_list(PassctlContext *ctx, int argc, char **argv)
   if (pfs || vfs)
     json_object_set_string_member(params, "sriov", pfs ? "pf" : "vf");
 
+  if (json) {
+    /* Printed from the reply's text: no tree, which is most of the cost on a large host. */
+    g_autofree char *raw = NULL;
+    gsize length = 0;
+
+    raw = passctl_call_once_raw(ctx, "io.passd.Manager.ListDevices", params, &length, &exit_code);
+    if (raw == NULL)
+      return exit_code;
+    text = passctl_json_indent(raw, length);
+    fputs(text, stdout);
+    return PASSCTL_EXIT_OK;
+  }
+
   reply = passctl_call_once(ctx, "io.passd.Manager.ListDevices", params, &exit_code);
   if (reply == NULL)
     return exit_code;
   devices = passctl_json_array(reply, "devices");
-  if (json)
-    text = passctl_json_to_text(reply, TRUE);
-  else if (tree)
+  if (tree)
     text = passctl_format_device_tree(devices, g_get_charset(NULL), passctl_terminal_width());
   else
     text = passctl_format_device_table(devices, passctl_terminal_width());

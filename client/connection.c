@@ -43,6 +43,28 @@ passctl_call_once(PassctlContext *ctx, const char *method, JsonObject *parameter
   return passctl_call(client, method, parameters, exit_code);
 }
 
+char *
+passctl_call_once_raw(PassctlContext *ctx, const char *method, JsonObject *parameters,
+                      gsize *length, int *exit_code)
+{
+  g_autoptr(PassVarlinkClient) client = passctl_connect(ctx, exit_code);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) error_parameters = NULL;
+  char *text;
+
+  if (client == NULL)
+    return NULL;
+  text = pass_varlink_client_call_raw(client, method, parameters, length, &error_parameters,
+                                      &error);
+  if (text == NULL) {
+    g_autofree char *sentence = passctl_error_sentence(error, error_parameters);
+
+    passctl_print_error("%s", sentence);
+    *exit_code = passctl_error_exit_code(error);
+  }
+  return text;
+}
+
 gboolean
 passctl_parse_options(GOptionContext *optctx, const char *command, int *argc, char ***argv,
                       int *exit_code)

@@ -56,6 +56,11 @@ int passctl_terminal_width(void);
 
 /* @object as JSON text plus a newline: pretty (indent 2) or compact on one line. */
 char *passctl_json_to_text(JsonObject *object, gboolean pretty);
+/* The same pretty text as passctl_json_to_text() gives for the parsed value of @text, read
+ * straight from @length bytes of JSON already checked (pass_varlink_client_call_raw()); no
+ * tree is built. A member name repeated within one object is printed each time (the tree
+ * would keep one). */
+char *passctl_json_indent(const char *text, gsize length);
 
 /* ---- format-list.c ---- */
 

@@ -74,6 +74,11 @@ JsonObject *passctl_call(PassVarlinkClient *client, const char *method, JsonObje
 JsonObject *passctl_call_once(PassctlContext *ctx, const char *method, JsonObject *parameters,
                               int *exit_code);
 
+/* Same, with the parameters as checked JSON text (*@length bytes): for printing a large reply
+ * without building a tree. */
+char *passctl_call_once_raw(PassctlContext *ctx, const char *method, JsonObject *parameters,
+                            gsize *length, int *exit_code);
+
 /* Parse a subcommand's options; on error prints it and returns FALSE with *exit_code set.
  * "--help" prints the usage and exits 0 (GOption's behaviour). */
 gboolean passctl_parse_options(GOptionContext *optctx, const char *command, int *argc, char ***argv,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine-index.h"
+#include "engine-tx.h"
 
 /* One consistent picture: what libvirt told us plus the indexes derived from it. A reset builds
  * a new one next to the old and compares them. */
@@ -38,6 +39,7 @@ struct _PassEngine {
   GPtrArray *watches;
   guint last_watch_id;
   guint dispatching;
+  PassEngineTx *tx; /* passthrough operations (engine-tx.c) */
 };
 
 /* ---- inventory ---- */
@@ -363,6 +365,7 @@ pass_engine_new(void)
   engine->inventory = inventory_new();
   engine->empty = g_ptr_array_new();
   engine->watches = g_ptr_array_new_with_free_func(g_free);
+  engine->tx = pass_engine_tx_new(engine);
   return engine;
 }
 
@@ -372,6 +375,7 @@ pass_engine_free(PassEngine *engine)
   if (!engine)
     return;
   g_return_if_fail(engine->dispatching == 0);
+  g_clear_pointer(&engine->tx, pass_engine_tx_free);
   inventory_free(engine->inventory);
   g_clear_pointer(&engine->sorted, g_ptr_array_unref);
   g_ptr_array_unref(engine->empty);
@@ -494,6 +498,7 @@ pass_engine_reset(PassEngine *engine, GPtrArray *devices, GPtrArray *domains)
     engine->generation++;
   }
   emit_pending(engine, pending);
+  pass_engine_tx_domain_changed(engine->tx, NULL);
 }
 
 void
@@ -564,6 +569,7 @@ pass_engine_domain_changed(PassEngine *engine, PassDomain *domain)
   touch_hostdevs(engine, change, domain);
   inventory_add_domain(inv, domain);
   change_commit(engine, change);
+  pass_engine_tx_domain_changed(engine->tx, domain->name);
 }
 
 void
@@ -579,6 +585,13 @@ pass_engine_domain_removed(PassEngine *engine, const char *name)
   touch_hostdevs(engine, change, old);
   inventory_remove_domain(inv, name);
   change_commit(engine, change);
+  pass_engine_tx_domain_changed(engine->tx, name);
+}
+
+PassEngineTx *
+pass_engine_get_tx(PassEngine *engine)
+{
+  return engine->tx;
 }
 
 /* ---- public: reading ---- */

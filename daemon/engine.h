@@ -11,6 +11,7 @@
 
 #include "device.h"
 #include "domain.h"
+#include "ops.h"
 
 G_BEGIN_DECLS
 
@@ -90,5 +91,89 @@ GPtrArray *pass_engine_get_group_members(PassEngine *engine, const PassDevice *d
 GPtrArray *pass_engine_get_vfs(PassEngine *engine, const char *address);
 /* Names of the domains holding @address (live or config). */
 GPtrArray *pass_engine_get_owners(PassEngine *engine, const char *address);
+
+/* ---- passthrough operations (engine-tx.c) ----
+ * Attach, Detach and Reattach run as transactions: validated on the main context while holding
+ * per-device and per-domain locks, executed by PassOps jobs on worker threads, and applied to
+ * the picture (fresh re-reads) before the locks are released. */
+
+typedef enum {
+  PASS_ACTION_DETACH_HOST,   /* take from the host driver for vfio-pci */
+  PASS_ACTION_ATTACH,        /* add to the domain */
+  PASS_ACTION_DETACH,        /* remove from the domain */
+  PASS_ACTION_REATTACH_HOST, /* back to the host driver */
+} PassActionType;
+
+typedef struct {
+  PassActionType type;
+  char *address;
+  char *driver_from, *driver_to; /* host steps; NULL: none */
+  gboolean to_default;           /* reattach_host to the kernel's pick (driver_to unknown) */
+  char *domain;                  /* domain steps */
+  guint where;                   /* domain steps: PassHostdevWhere bits */
+  char *xml;                     /* domain steps */
+} PassAction;
+
+void pass_action_free(PassAction *action);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassAction, pass_action_free)
+
+typedef struct {
+  char *address;
+  char *driver; /* NULL: unbound */
+} PassBlocker;
+
+typedef enum {
+  PASS_OP_LIVE = 1 << 0,   /* explicitly: the running domain */
+  PASS_OP_CONFIG = 1 << 1, /* explicitly: the persistent definition */
+  PASS_OP_WHOLE_GROUP = 1 << 2,
+  PASS_OP_FORCE = 1 << 3,
+  PASS_OP_INTERFACE = 1 << 4,
+  PASS_OP_DRY_RUN = 1 << 5,
+} PassOpFlags;
+
+/* The outcome of one operation. On failure @error is set and the detail fields its code needs
+ * are filled (the IDL error's parameters): @address and @domain (always, when known), @owners
+ * (DeviceInUse), @group and @blockers (IommuGroupNotViable), @reason (DeviceProtected),
+ * @parameter (InvalidParameter). On success @devices (Attach) and @actions. */
+typedef struct {
+  GError *error;
+  char *address, *domain;
+  GPtrArray *owners;   /* char* */
+  int group;
+  GPtrArray *blockers; /* PassBlocker* */
+  char *reason;
+  char *parameter;
+  GPtrArray *devices; /* char*, sorted */
+  GPtrArray *actions; /* PassAction* */
+} PassOpResult;
+
+/* @result is borrowed for the call. May run before the starting function returns. */
+typedef void (*PassOpDoneFunc)(const PassOpResult *result, gpointer user_data);
+
+#define PASS_ENGINE_DEFAULT_REMOVAL_TIMEOUT_MS 20000
+
+/* Operations need ops (the engine owns them from now on); without, they fail with
+ * PASS_ERROR_HYPERVISOR_UNAVAILABLE. */
+void pass_engine_set_ops(PassEngine *engine, PassOps *ops);
+
+/* @flags: PassOpFlags. */
+void pass_engine_attach(PassEngine *engine, const char *domain, const char *address, guint flags,
+                        PassOpDoneFunc done, gpointer user_data);
+/* @timeout_ms: how long to wait for the guest to release a hot-plugged device before answering
+ * RemovalPending (the engine then finishes by itself when the guest lets go). Flags: LIVE,
+ * CONFIG, DRY_RUN. */
+void pass_engine_detach(PassEngine *engine, const char *domain, const char *address, guint flags,
+                        guint timeout_ms, PassOpDoneFunc done, gpointer user_data);
+/* Flags: DRY_RUN. */
+void pass_engine_reattach(PassEngine *engine, const char *address, guint flags,
+                          PassOpDoneFunc done, gpointer user_data);
+
+/* libvirt's DEVICE_REMOVED (@failed FALSE) or DEVICE_REMOVAL_FAILED for @alias in @domain. */
+void pass_engine_device_removal(PassEngine *engine, const char *domain, const char *alias,
+                                gboolean failed);
+/* TRUE while an unplug of @address from @domain was requested and the guest has not let go. */
+gboolean pass_engine_removal_pending(PassEngine *engine, const char *domain, const char *address);
+/* Operations started and not finished (including unplugs left pending). */
+guint pass_engine_get_n_operations(PassEngine *engine);
 
 G_END_DECLS

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "passd"
 
 #include <glib-unix.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -9,6 +10,8 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "host.h"
+#include "ops-virt.h"
 #include "pass-config.h"
 #include "pass-varlink.h"
 #include "service.h"
@@ -118,6 +121,9 @@ on_snapshot(GPtrArray *devices, GPtrArray *domains, gpointer user_data)
   status = g_strdup_printf("%u devices, connected to %s", pass_engine_get_n_devices(daemon->engine),
                            daemon->uri);
   notify_status(daemon, status);
+  /* Reading the snapshot (libvirt's XML, its parse trees) leaves megabytes of freed heap in
+   * the worker's arena; give it back rather than keep it as resident memory. */
+  malloc_trim(0);
 }
 
 static void
@@ -155,8 +161,10 @@ on_domain_removed(const char *name, gpointer user_data)
 static void
 on_domain_device_removed(const char *domain, const char *alias, gboolean failed, gpointer user_data)
 {
-  /* Nothing waits for unplugs yet (detach comes later); domain_changed follows anyway. */
-  g_debug("%s: device %s %s", domain, alias, failed ? "removal failed" : "removed");
+  Daemon *daemon = user_data;
+
+  /* Completes a Detach waiting for the guest (or one left pending). */
+  pass_engine_device_removal(daemon->engine, domain, alias, failed);
 }
 
 static const PassVirtCallbacks virt_callbacks = {
@@ -211,13 +219,14 @@ on_quit_signal(gpointer user_data)
 /* ---- main ---- */
 
 static int
-run(const char *uri, const char *socket_path)
+run(const char *uri, const char *socket_path, const char *host_root)
 {
   g_autoptr(GError) error = NULL;
   Daemon daemon = {.uri = uri};
   PassVarlinkServer *server = NULL;
   PassService *service = NULL;
   PassVirt *virt = NULL;
+  PassHost *host = NULL;
   guint sigterm_id, sigint_id;
   int status = EXIT_FAILURE;
 
@@ -235,6 +244,8 @@ run(const char *uri, const char *socket_path)
   }
 
   virt = pass_virt_new(uri, &virt_callbacks, &daemon);
+  host = pass_host_new(host_root);
+  pass_engine_set_ops(daemon.engine, pass_ops_virt_new(virt, host));
   pass_virt_start(virt);
   daemon.ready_timeout_id = g_timeout_add_seconds(READY_TIMEOUT_SECONDS, ready_timeout, &daemon);
   g_message("passd %s serving, libvirt at %s", PASS_VERSION, uri);
@@ -246,6 +257,9 @@ run(const char *uri, const char *socket_path)
 out:
   /* Callbacks stop with virt; subscribers go with the service before their server. */
   g_clear_pointer(&virt, pass_virt_free);
+  /* The ops borrow virt and host: drop them with the engine's operations first. */
+  pass_engine_set_ops(daemon.engine, NULL);
+  g_clear_pointer(&host, pass_host_free);
   g_clear_handle_id(&daemon.ready_timeout_id, g_source_remove);
   g_source_remove(sigterm_id);
   g_source_remove(sigint_id);
@@ -259,7 +273,7 @@ out:
 int
 main(int argc, char **argv)
 {
-  g_autofree char *uri = NULL, *socket_path = NULL;
+  g_autofree char *uri = NULL, *socket_path = NULL, *host_root = NULL;
   gboolean verbose = FALSE, version = FALSE;
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) context = NULL;
@@ -269,10 +283,22 @@ main(int argc, char **argv)
       {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path,
        "Varlink socket to listen on unless socket-activated (default: " PASS_DEFAULT_SOCKET ")",
        "PATH"},
+      {"host-root", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &host_root,
+       "Directory standing for / when checking which devices the host needs (for tests "
+       "against libvirt's test driver; default: /)",
+       "DIR"},
       {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
       {NULL},
   };
+
+  /* Each thread that allocates (libvirt's event thread, the worker pool) would otherwise get
+   * an arena of its own, each holding on to its freed memory. passd's threads do little
+   * allocation at once, so two arenas cost no contention worth having. A fixed mmap threshold
+   * (glibc raises it as large blocks are freed) keeps megabyte replies out of the heap, so
+   * their memory goes back to the system when the connection that needed them closes. */
+  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 
   context = g_option_context_new("- PCI passthrough daemon for libvirt/KVM hosts");
   g_option_context_add_main_entries(context, entries, NULL);
@@ -292,5 +318,10 @@ main(int argc, char **argv)
   setup_logging(verbose);
   /* A subscriber that vanishes mid-write must not kill the daemon. */
   signal(SIGPIPE, SIG_IGN);
-  return run(uri ? uri : PASS_DEFAULT_URI, socket_path ? socket_path : PASS_DEFAULT_SOCKET);
+  if (host_root && !g_path_is_absolute(host_root)) {
+    g_printerr("passd: --host-root needs an absolute path\n");
+    return 2;
+  }
+  return run(uri ? uri : PASS_DEFAULT_URI, socket_path ? socket_path : PASS_DEFAULT_SOCKET,
+             host_root ? host_root : "/");
 }

@@ -9,6 +9,7 @@
 #include "pass-address.h"
 #include "pass-idl.h"
 #include "service-json.h"
+#include "service-ops.h"
 
 #define INTERFACE "io.passd.Manager"
 
@@ -358,12 +359,13 @@ get_domain(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
   json_object_set_string_member(reply, "state", pass_json_domain_state(domain));
   json_object_set_boolean_member(reply, "persistent", domain->persistent);
   devices = json_array_new();
-  /* No unplug is tracked yet (detach comes with the transactions): removal_pending is FALSE. */
   for (guint i = 0; domain->hostdevs && i < domain->hostdevs->len; i++) {
     const PassHostdev *hostdev = g_ptr_array_index(domain->hostdevs, i);
     PassDevice *device = pass_engine_lookup_device(service->engine, hostdev->address);
+    gboolean pending =
+        pass_engine_removal_pending(service->engine, domain->name, hostdev->address);
 
-    json_array_add_object_element(devices, pass_json_assignment(hostdev, device, FALSE));
+    json_array_add_object_element(devices, pass_json_assignment(hostdev, device, pending));
   }
   json_object_set_array_member(reply, "devices", devices);
   pass_varlink_call_reply(call, reply);
@@ -469,5 +471,6 @@ pass_service_register(PassService *service, PassVarlinkServer *server, GError **
   pass_varlink_server_add_method(server, INTERFACE ".GetDevice", get_device, service);
   pass_varlink_server_add_method(server, INTERFACE ".Watch", watch, service);
   pass_varlink_server_add_method(server, INTERFACE ".GetDomain", get_domain, service);
+  pass_service_ops_register(server, service->engine);
   return TRUE;
 }

@@ -80,6 +80,54 @@ pass_virt_read_domain(virDomainPtr dom, GError **error)
   return g_steal_pointer(&domain);
 }
 
+/* Parsing node device XML is pure (no libvirt), so a large snapshot spreads it over a few
+ * short-lived threads; libvirt is only called from the reading thread. */
+#define PARSE_CHUNK 256
+
+typedef struct {
+  char **xmls;
+  PassDevice **parsed;
+  char **errors;
+  guint start, end;
+} ParseChunk;
+
+static void
+parse_chunk(gpointer data, gpointer user_data)
+{
+  ParseChunk *chunk = data;
+
+  for (guint i = chunk->start; i < chunk->end; i++) {
+    g_autoptr(GError) local = NULL;
+
+    if (chunk->xmls[i] == NULL)
+      continue; /* not read: its error is set already */
+    chunk->parsed[i] = pass_virt_xml_parse_nodedev(chunk->xmls[i], &local);
+    if (chunk->parsed[i] == NULL)
+      chunk->errors[i] = g_strdup(local->message);
+  }
+}
+
+/* Parses @xmls[0..@n) into @parsed (NULL with @errors set where one fails), in parallel when
+ * there are enough of them to be worth threads. */
+static void
+parse_nodedevs(char **xmls, PassDevice **parsed, char **errors, guint n)
+{
+  guint n_chunks = (n + PARSE_CHUNK - 1) / PARSE_CHUNK;
+  guint n_threads = MIN(MIN(g_get_num_processors(), 4u), n_chunks);
+  g_autofree ParseChunk *chunks = g_new0(ParseChunk, MAX(n_chunks, 1));
+  GThreadPool *pool = NULL;
+
+  if (n_threads > 1)
+    pool = g_thread_pool_new(parse_chunk, NULL, (int)n_threads, TRUE, NULL);
+  for (guint c = 0; c < n_chunks; c++) {
+    chunks[c] = (ParseChunk){xmls, parsed, errors, c * PARSE_CHUNK, MIN((c + 1) * PARSE_CHUNK, n)};
+    if (pool == NULL || !g_thread_pool_push(pool, &chunks[c], NULL))
+      parse_chunk(&chunks[c], NULL);
+  }
+  if (pool != NULL)
+    g_thread_pool_free(pool, FALSE, TRUE); /* waits for every chunk */
+}
+
 /* Fills @devices (PassDevice*) and @domains (PassDomain*). */
 gboolean
 pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domains, GError **error)
@@ -91,16 +139,30 @@ pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domai
   n = virConnectListAllNodeDevices(conn, &devs, VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV);
   if (n < 0)
     return pass_virt_set_error(error, "listing node devices");
-  for (int i = 0; i < n; i++) {
-    g_autoptr(GError) local = NULL;
-    PassDevice *device = pass_virt_read_device(devs[i], &local);
+  {
+    g_autofree char **xmls = g_new0(char *, n + 1);
+    g_autofree PassDevice **parsed = g_new0(PassDevice *, n + 1);
+    g_autofree char **errors = g_new0(char *, n + 1);
 
-    /* A device may vanish while we list; a bad one must not hide the rest. */
-    if (device != NULL)
-      g_ptr_array_add(devices, device);
-    else
-      g_debug("skipping node device %s: %s", virNodeDeviceGetName(devs[i]), local->message);
-    virNodeDeviceFree(devs[i]);
+    for (int i = 0; i < n; i++) {
+      xmls[i] = virNodeDeviceGetXMLDesc(devs[i], 0);
+      if (xmls[i] == NULL) {
+        g_autoptr(GError) local = NULL;
+        pass_virt_set_error(&local, "reading node device");
+        errors[i] = g_strdup(local->message);
+      }
+    }
+    parse_nodedevs(xmls, parsed, errors, (guint)n);
+    for (int i = 0; i < n; i++) {
+      /* A device may vanish while we list; a bad one must not hide the rest. */
+      if (parsed[i] != NULL)
+        g_ptr_array_add(devices, parsed[i]);
+      else
+        g_debug("skipping node device %s: %s", virNodeDeviceGetName(devs[i]), errors[i]);
+      g_free(errors[i]);
+      free(xmls[i]);
+      virNodeDeviceFree(devs[i]);
+    }
   }
   free(devs);
 

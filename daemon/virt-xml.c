@@ -13,14 +13,17 @@
 #include "pass-error.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlParserCtxt, xmlFreeParserCtxt)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathContext, xmlXPathFreeContext)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xmlXPathFreeObject)
+
+/* One parser context per thread, reused: setting one up and tearing it down again cost as much
+ * as parsing a node device's XML. xmlCtxtReadMemory() resets it for each document. */
+static GPrivate parser_context = G_PRIVATE_INIT((GDestroyNotify)xmlFreeParserCtxt);
 
 static xmlDoc *
 read_doc(const char *xml, const char *what, GError **error)
 {
-  g_autoptr(xmlParserCtxt) ctxt = NULL;
+  xmlParserCtxt *ctxt;
   xmlDoc *doc;
 
   if (xml == NULL) {
@@ -34,10 +37,14 @@ read_doc(const char *xml, const char *what, GError **error)
     g_once_init_leave(&inited, 1);
   }
 
-  ctxt = xmlNewParserCtxt();
+  ctxt = g_private_get(&parser_context);
   if (ctxt == NULL) {
-    g_set_error(error, PASS_ERROR, PASS_ERROR_FAILED, "%s: out of memory", what);
-    return NULL;
+    ctxt = xmlNewParserCtxt();
+    if (ctxt == NULL) {
+      g_set_error(error, PASS_ERROR, PASS_ERROR_FAILED, "%s: out of memory", what);
+      return NULL;
+    }
+    g_private_set(&parser_context, ctxt);
   }
   /* NOERROR/NOWARNING: errors come back in @error instead of on stderr. */
   doc = xmlCtxtReadMemory(ctxt, xml, (int)strlen(xml), "libvirt.xml", NULL,
@@ -55,21 +62,6 @@ read_doc(const char *xml, const char *what, GError **error)
     return NULL;
   }
   return doc;
-}
-
-/* The string value of @expr evaluated at @node; NULL when empty or absent. */
-static char *
-xpath_string(xmlXPathContext *xpath, xmlNode *node, const char *expr)
-{
-  g_autoptr(xmlXPathObject) obj = NULL;
-  g_autofree char *wrapped = g_strdup_printf("string(%s)", expr);
-
-  xpath->node = node;
-  obj = xmlXPathEvalExpression((const xmlChar *)wrapped, xpath);
-  if (obj == NULL || obj->type != XPATH_STRING || obj->stringval == NULL ||
-      obj->stringval[0] == '\0')
-    return NULL;
-  return g_strstrip(g_strdup((const char *)obj->stringval));
 }
 
 /* The nodes @expr selects at @node (possibly none). */
@@ -193,10 +185,115 @@ nodedev_name_to_address(const char *name)
   return pass_address_to_string(&addr);
 }
 
+static xmlNode *child(xmlNode *node, const char *name);
+
+/* ---- node devices: one walk over the element tree ----
+ * A snapshot parses thousands of these; evaluating XPath per field was most of passd's start-up.
+ * The helpers below give what the equivalent XPath string() would: the first match in document
+ * order, its text (CDATA included) stripped, NULL when empty. */
+
 static gboolean
-parse_id(xmlXPathContext *xpath, xmlNode *cap, const char *expr, guint16 *out, GError **error)
+is_element(xmlNode *node, const char *name)
 {
-  g_autofree char *text = xpath_string(xpath, cap, expr);
+  return node->type == XML_ELEMENT_NODE && strcmp((const char *)node->name, name) == 0;
+}
+
+/* Whether @node has attribute @name equal to @value. */
+static gboolean
+attr_is(xmlNode *node, const char *name, const char *value)
+{
+  for (xmlAttr *a = node->properties; a != NULL; a = a->next) {
+    if (a->ns == NULL && strcmp((const char *)a->name, name) == 0) {
+      xmlChar *text = xmlNodeGetContent((xmlNode *)a);
+      gboolean equal = text != NULL && strcmp((const char *)text, value) == 0;
+      xmlFree(text);
+      return equal;
+    }
+  }
+  return FALSE;
+}
+
+/* string(.): the element's text, NULL when it has none. */
+static char *
+node_text(xmlNode *node)
+{
+  xmlChar *text = node != NULL ? xmlNodeGetContent(node) : NULL;
+  char *copy = text != NULL && text[0] != '\0' ? g_strstrip(g_strdup((const char *)text)) : NULL;
+
+  xmlFree(text);
+  return copy;
+}
+
+/* The attribute node @name of @node, or NULL. */
+static xmlNode *
+attr_node(xmlNode *node, const char *name)
+{
+  for (xmlAttr *a = node->properties; a != NULL; a = a->next)
+    if (a->ns == NULL && strcmp((const char *)a->name, name) == 0)
+      return (xmlNode *)a;
+  return NULL;
+}
+
+/* string(./@step): first child element @step, text of its child element @leaf (or of itself
+ * when @leaf is NULL), the first in document order that has one. With @attribute, the value of
+ * that attribute instead of a child element. */
+static char *
+child_text(xmlNode *node, const char *step, const char *leaf, const char *attribute)
+{
+  for (xmlNode *c = node->children; c != NULL; c = c->next) {
+    if (!is_element(c, step))
+      continue;
+    if (leaf == NULL && attribute == NULL)
+      return node_text(c);
+    if (leaf == NULL) {
+      xmlNode *a = attr_node(c, attribute);
+      if (a != NULL)
+        return node_text(a);
+      continue;
+    }
+    for (xmlNode *l = c->children; l != NULL; l = l->next)
+      if (is_element(l, leaf))
+        return node_text(l);
+  }
+  return NULL;
+}
+
+/* The first child <capability type=@type> of @node, optionally the first one that has a child
+ * element @having; *@count, if given, counts the matches. */
+static xmlNode *
+capability(xmlNode *node, const char *type, const char *having, guint *count)
+{
+  xmlNode *first = NULL;
+
+  if (count)
+    *count = 0;
+  for (xmlNode *c = node->children; c != NULL; c = c->next) {
+    if (!is_element(c, "capability") || !attr_is(c, "type", type))
+      continue;
+    if (having != NULL && child(c, having) == NULL)
+      continue;
+    if (count)
+      (*count)++;
+    if (first == NULL)
+      first = c;
+  }
+  return first;
+}
+
+static guint
+count_children(xmlNode *node, const char *name)
+{
+  guint n = 0;
+
+  for (xmlNode *c = node->children; c != NULL; c = c->next)
+    n += is_element(c, name);
+  return n;
+}
+
+static gboolean
+parse_id(xmlNode *cap, const char *element, guint16 *out, GError **error)
+{
+  g_autofree char *text = child_text(cap, element, NULL, "id");
   guint64 value;
 
   if (text == NULL) {
@@ -216,15 +313,14 @@ PassDevice *
 pass_virt_xml_parse_nodedev(const char *xml, GError **error)
 {
   g_autoptr(xmlDoc) doc = read_doc(xml, "node device XML", error);
-  g_autoptr(xmlXPathContext) xpath = NULL;
-  g_autoptr(xmlXPathObject) caps = NULL;
   g_autoptr(PassDevice) device = NULL;
   g_autofree char *domain = NULL, *bus = NULL, *slot = NULL, *function = NULL;
   g_autofree char *klass = NULL, *parent = NULL, *group = NULL, *numa = NULL;
   g_autofree char *maxcount = NULL;
-  xmlNode *root, *cap;
+  xmlNode *root, *cap, *pf, *vfs;
   PassAddress addr;
   guint64 value;
+  guint n_caps;
 
   if (doc == NULL)
     return NULL;
@@ -234,24 +330,22 @@ pass_virt_xml_parse_nodedev(const char *xml, GError **error)
                 "node device XML: root is <%s>, not <device>", (const char *)root->name);
     return NULL;
   }
-  xpath = xmlXPathNewContext(doc);
-  caps = xpath_nodes(xpath, root, "./capability[@type='pci']");
-  if (xpath_count(caps) != 1) {
+  cap = capability(root, "pci", NULL, &n_caps);
+  if (n_caps != 1) {
     g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
                 "node device XML: not a PCI device");
     return NULL;
   }
-  cap = caps->nodesetval->nodeTab[0];
 
   device = pass_device_new();
-  device->name = xpath_string(xpath, root, "./name");
-  device->driver = xpath_string(xpath, root, "./driver/name");
+  device->name = child_text(root, "name", NULL, NULL);
+  device->driver = child_text(root, "driver", "name", NULL);
 
   /* The address elements are decimal in nodedev XML; parse_number also takes 0x. */
-  domain = xpath_string(xpath, cap, "./domain");
-  bus = xpath_string(xpath, cap, "./bus");
-  slot = xpath_string(xpath, cap, "./slot");
-  function = xpath_string(xpath, cap, "./function");
+  domain = child_text(cap, "domain", NULL, NULL);
+  bus = child_text(cap, "bus", NULL, NULL);
+  slot = child_text(cap, "slot", NULL, NULL);
+  function = child_text(cap, "function", NULL, NULL);
   if (!fill_address(domain, bus, slot, function, FALSE, &addr)) {
     g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
                 "node device XML %s: bad or missing PCI address",
@@ -262,7 +356,7 @@ pass_virt_xml_parse_nodedev(const char *xml, GError **error)
   if (device->name == NULL)
     device->name = pass_address_to_nodedev_name(&addr);
 
-  klass = xpath_string(xpath, cap, "./class");
+  klass = child_text(cap, "class", NULL, NULL);
   /* Old libvirt has no <class>; 0 then ("unclassified") rather than failing. */
   if (klass != NULL) {
     if (!g_str_has_prefix(klass, "0x")) {
@@ -278,14 +372,14 @@ pass_virt_xml_parse_nodedev(const char *xml, GError **error)
     device->class_code = (guint32)value;
   }
 
-  if (!parse_id(xpath, cap, "./vendor/@id", &device->vendor_id, error) ||
-      !parse_id(xpath, cap, "./product/@id", &device->product_id, error))
+  if (!parse_id(cap, "vendor", &device->vendor_id, error) ||
+      !parse_id(cap, "product", &device->product_id, error))
     return NULL;
-  device->vendor = xpath_string(xpath, cap, "./vendor");
-  device->product = xpath_string(xpath, cap, "./product");
+  device->vendor = child_text(cap, "vendor", NULL, NULL);
+  device->product = child_text(cap, "product", NULL, NULL);
 
-  group = xpath_string(xpath, cap, "./iommuGroup/@number");
-  numa = xpath_string(xpath, cap, "./numa/@node");
+  group = child_text(cap, "iommuGroup", NULL, "number");
+  numa = child_text(cap, "numa", NULL, "node");
   if (!parse_int_or(group, -1, &device->iommu_group) ||
       !parse_int_or(numa, -1, &device->numa_node)) {
     g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
@@ -293,40 +387,33 @@ pass_virt_xml_parse_nodedev(const char *xml, GError **error)
     return NULL;
   }
 
-  {
-    g_autoptr(xmlXPathObject) pf =
-        xpath_nodes(xpath, cap, "./capability[@type='phys_function']/address");
-    if (xpath_count(pf) > 0) {
-      device->physfn = address_from_attrs(pf->nodesetval->nodeTab[0]);
-      if (device->physfn == NULL) {
-        g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
-                    "node device XML %s: bad phys_function address", device->name);
-        return NULL;
-      }
+  pf = capability(cap, "phys_function", "address", NULL);
+  if (pf != NULL) {
+    device->physfn = address_from_attrs(child(pf, "address"));
+    if (device->physfn == NULL) {
+      g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
+                  "node device XML %s: bad phys_function address", device->name);
+      return NULL;
     }
   }
 
-  {
-    g_autoptr(xmlXPathObject) vfs = xpath_nodes(xpath, cap, "./capability[@type='virt_functions']");
-    if (xpath_count(vfs) > 0) {
-      /* maxCount is the PF's sriov_totalvfs; without it count the listed VFs. */
-      maxcount = attr(vfs->nodesetval->nodeTab[0], "maxCount");
-      if (maxcount != NULL) {
-        if (!parse_int_or(maxcount, -1, &device->totalvfs)) {
-          g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
-                      "node device XML %s: bad maxCount '%s'", device->name, maxcount);
-          return NULL;
-        }
-      } else {
-        g_autoptr(xmlXPathObject) listed =
-            xpath_nodes(xpath, vfs->nodesetval->nodeTab[0], "./address");
-        device->totalvfs = (int)xpath_count(listed);
+  vfs = capability(cap, "virt_functions", NULL, NULL);
+  if (vfs != NULL) {
+    /* maxCount is the PF's sriov_totalvfs; without it count the listed VFs. */
+    maxcount = attr(vfs, "maxCount");
+    if (maxcount != NULL) {
+      if (!parse_int_or(maxcount, -1, &device->totalvfs)) {
+        g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
+                    "node device XML %s: bad maxCount '%s'", device->name, maxcount);
+        return NULL;
       }
+    } else {
+      device->totalvfs = (int)count_children(vfs, "address");
     }
   }
 
   /* The parent is a PCI device (bridge, root port) or something else, e.g. "computer". */
-  parent = xpath_string(xpath, root, "./parent");
+  parent = child_text(root, "parent", NULL, NULL);
   device->parent = nodedev_name_to_address(parent);
 
   return g_steal_pointer(&device);

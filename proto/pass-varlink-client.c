@@ -108,22 +108,17 @@ client_send(PassVarlinkClient *client, const char *method, JsonObject *parameter
   return TRUE;
 }
 
-/* Blocks until the next reply: its parameters, whether it continues, and the error name if it
- * is an error reply. */
-static JsonObject *
-client_receive(PassVarlinkClient *client, gboolean *continues, char **error_name, GError **error)
+/* Blocks until the next message has arrived: its text, borrowed until the next read. */
+static gboolean
+client_read(PassVarlinkClient *client, const char **text, gsize *length, GError **error)
 {
-  const char *text = NULL;
-  gsize length = 0;
   GError *local_error = NULL;
 
   for (;;) {
-    if (!pass_varlink_input_next(&client->input, &text, &length, &local_error)) {
-      client_fail(client, local_error, error);
-      return NULL;
-    }
-    if (text)
-      break;
+    if (!pass_varlink_input_next(&client->input, text, length, &local_error))
+      return client_fail(client, local_error, error);
+    if (*text)
+      return TRUE;
     guint8 *buffer = pass_varlink_input_reserve(&client->input, READ_CHUNK);
     gssize n = g_socket_receive(client->socket, (char *)buffer, READ_CHUNK, NULL, &local_error);
     pass_varlink_input_commit(&client->input, READ_CHUNK, n > 0 ? (gsize)n : 0);
@@ -132,12 +127,28 @@ client_receive(PassVarlinkClient *client, gboolean *continues, char **error_name
                               "%s closed the connection before replying%s%s", client->path,
                               local_error ? ": " : "", local_error ? local_error->message : "");
       g_clear_error(&local_error);
-      client_fail(client, e, error);
-      return NULL;
+      return client_fail(client, e, error);
     }
   }
+}
 
+static gboolean
+client_malformed(PassVarlinkClient *client, GError **error)
+{
+  return client_fail(
+      client, g_error_new(PASS_ERROR, PASS_ERROR_PROTOCOL, "Malformed reply from %s", client->path),
+      error);
+}
+
+/* A reply's text as a tree: its parameters, whether it continues, and the error name if it is
+ * an error reply. */
+static JsonObject *
+client_decode(PassVarlinkClient *client, const char *text, gsize length, gboolean *continues,
+              char **error_name, GError **error)
+{
+  GError *local_error = NULL;
   g_autoptr(JsonObject) reply = pass_varlink_message_parse(text, length, &local_error);
+
   if (reply == NULL) {
     client_fail(client, local_error, error);
     return NULL;
@@ -150,10 +161,7 @@ client_receive(PassVarlinkClient *client, gboolean *continues, char **error_name
       (parameters_node && !JSON_NODE_HOLDS_NULL(parameters_node) &&
        !JSON_NODE_HOLDS_OBJECT(parameters_node)) ||
       (continues_node && json_node_get_value_type(continues_node) != G_TYPE_BOOLEAN)) {
-    client_fail(
-        client,
-        g_error_new(PASS_ERROR, PASS_ERROR_PROTOCOL, "Malformed reply from %s", client->path),
-        error);
+    client_malformed(client, error);
     return NULL;
   }
 
@@ -162,6 +170,18 @@ client_receive(PassVarlinkClient *client, gboolean *continues, char **error_name
   if (parameters_node && JSON_NODE_HOLDS_OBJECT(parameters_node))
     return json_object_ref(json_node_get_object(parameters_node));
   return json_object_new();
+}
+
+/* Blocks until the next reply and decodes it (see client_decode()). */
+static JsonObject *
+client_receive(PassVarlinkClient *client, gboolean *continues, char **error_name, GError **error)
+{
+  const char *text;
+  gsize length;
+
+  if (!client_read(client, &text, &length, error))
+    return NULL;
+  return client_decode(client, text, length, continues, error_name, error);
 }
 
 static const char *
@@ -223,6 +243,29 @@ error_message(const char *name, JsonObject *parameters)
   return g_steal_pointer(&sentence);
 }
 
+/* FALSE, with @error set, when a decoded reply is an error reply or breaks the protocol
+ * ("continues" where it may not); an error's parameters go to @error_parameters if given. */
+static gboolean
+client_check_reply(PassVarlinkClient *client, gboolean more, gboolean continues,
+                   const char *error_name, JsonObject **parameters, JsonObject **error_parameters,
+                   GError **error)
+{
+  if (continues && (!more || error_name)) {
+    return client_fail(client,
+                       g_error_new(PASS_ERROR, PASS_ERROR_PROTOCOL,
+                                   "%s sent \"continues\" where it may not", client->path),
+                       error);
+  }
+  if (error_name) {
+    g_autofree char *message = error_message(error_name, *parameters);
+    g_set_error_literal(error, PASS_ERROR, pass_error_from_name(error_name), message);
+    if (error_parameters)
+      *error_parameters = g_steal_pointer(parameters);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Reads replies to the call just sent until the final one or @func stops. */
 static gboolean
 client_receive_replies(PassVarlinkClient *client, gboolean more, PassVarlinkReplyFunc func,
@@ -236,19 +279,9 @@ client_receive_replies(PassVarlinkClient *client, gboolean more, PassVarlinkRepl
 
     if (parameters == NULL)
       return FALSE;
-    if (continues && (!more || error_name)) {
-      return client_fail(client,
-                         g_error_new(PASS_ERROR, PASS_ERROR_PROTOCOL,
-                                     "%s sent \"continues\" where it may not", client->path),
-                         error);
-    }
-    if (error_name) {
-      g_autofree char *message = error_message(error_name, parameters);
-      g_set_error_literal(error, PASS_ERROR, pass_error_from_name(error_name), message);
-      if (error_parameters)
-        *error_parameters = g_steal_pointer(&parameters);
+    if (!client_check_reply(client, more, continues, error_name, &parameters, error_parameters,
+                            error))
       return FALSE;
-    }
     if (result) {
       *result = g_steal_pointer(&parameters);
       return TRUE;
@@ -292,4 +325,69 @@ pass_varlink_client_call_more(PassVarlinkClient *client, const char *method, Jso
   if (!client_check(client, error) || !client_send(client, method, parameters, TRUE, error))
     return FALSE;
   return client_receive_replies(client, TRUE, func, user_data, NULL, error_parameters, error);
+}
+
+/* The reply is checked in one pass and its parameters cut out of it: no tree is built, which
+ * for a large reply (the whole inventory) is most of a call's cost. Error replies, and the
+ * odd reply whose keys are spelt with escapes, take the tree path so they read the same. */
+char *
+pass_varlink_client_call_raw(PassVarlinkClient *client, const char *method, JsonObject *parameters,
+                             gsize *length, JsonObject **error_parameters, GError **error)
+{
+  PassJsonMember members[] = {{"parameters", NULL, 0}, {"error", NULL, 0}, {"continues", NULL, 0}};
+  const PassJsonMember *params = &members[0], *continues = &members[2];
+  GError *local_error = NULL;
+  gboolean escaped_keys = FALSE;
+  const char *text;
+  gsize text_length;
+
+  if (error_parameters)
+    *error_parameters = NULL;
+  if (!client_check(client, error) || !client_send(client, method, parameters, FALSE, error) ||
+      !client_read(client, &text, &text_length, error))
+    return NULL;
+  if (!pass_varlink_message_check(text, text_length, members, G_N_ELEMENTS(members),
+                                  &escaped_keys, &local_error)) {
+    client_fail(client, local_error, error);
+    return NULL;
+  }
+
+  if (escaped_keys || members[1].value != NULL) {
+    g_autofree char *error_name = NULL;
+    gboolean is_continued = FALSE;
+    g_autoptr(JsonObject) reply =
+        client_decode(client, text, text_length, &is_continued, &error_name, error);
+
+    if (reply == NULL ||
+        !client_check_reply(client, FALSE, is_continued, error_name, &reply, error_parameters,
+                            error))
+      return NULL;
+    char *serialized = pass_varlink_message_serialize(reply, length);
+    if (length)
+      *length -= 1;
+    return serialized;
+  }
+
+  if (continues->value != NULL) {
+    gboolean is_true = continues->length == 4 && memcmp(continues->value, "true", 4) == 0;
+    gboolean is_false = continues->length == 5 && memcmp(continues->value, "false", 5) == 0;
+    if (is_true)
+      client_check_reply(client, FALSE, TRUE, NULL, NULL, NULL, error);
+    else if (!is_false)
+      client_malformed(client, error);
+    if (!is_false)
+      return NULL;
+  }
+  if (params->value == NULL || (params->length == 4 && memcmp(params->value, "null", 4) == 0)) {
+    if (length)
+      *length = 2;
+    return g_strdup("{}");
+  }
+  if (params->value[0] != '{') {
+    client_malformed(client, error);
+    return NULL;
+  }
+  if (length)
+    *length = params->length;
+  return g_strndup(params->value, params->length);
 }

@@ -30,6 +30,20 @@ gboolean pass_varlink_input_next(PassVarlinkInput *input, const char **message, 
 /* Bytes received and not handed out yet. */
 gsize pass_varlink_input_get_pending(PassVarlinkInput *input);
 
+/* A member of a message's outermost object, found while checking it: @value points into the
+ * message text (NULL when absent; the last one wins when repeated), @length bytes long. */
+typedef struct {
+  const char *name; /* matched as written: a key spelt with escapes is not found */
+  const char *value;
+  gsize length;
+} PassJsonMember;
+
+/* One pass over @text: strict JSON (no extensions, depth-limited, UTF-8, no NULs in strings)
+ * whose value is an object; fills @members (may be NULL when @n_members is 0) and, if given,
+ * *@escaped_keys: whether an outermost key used escapes (so @members may have missed it).
+ * PASS_ERROR_PROTOCOL otherwise. */
+gboolean pass_varlink_message_check(const char *text, gsize length, PassJsonMember *members,
+                                    guint n_members, gboolean *escaped_keys, GError **error);
 /* One message's JSON, which must be an object (PASS_ERROR_PROTOCOL otherwise). */
 JsonObject *pass_varlink_message_parse(const char *text, gsize length, GError **error);
 /* @object as JSON text with its terminating NUL; *@length counts the NUL. */

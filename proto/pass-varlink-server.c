@@ -182,12 +182,16 @@ connection_schedule(Connection *conn)
   g_source_attach(conn->idle, conn->server->context);
 }
 
+/* Appends one message given in @n_parts pieces, straight into the output buffer: a large
+ * cached reply is copied once, into a buffer that keeps its size between replies. */
 static void
-connection_queue(Connection *conn, const char *bytes, gsize length)
+connection_queue(Connection *conn, const char *const *parts, guint n_parts)
 {
   if (conn->server == NULL || conn->doomed)
     return;
-  g_byte_array_append(conn->output, (const guint8 *)bytes, (guint)length);
+  for (guint i = 0; i < n_parts; i++)
+    g_byte_array_append(conn->output, (const guint8 *)parts[i], (guint)strlen(parts[i]));
+  g_byte_array_append(conn->output, (const guint8 *)"", 1);
   if (conn->output->len - conn->output_start > conn->server->max_output) {
     conn->doomed = TRUE;
     connection_schedule(conn);
@@ -400,18 +404,21 @@ call_send(PassVarlinkCall *call, const char *error_name, const char *parameters_
     continues = FALSE;
   }
   if (!call->oneway) {
-    g_autoptr(GString) message = g_string_new("{");
+    g_autofree char *quoted = NULL;
     if (error_name) {
-      g_autofree char *quoted = NULL;
       g_autoptr(JsonNode) node = json_node_init_string(json_node_alloc(), error_name);
       quoted = json_to_string(node, FALSE);
-      g_string_append_printf(message, "\"error\":%s,", quoted);
     }
-    g_string_append_printf(message, "\"parameters\":%s", parameters_json);
-    if (continues)
-      g_string_append(message, ",\"continues\":true");
-    g_string_append(message, "}");
-    connection_queue(call->connection, message->str, message->len + 1);
+    const char *parts[] = {
+        "{",
+        quoted ? "\"error\":" : "",
+        quoted ? quoted : "",
+        quoted ? "," : "",
+        "\"parameters\":",
+        parameters_json,
+        continues ? ",\"continues\":true}" : "}",
+    };
+    connection_queue(call->connection, parts, G_N_ELEMENTS(parts));
   }
   if (!continues)
     call_finish(call);

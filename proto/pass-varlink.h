@@ -105,6 +105,14 @@ JsonObject *pass_varlink_client_call(PassVarlinkClient *client, const char *meth
                                      JsonObject *parameters, JsonObject **error_parameters,
                                      GError **error);
 
+/* Same as pass_varlink_client_call(), but the reply's parameters come back as JSON text (an
+ * object, "{}" when there were none; *@length, if given, is its length) instead of a tree:
+ * checked as strictly, much cheaper for large replies. The text is the peer's own, spacing
+ * included. */
+char *pass_varlink_client_call_raw(PassVarlinkClient *client, const char *method,
+                                   JsonObject *parameters, gsize *length,
+                                   JsonObject **error_parameters, GError **error);
+
 /* A "more" call: @func gets each reply's parameters until it returns FALSE or the final reply
  * arrived. TRUE when it ended normally (final reply, or @func stopped). */
 typedef gboolean (*PassVarlinkReplyFunc)(JsonObject *parameters, gboolean continues,

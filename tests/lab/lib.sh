@@ -237,7 +237,8 @@ lab_guest_lines() { # NAME: serial lines of the current boot
   mark=$(cat "/run/lab/$1.mark" 2>/dev/null || echo 0)
   tail -n +$((mark + 1)) "$log" 2>/dev/null | tr -d '\r'
 }
-lab_guest_is_up() { lab_guest_lines "$1" | grep -q '^L2: alive'; }
+lab_guest_alive() { lab_guest_lines "$1" | grep '^L2: alive .* end$'; } # complete lines only
+lab_guest_is_up() { lab_guest_alive "$1" | grep -q .; }
 lab_guest_wait_up() { # NAME [TIMEOUT=180]
   lab_wait "${2:-180}" lab_guest_is_up "$1" && return 0
   echo "# guest $1 not up after ${2:-180}s; its serial log ends with:" >&2
@@ -245,15 +246,15 @@ lab_guest_wait_up() { # NAME [TIMEOUT=180]
   return 1
 }
 lab_guest_pci() { # NAME: the PCI devices the guest kernel saw in its latest alive line, "ADDR ID"
-  lab_guest_lines "$1" | grep '^L2: alive' | tail -n 1 | sed 's/.* pci=//' | tr ' ' '\n' |
+  lab_guest_alive "$1" | tail -n 1 | sed 's/.* pci=//' | tr ' ' '\n' |
     sed -n 's/^\([0-9a-f:.]*\)=\([0-9a-f]*:[0-9a-f]*\)$/\1 \2/p'
 }
 lab_guest_wait_pci() { # NAME VENDOR:DEVICE present|absent [TIMEOUT=60], judged on fresh lines
   local name=$1 id=$2 want=$3 timeout=${4:-60} n0 end line
-  n0=$(lab_guest_lines "$name" | grep -c '^L2: alive')
+  n0=$(lab_guest_alive "$name" | wc -l)
   end=$(($(date +%s) + timeout))
   while [ "$(date +%s)" -lt $end ]; do
-    line=$(lab_guest_lines "$name" | grep '^L2: alive' | tail -n +$((n0 + 1)) | tail -n 1)
+    line=$(lab_guest_alive "$name" | tail -n +$((n0 + 1)) | tail -n 1)
     if [ -n "$line" ]; then
       if [[ $line == *"=$id "* ]]; then
         [ "$want" = present ] && return 0

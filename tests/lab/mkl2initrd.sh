@@ -1,7 +1,8 @@
 #!/bin/bash
-# Build the L2 guests' initrd: busybox only. The guest prints "L2: up" once, then every
-# $alive seconds an "alive" line naming every PCI device its kernel sees as ADDR=VENDOR:DEVICE,
-# so lab scripts can tell from the serial log what the guest itself sees (lib.sh: lab_guest_pci).
+# Build the L2 guests' initrd: busybox only. The guest prints "L2: up" once, then every 2 s an
+# "alive" line naming every PCI device its kernel sees as ADDR=VENDOR:DEVICE, ending in "end" so
+# readers can skip a line still being written; lab scripts tell from the serial log what the
+# guest itself sees (lib.sh: lab_guest_pci).
 # usage: mkl2initrd.sh OUT.cpio.gz
 set -euo pipefail
 out=${1:?usage: mkl2initrd.sh OUT.cpio.gz}
@@ -22,7 +23,7 @@ echo "L2: up at $(cut -d' ' -f1 /proc/uptime)s"
 n=0
 while true; do
   n=$((n + 1))
-  echo "L2: alive $n $(cut -d' ' -f1 /proc/uptime) pci=$(pci)"
+  echo "L2: alive $n $(cut -d' ' -f1 /proc/uptime) pci=$(pci)end"
   sleep 2
 done
 EOF

@@ -80,9 +80,35 @@ guests() {
   ! lab_guest_wait_pci vm2 1b36:000c absent 6 2>/dev/null || lab_fail "wait_pci absent passed wrongly"
 }
 
+# The stack issue 4 builds on, by hand: virsh hot-plugs a VF into vm1, vm1's kernel sees it,
+# hot-unplug, it is gone and off vfio-pci again. Proves the guest helpers see hot-plug.
+hotplug() {
+  local vf id d b s f
+  lab_numvfs "$LAB_PF0" 1 || lab_fail "cannot create a VF"
+  udevadm settle
+  vf=$(lab_vfs "$LAB_PF0")
+  id=$(id_of "$vf")
+  IFS=':.' read -r d b s f <<<"$vf"
+  printf '%s\n' "<hostdev mode='subsystem' type='pci' managed='yes'>" \
+    "<source><address domain='0x$d' bus='0x$b' slot='0x$s' function='0x$f'/></source>" \
+    "</hostdev>" >/run/lab/hd.xml
+  lab_guest_wait_pci vm1 "$id" absent 20 || lab_fail "vm1 already sees $id"
+  virsh -q attach-device vm1 /run/lab/hd.xml --live || lab_fail "attach-device failed"
+  [ "$(lab_drv "$vf")" = vfio-pci ] || lab_fail "$vf not on vfio-pci while attached"
+  lab_guest_wait_pci vm1 "$id" present 60 || lab_fail "vm1 does not see $id"
+  virsh -q detach-device vm1 /run/lab/hd.xml --live || lab_fail "detach-device failed"
+  lab_guest_wait_pci vm1 "$id" absent 60 || lab_fail "vm1 still sees $id"
+  lab_wait 30 no_hostdev vm1 || lab_fail "hostdev still in vm1's live XML"
+  lab_wait 10 not_vfio "$vf" || lab_fail "$vf still on vfio-pci after detach"
+  lab_numvfs "$LAB_PF0" 0
+}
+no_hostdev() { ! virsh dumpxml "$1" | grep -q '<hostdev'; }
+not_vfio() { [ "$(lab_drv "$1")" != vfio-pci ]; }
+
 lab_scenario "hardware map (LAB_* variables)" hardware
 lab_scenario "L1 has an address and a default route on LAB_NIC_ROUTE" network
 lab_scenario "SR-IOV on both PFs, each VF in its own IOMMU group" sriov
 lab_scenario "passd, passctl, virsh, python3 on PATH; libvirt's QEMU driver" tools
 lab_scenario "L2 guests: vm1, vm2 running, vm3 shut off; what they see" guests
+lab_scenario "virsh hot-plugs a VF into vm1 and out; vm1's kernel sees it come and go" hotplug
 lab_finish

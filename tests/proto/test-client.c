@@ -426,6 +426,115 @@ test_malformed_replies(void)
   }
 }
 
+/* The raw call hands back the parameters' own text, and agrees with the tree call on what it
+ * accepts: every good reply gives the same value both ways. */
+static void
+test_raw(void)
+{
+  static const Scripted good[] = {
+      REPLY("{\"parameters\":{\"a\":[1,2.5,{}],\"s\":\"x\\u00e9\\n\"}}"),
+      REPLY(" { \"parameters\" : { \"b\" : true } } "),
+      REPLY("{}"),
+      REPLY("{\"parameters\":null}"),
+      REPLY("{\"continues\":false,\"parameters\":{\"c\":null},\"extra\":[1]}"),
+      /* a key spelt with an escape still names the parameters */
+      REPLY("{\"param\\u0065ters\":{\"k\":\"v\"}}"),
+  };
+  static const char *const expected[] = {
+      "{\"a\":[1,2.5,{}],\"s\":\"x\\u00e9\\n\"}",
+      "{ \"b\" : true }",
+      "{}",
+      "{}",
+      "{\"c\":null}",
+      "{\"k\":\"v\"}",
+  };
+  g_autoptr(GError) error = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS(good); i++) {
+    const Scripted twice[] = {good[i], good[i]};
+    g_autoptr(Fake) fake = fake_start(twice, 2);
+    g_autoptr(PassVarlinkClient) client = pass_varlink_client_connect(fake->path, &error);
+    gsize length = 0;
+
+    g_assert_no_error(error);
+    g_test_message("good: %s", good[i].bytes);
+    g_autofree char *text =
+        pass_varlink_client_call_raw(client, "a.b.C", NULL, &length, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(text, ==, expected[i]);
+    g_assert_cmpuint(length, ==, strlen(text));
+
+    g_autoptr(JsonObject) tree = pass_varlink_client_call(client, "a.b.C", NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_autoptr(JsonObject) parsed = pass_varlink_message_parse(text, length, &error);
+    g_assert_no_error(error);
+    g_autofree char *a = pass_varlink_message_serialize(tree, NULL);
+    g_autofree char *b = pass_varlink_message_serialize(parsed, NULL);
+    g_assert_cmpstr(a, ==, b);
+  }
+}
+
+static void
+test_raw_errors(void)
+{
+  static const Scripted script[] = {
+      REPLY("{\"error\":\"io.passd.Manager.NoSuchDevice\","
+            "\"parameters\":{\"message\":\"gone\",\"address\":\"0000:01:00.0\"}}"),
+      REPLY("{\"parameters\":{\"ok\":true}}"),
+  };
+  g_autoptr(Fake) fake = fake_start(script, G_N_ELEMENTS(script));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) error_parameters = NULL;
+  g_autoptr(PassVarlinkClient) client = pass_varlink_client_connect(fake->path, &error);
+
+  g_autofree char *text =
+      pass_varlink_client_call_raw(client, "a.b.C", NULL, NULL, &error_parameters, &error);
+  g_assert_null(text);
+  g_assert_error(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE);
+  g_assert_cmpstr(error->message, ==, "gone");
+  g_assert_cmpstr(json_object_get_string_member(error_parameters, "address"), ==,
+                  "0000:01:00.0");
+  g_clear_error(&error);
+
+  /* An error reply leaves the connection usable. */
+  g_autofree char *next = pass_varlink_client_call_raw(client, "a.b.C", NULL, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(next, ==, "{\"ok\":true}");
+}
+
+static void
+test_raw_malformed(void)
+{
+  static const Scripted bad[] = {
+      REPLY("not json"),
+      REPLY("[]"),
+      REPLY("{\"parameters\":[]}"),
+      REPLY("{\"parameters\":\"{}\"}"),
+      REPLY("{\"parameters\":{}} {}"),
+      REPLY("{\"parameters\":{\"a\":\"\xff\"}}"),
+      REPLY("{\"parameters\":{\"a\":\"\\u0000\"}}"),
+      REPLY("{\"error\":42,\"parameters\":{}}"),
+      REPLY("{\"parameters\":{},\"continues\":\"yes\"}"),
+      REPLY("{\"parameters\":{},\"continues\":true}"),
+      REPLY("{\"parameters\":{},\"continu\\u0065s\":true}"),
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(Fake) fake = fake_start(&bad[i], 1);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PassVarlinkClient) client = pass_varlink_client_connect(fake->path, &error);
+
+    g_test_message("malformed: %s", bad[i].bytes);
+    g_autofree char *text = pass_varlink_client_call_raw(client, "a.b.C", NULL, NULL, NULL, &error);
+    g_assert_null(text);
+    g_assert_error(error, PASS_ERROR, PASS_ERROR_PROTOCOL);
+    g_clear_error(&error);
+    g_autofree char *again = pass_varlink_client_call_raw(client, "a.b.C", NULL, NULL, NULL, &error);
+    g_assert_null(again);
+    g_assert_error(error, PASS_ERROR, PASS_ERROR_PROTOCOL);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -440,5 +549,8 @@ main(int argc, char **argv)
   g_test_add_func("/client/disconnect-mid-stream", test_disconnect_mid_stream);
   g_test_add_func("/client/wire-format", test_wire_format);
   g_test_add_func("/client/malformed-replies", test_malformed_replies);
+  g_test_add_func("/client/raw", test_raw);
+  g_test_add_func("/client/raw-errors", test_raw_errors);
+  g_test_add_func("/client/raw-malformed", test_raw_malformed);
   return g_test_run();
 }

@@ -216,6 +216,50 @@ test_serialize(void)
   g_assert_cmpint(json_object_get_int_member(back, "n"), ==, 42);
 }
 
+/* The tree must be the one json-glib's own parser builds: same members in the same order, same
+ * value types (gint64 vs double), same strings, and sealed. */
+static void
+assert_same_as_json_glib(const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) ours = pass_varlink_message_parse(text, strlen(text), &error);
+
+  g_test_message("same: %s", text);
+  g_assert_no_error(error);
+  g_assert_true(json_parser_load_from_data(parser, text, -1, NULL));
+  JsonNode *theirs = json_parser_get_root(parser);
+  g_autoptr(JsonNode) ours_node = json_node_init_object(json_node_alloc(), ours);
+  g_assert_true(json_node_is_immutable(ours_node) || json_object_is_immutable(ours));
+  g_assert_true(json_node_equal(ours_node, theirs));
+  g_autofree char *a = json_to_string(ours_node, TRUE);
+  g_autofree char *b = json_to_string(theirs, TRUE);
+  g_assert_cmpstr(a, ==, b);
+}
+
+static void
+test_parse_like_json_glib(void)
+{
+  static const char *const texts[] = {
+      "{}",
+      " {\"a\" : [ 1 , -0.5e+3 , true , false , null , {} , [] ] } \n",
+      "{\"s\":\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\u20ac \u00e9\"}",
+      "{\"n\":[0,-0,-0.0,7,-7,1e3,1E-2,2.5E+2,0.1,123456789012345678,-123456789012345678]}",
+      "{\"big\":[9223372036854775807,9223372036854775808,18446744073709551616]}",
+      "{\"pair\":\"\\ud83d\\ude00\",\"low\":\"\\ude00x\"}",
+      "{\"dup\":1,\"x\":2,\"dup\":3}",
+      "{\"k\\u0065y\":{\"deep\":[[[{\"e\":[]}]]]}}",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(texts); i++)
+    assert_same_as_json_glib(texts[i]);
+
+  /* Integers stay gint64, fractions double, as json-glib types them. */
+  g_autoptr(JsonObject) o = pass_varlink_message_parse("{\"i\":5,\"d\":5.0}", 15, NULL);
+  g_assert_cmpuint(json_node_get_value_type(json_object_get_member(o, "i")), ==, G_TYPE_INT64);
+  g_assert_cmpuint(json_node_get_value_type(json_object_get_member(o, "d")), ==, G_TYPE_DOUBLE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -227,5 +271,6 @@ main(int argc, char **argv)
   g_test_add_func("/framing/reserve-commit", test_reserve_commit);
   g_test_add_func("/framing/parse", test_parse);
   g_test_add_func("/framing/serialize", test_serialize);
+  g_test_add_func("/framing/parse-like-json-glib", test_parse_like_json_glib);
   return g_test_run();
 }

@@ -1,0 +1,14 @@
+/* The production PassOps: libvirt (virt-ops.c) on PassVirt's worker threads, sysfs through a
+ * PassHost for protection checks and for restoring a device's exact original driver. */
+#pragma once
+
+#include "host.h"
+#include "ops.h"
+#include "virt.h"
+
+G_BEGIN_DECLS
+
+/* Borrows @virt and @host; both must outlive the ops. */
+PassOps *pass_ops_virt_new(PassVirt *virt, PassHost *host);
+
+G_END_DECLS

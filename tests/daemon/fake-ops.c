@@ -1,0 +1,576 @@
+/* The recording fake PassOps (see fake-ops.h). */
+#include "fake-ops.h"
+
+#include <string.h>
+
+#include "pass-error.h"
+
+typedef struct {
+  char *address;
+  int group;
+  char *physfn;
+  guint32 class_code;
+  char *driver, *default_driver;
+} FakeDevice;
+
+typedef struct {
+  char *address;
+  guint where;
+  char *alias;
+} FakeHostdev;
+
+typedef struct {
+  char *name;
+  gboolean active, persistent;
+  GPtrArray *hostdevs; /* FakeHostdev* */
+} FakeDomain;
+
+struct _FakeOps {
+  PassOps parent;
+  GMutex lock;
+  GPtrArray *devices; /* FakeDevice* */
+  GPtrArray *domains; /* FakeDomain* */
+  GHashTable *protected;
+  GPtrArray *calls;
+  char *fail_prefix;
+  guint attach_delay_ms;
+  guint next_alias;
+  gint running, max_running;
+};
+
+static void
+fake_device_free(FakeDevice *d)
+{
+  g_free(d->address);
+  g_free(d->physfn);
+  g_free(d->driver);
+  g_free(d->default_driver);
+  g_free(d);
+}
+
+static void
+fake_hostdev_free(FakeHostdev *h)
+{
+  g_free(h->address);
+  g_free(h->alias);
+  g_free(h);
+}
+
+static void
+fake_domain_free(FakeDomain *d)
+{
+  g_free(d->name);
+  g_ptr_array_unref(d->hostdevs);
+  g_free(d);
+}
+
+static FakeDevice *
+find_device(FakeOps *fake, const char *address)
+{
+  for (guint i = 0; i < fake->devices->len; i++) {
+    FakeDevice *d = g_ptr_array_index(fake->devices, i);
+
+    if (g_str_equal(d->address, address))
+      return d;
+  }
+  g_error("fake: no device %s", address);
+}
+
+static FakeDomain *
+find_domain(FakeOps *fake, const char *name)
+{
+  for (guint i = 0; i < fake->domains->len; i++) {
+    FakeDomain *d = g_ptr_array_index(fake->domains, i);
+
+    if (g_str_equal(d->name, name))
+      return d;
+  }
+  g_error("fake: no domain %s", name);
+}
+
+static FakeHostdev *
+find_hostdev(FakeDomain *domain, const char *address)
+{
+  for (guint i = 0; i < domain->hostdevs->len; i++) {
+    FakeHostdev *h = g_ptr_array_index(domain->hostdevs, i);
+
+    if (g_str_equal(h->address, address))
+      return h;
+  }
+  return NULL;
+}
+
+/* Record @call; FALSE with @error when it is the one chosen to fail. Locked. */
+static gboolean
+record(FakeOps *fake, char *call, GError **error)
+{
+  g_ptr_array_add(fake->calls, call);
+  if (fake->fail_prefix && g_str_has_prefix(call, fake->fail_prefix)) {
+    g_clear_pointer(&fake->fail_prefix, g_free);
+    g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR, "fake: %s failed", call);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static const char *
+where_text(guint where)
+{
+  switch (where & (PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG)) {
+    case PASS_HOSTDEV_LIVE:
+      return "live";
+    case PASS_HOSTDEV_CONFIG:
+      return "config";
+    case PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG:
+      return "live+config";
+  }
+  return "nowhere";
+}
+
+/* The host address in a hostdev XML from hostdev-xml.c. */
+static char *
+xml_address(const char *xml)
+{
+  g_autoptr(GRegex) regex =
+      g_regex_new("domain=\"0x([0-9a-f]+)\" bus=\"0x([0-9a-f]+)\" slot=\"0x([0-9a-f]+)\" "
+                  "function=\"0x([0-9a-f]+)\"",
+                  0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autofree char *d = NULL, *b = NULL, *s = NULL, *f = NULL;
+
+  if (!g_regex_match(regex, xml, 0, &match))
+    return g_strdup("?");
+  d = g_match_info_fetch(match, 1);
+  b = g_match_info_fetch(match, 2);
+  s = g_match_info_fetch(match, 3);
+  f = g_match_info_fetch(match, 4);
+  return g_strdup_printf("%s:%s:%s.%s", d, b, s, f);
+}
+
+/* ---- PassOps ---- */
+
+typedef struct {
+  FakeOps *fake;
+  PassOpsJobFunc func;
+  gpointer data;
+  GDestroyNotify data_free;
+} Job;
+
+static void
+job_free(gpointer data)
+{
+  Job *job = data;
+
+  if (job->data_free && job->data)
+    job->data_free(job->data);
+  g_free(job);
+}
+
+static void
+job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Job *job = task_data;
+  GError *error = NULL;
+  gpointer result = job->func(&job->fake->parent, job->fake, job->data, &error);
+
+  if (error)
+    g_task_return_error(task, error);
+  else
+    g_task_return_pointer(task, result, NULL);
+}
+
+static void
+fake_run(PassOps *ops, PassOpsJobFunc func, gpointer data, GDestroyNotify data_free,
+         GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
+  Job *job = g_new0(Job, 1);
+
+  job->fake = (FakeOps *)ops;
+  job->func = func;
+  job->data = data;
+  job->data_free = data_free;
+  g_task_set_task_data(task, job, job_free);
+  g_task_run_in_thread(task, job_thread);
+}
+
+static gpointer
+fake_run_finish(PassOps *ops, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+static gboolean
+fake_check_protected(PassOps *ops, const char *address, guint32 class_code, char **reason)
+{
+  FakeOps *fake = (FakeOps *)ops;
+  const char *why = g_hash_table_lookup(fake->protected, address);
+
+  if (!why)
+    return FALSE;
+  *reason = g_strdup(why);
+  return TRUE;
+}
+
+static gboolean
+fake_detach_host(PassOps *ops, gpointer worker, const char *address, GError **error)
+{
+  FakeOps *fake = worker;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  FakeDevice *d = find_device(fake, address);
+
+  if (!record(fake, g_strdup_printf("detach_host %s", address), error))
+    return FALSE;
+  g_free(d->driver);
+  d->driver = g_strdup("vfio-pci");
+  return TRUE;
+}
+
+static gboolean
+fake_reattach_host(PassOps *ops, gpointer worker, const char *address, gboolean known,
+                   const char *driver, GError **error)
+{
+  FakeOps *fake = worker;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  FakeDevice *d = find_device(fake, address);
+
+  if (!record(fake,
+              g_strdup_printf("reattach_host %s %s", address,
+                              known ? (driver ? driver : "(none)") : "(default)"),
+              error))
+    return FALSE;
+  g_free(d->driver);
+  d->driver = g_strdup(known ? driver : d->default_driver);
+  return TRUE;
+}
+
+static gboolean
+fake_attach_domain(PassOps *ops, gpointer worker, const char *domain, const char *xml, guint where,
+                   GError **error)
+{
+  FakeOps *fake = worker;
+  g_autofree char *address = xml_address(xml);
+  gint running = g_atomic_int_add(&fake->running, 1) + 1;
+  gboolean ok;
+
+  g_mutex_lock(&fake->lock);
+  if (running > fake->max_running)
+    fake->max_running = running;
+  g_mutex_unlock(&fake->lock);
+  if (fake->attach_delay_ms)
+    g_usleep(fake->attach_delay_ms * 1000);
+  g_atomic_int_add(&fake->running, -1);
+
+  g_mutex_lock(&fake->lock);
+  ok = record(fake, g_strdup_printf("attach %s %s %s", domain, address, where_text(where)), error);
+  if (ok) {
+    FakeDomain *dom = find_domain(fake, domain);
+    FakeHostdev *h = find_hostdev(dom, address);
+
+    if (!h) {
+      h = g_new0(FakeHostdev, 1);
+      h->address = g_strdup(address);
+      g_ptr_array_add(dom->hostdevs, h);
+    }
+    h->where |= where;
+    if ((where & PASS_HOSTDEV_LIVE) && !h->alias)
+      h->alias = g_strdup_printf("hostdev%u", fake->next_alias++);
+  }
+  g_mutex_unlock(&fake->lock);
+  return ok;
+}
+
+static void
+hostdev_drop(FakeDomain *dom, FakeHostdev *h, guint where)
+{
+  h->where &= ~where;
+  if (where & PASS_HOSTDEV_LIVE)
+    g_clear_pointer(&h->alias, g_free);
+  if (!h->where)
+    g_ptr_array_remove(dom->hostdevs, h);
+}
+
+static gboolean
+fake_detach_domain(PassOps *ops, gpointer worker, const char *domain, const char *xml, guint where,
+                   GError **error)
+{
+  FakeOps *fake = worker;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  g_autofree char *address = xml_address(xml);
+  FakeDomain *dom = find_domain(fake, domain);
+  FakeHostdev *h = find_hostdev(dom, address);
+
+  if (!record(fake, g_strdup_printf("detach %s %s %s", domain, address, where_text(where)), error))
+    return FALSE;
+  /* A live detach by XML is only used by rollbacks here: a freshly plugged device, released
+   * at once. */
+  if (h)
+    hostdev_drop(dom, h, where);
+  return TRUE;
+}
+
+static gboolean
+fake_unplug_live(PassOps *ops, gpointer worker, const char *domain, const char *alias,
+                 GError **error)
+{
+  FakeOps *fake = worker;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+
+  return record(fake, g_strdup_printf("unplug %s %s", domain, alias), error);
+}
+
+static int
+hostdev_compare(gconstpointer a, gconstpointer b)
+{
+  const PassHostdev *ha = *(PassHostdev *const *)a, *hb = *(PassHostdev *const *)b;
+
+  return strcmp(ha->address, hb->address);
+}
+
+static PassDomain *
+domain_build(FakeDomain *d)
+{
+  PassDomain *domain = pass_domain_new(d->name);
+
+  domain->active = d->active;
+  domain->persistent = d->persistent;
+  domain->state = d->active ? 1 : 5;
+  for (guint i = 0; i < d->hostdevs->len; i++) {
+    FakeHostdev *h = g_ptr_array_index(d->hostdevs, i);
+    PassHostdev *hostdev = pass_hostdev_new();
+
+    hostdev->address = g_strdup(h->address);
+    hostdev->alias = g_strdup(h->alias);
+    hostdev->where = h->where;
+    g_ptr_array_add(domain->hostdevs, hostdev);
+  }
+  g_ptr_array_sort(domain->hostdevs, hostdev_compare);
+  return domain;
+}
+
+static PassDevice *
+device_build(FakeDevice *d)
+{
+  PassDevice *device = pass_device_new();
+
+  device->address = g_strdup(d->address);
+  device->name = g_strdup_printf("pci_%s", d->address);
+  g_strdelimit(device->name, ":.", '_');
+  device->vendor_id = 0x8086;
+  device->product_id = 0x1234;
+  device->class_code = d->class_code;
+  device->iommu_group = d->group;
+  device->physfn = g_strdup(d->physfn);
+  device->driver = g_strdup(d->driver);
+  return device;
+}
+
+static PassDomain *
+fake_read_domain(PassOps *ops, gpointer worker, const char *name, GError **error)
+{
+  FakeOps *fake = worker;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  FakeDomain *d = find_domain(fake, name);
+
+  if (!d) {
+    g_set_error(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN, "no domain %s", name);
+    return NULL;
+  }
+  return domain_build(d);
+}
+
+static PassDevice *
+fake_read_device(PassOps *ops, gpointer worker, const char *address, GError **error)
+{
+  FakeOps *fake = worker;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  FakeDevice *d = find_device(fake, address);
+
+  if (!d) {
+    g_set_error(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "no device %s", address);
+    return NULL;
+  }
+  return device_build(d);
+}
+
+static void
+fake_free(PassOps *ops)
+{
+  FakeOps *fake = (FakeOps *)ops;
+
+  g_ptr_array_unref(fake->devices);
+  g_ptr_array_unref(fake->domains);
+  g_hash_table_unref(fake->protected);
+  g_ptr_array_unref(fake->calls);
+  g_free(fake->fail_prefix);
+  g_mutex_clear(&fake->lock);
+  g_free(fake);
+}
+
+static const PassOpsClass fake_class = {
+    .run = fake_run,
+    .run_finish = fake_run_finish,
+    .check_protected = fake_check_protected,
+    .detach_host = fake_detach_host,
+    .reattach_host = fake_reattach_host,
+    .attach_domain = fake_attach_domain,
+    .detach_domain = fake_detach_domain,
+    .unplug_live = fake_unplug_live,
+    .read_domain = fake_read_domain,
+    .read_device = fake_read_device,
+    .free = fake_free,
+};
+
+/* ---- test API ---- */
+
+FakeOps *
+fake_ops_new(void)
+{
+  FakeOps *fake = g_new0(FakeOps, 1);
+
+  fake->parent.klass = &fake_class;
+  g_mutex_init(&fake->lock);
+  fake->devices = g_ptr_array_new_with_free_func((GDestroyNotify)fake_device_free);
+  fake->domains = g_ptr_array_new_with_free_func((GDestroyNotify)fake_domain_free);
+  fake->protected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  fake->calls = g_ptr_array_new_with_free_func(g_free);
+  return fake;
+}
+
+PassOps *
+fake_ops_get_ops(FakeOps *fake)
+{
+  return &fake->parent;
+}
+
+void
+fake_ops_add_device(FakeOps *fake, const char *address, int group, const char *physfn,
+                    guint32 class_code, const char *driver, const char *default_driver)
+{
+  FakeDevice *d = g_new0(FakeDevice, 1);
+
+  d->address = g_strdup(address);
+  d->group = group;
+  d->physfn = g_strdup(physfn);
+  d->class_code = class_code;
+  d->driver = g_strdup(driver);
+  d->default_driver = g_strdup(default_driver);
+  g_ptr_array_add(fake->devices, d);
+}
+
+void
+fake_ops_add_domain(FakeOps *fake, const char *name, gboolean active, gboolean persistent)
+{
+  FakeDomain *d = g_new0(FakeDomain, 1);
+
+  d->name = g_strdup(name);
+  d->active = active;
+  d->persistent = persistent;
+  d->hostdevs = g_ptr_array_new_with_free_func((GDestroyNotify)fake_hostdev_free);
+  g_ptr_array_add(fake->domains, d);
+}
+
+void
+fake_ops_add_hostdev(FakeOps *fake, const char *domain, const char *address, guint where)
+{
+  FakeDomain *d = find_domain(fake, domain);
+  FakeHostdev *h = g_new0(FakeHostdev, 1);
+
+  h->address = g_strdup(address);
+  h->where = where;
+  if (where & PASS_HOSTDEV_LIVE)
+    h->alias = g_strdup_printf("hostdev%u", fake->next_alias++);
+  g_ptr_array_add(d->hostdevs, h);
+}
+
+void
+fake_ops_set_protected(FakeOps *fake, const char *address, const char *reason)
+{
+  g_hash_table_replace(fake->protected, g_strdup(address), g_strdup(reason));
+}
+
+void
+fake_ops_fail_call(FakeOps *fake, const char *prefix)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+
+  g_free(fake->fail_prefix);
+  fake->fail_prefix = g_strdup(prefix);
+}
+
+void
+fake_ops_set_attach_delay(FakeOps *fake, guint ms)
+{
+  fake->attach_delay_ms = ms;
+}
+
+char *
+fake_ops_release(FakeOps *fake, const char *domain, const char *address)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  FakeDomain *dom = find_domain(fake, domain);
+  FakeHostdev *h = find_hostdev(dom, address);
+  char *alias;
+
+  if (!h)
+    g_error("fake: %s is not in %s", address, domain);
+  alias = g_strdup(h->alias);
+
+  hostdev_drop(dom, h, PASS_HOSTDEV_LIVE);
+  return alias;
+}
+
+void
+fake_ops_load(FakeOps *fake, PassEngine *engine)
+{
+  g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func((GDestroyNotify)pass_device_unref);
+  g_autoptr(GPtrArray) domains = g_ptr_array_new_with_free_func((GDestroyNotify)pass_domain_unref);
+
+  g_mutex_lock(&fake->lock);
+  for (guint i = 0; i < fake->devices->len; i++)
+    g_ptr_array_add(devices, device_build(g_ptr_array_index(fake->devices, i)));
+  for (guint i = 0; i < fake->domains->len; i++)
+    g_ptr_array_add(domains, domain_build(g_ptr_array_index(fake->domains, i)));
+  g_mutex_unlock(&fake->lock);
+  pass_engine_reset(engine, devices, domains);
+  pass_engine_set_connected(engine, TRUE, NULL);
+}
+
+GStrv
+fake_ops_get_calls(FakeOps *fake)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  GStrv calls = g_new0(char *, fake->calls->len + 1);
+
+  for (guint i = 0; i < fake->calls->len; i++)
+    calls[i] = g_strdup(g_ptr_array_index(fake->calls, i));
+  return calls;
+}
+
+guint
+fake_ops_count_calls(FakeOps *fake, const char *prefix)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  guint n = 0;
+
+  for (guint i = 0; i < fake->calls->len; i++)
+    if (g_str_has_prefix(g_ptr_array_index(fake->calls, i), prefix))
+      n++;
+  return n;
+}
+
+char *
+fake_ops_get_driver(FakeOps *fake, const char *address)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+
+  return g_strdup(find_device(fake, address)->driver);
+}
+
+guint
+fake_ops_get_max_parallel(FakeOps *fake)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+
+  return fake->max_running;
+}

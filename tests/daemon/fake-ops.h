@@ -1,0 +1,40 @@
+/* A PassOps for unit tests: a tiny model of a host (devices with their drivers) and of libvirt
+ * domains, changed by the blocking ops like the real ones would, recording every call. Jobs run
+ * on GLib's worker threads, so operations really overlap. A chosen call can fail, and a guest
+ * keeps a hot-unplugged device until the test releases it (then the test delivers the event). */
+#pragma once
+
+#include "engine.h"
+
+G_BEGIN_DECLS
+
+typedef struct _FakeOps FakeOps;
+
+FakeOps *fake_ops_new(void);
+PassOps *fake_ops_get_ops(FakeOps *fake);
+/* @where_default_driver: the driver the kernel picks for it (reattach without a known one). */
+void fake_ops_add_device(FakeOps *fake, const char *address, int group, const char *physfn,
+                         guint32 class_code, const char *driver, const char *default_driver);
+void fake_ops_add_domain(FakeOps *fake, const char *name, gboolean active, gboolean persistent);
+/* Put @address into @domain (PassHostdevWhere bits). */
+void fake_ops_add_hostdev(FakeOps *fake, const char *domain, const char *address, guint where);
+void fake_ops_set_protected(FakeOps *fake, const char *address, const char *reason);
+/* The first call whose text starts with @prefix fails (NULL: none). */
+void fake_ops_fail_call(FakeOps *fake, const char *prefix);
+/* Each attach_domain takes this long (to make operations overlap). */
+void fake_ops_set_attach_delay(FakeOps *fake, guint ms);
+/* A live unplug of @address in @domain completes (the guest let go); returns its alias. */
+char *fake_ops_release(FakeOps *fake, const char *domain, const char *address);
+
+/* Feed @engine the whole model (a snapshot) and mark it connected. */
+void fake_ops_load(FakeOps *fake, PassEngine *engine);
+
+/* Calls so far, one string each, e.g. "detach_host 0000:02:00.0",
+ * "attach vm1 0000:02:00.0 live+config", "reattach_host 0000:02:00.0 nvme" (or "(none)",
+ * "(default)"), "detach vm1 0000:02:00.0 config", "unplug vm1 hostdev0". */
+GStrv fake_ops_get_calls(FakeOps *fake);
+guint fake_ops_count_calls(FakeOps *fake, const char *prefix);
+char *fake_ops_get_driver(FakeOps *fake, const char *address);
+guint fake_ops_get_max_parallel(FakeOps *fake);
+
+G_END_DECLS
