@@ -20,6 +20,28 @@ passctl_parse_address(const char *command, const char *text, int *exit_code)
   return address;
 }
 
+char *
+passctl_parse_domain_address(const char *command, int argc, char **argv, int *exit_code)
+{
+  if (argc < 2) {
+    *exit_code = passctl_usage_error(command, "missing the domain name and the device address");
+    return NULL;
+  }
+  if (argc < 3) {
+    *exit_code = passctl_usage_error(command, "missing the device address");
+    return NULL;
+  }
+  if (argc > 3) {
+    *exit_code = passctl_usage_error(command, "unexpected argument '%s'", argv[3]);
+    return NULL;
+  }
+  if (*argv[1] == '\0') {
+    *exit_code = passctl_usage_error(command, "the domain name is empty");
+    return NULL;
+  }
+  return passctl_parse_address(command, argv[2], exit_code);
+}
+
 void
 passctl_set_flag(JsonObject *params, const char *member, gboolean given)
 {

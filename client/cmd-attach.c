@@ -32,15 +32,7 @@ passctl_cmd_attach(PassctlContext *ctx, int argc, char **argv)
   g_option_context_add_main_entries(optctx, entries, NULL);
   if (!passctl_parse_options(optctx, "attach", &argc, &argv, &exit_code))
     return exit_code;
-  if (argc < 2)
-    return passctl_usage_error("attach", "missing the domain name and the device address");
-  if (argc < 3)
-    return passctl_usage_error("attach", "missing the device address");
-  if (argc > 3)
-    return passctl_usage_error("attach", "unexpected argument '%s'", argv[3]);
-  if (*argv[1] == '\0')
-    return passctl_usage_error("attach", "the domain name is empty");
-  address = passctl_parse_address("attach", argv[2], &exit_code);
+  address = passctl_parse_domain_address("attach", argc, argv, &exit_code);
   if (address == NULL)
     return exit_code;
 

@@ -32,20 +32,12 @@ passctl_cmd_detach(PassctlContext *ctx, int argc, char **argv)
   g_option_context_add_main_entries(optctx, entries, NULL);
   if (!passctl_parse_options(optctx, "detach", &argc, &argv, &exit_code))
     return exit_code;
-  if (argc < 2)
-    return passctl_usage_error("detach", "missing the domain name and the device address");
-  if (argc < 3)
-    return passctl_usage_error("detach", "missing the device address");
-  if (argc > 3)
-    return passctl_usage_error("detach", "unexpected argument '%s'", argv[3]);
-  if (*argv[1] == '\0')
-    return passctl_usage_error("detach", "the domain name is empty");
   /* Parsed here rather than by GOption so a missing option stays missing (passd's default)
    * and a negative one is refused. */
   if (timeout != NULL && !g_ascii_string_to_unsigned(timeout, 10, 0, G_MAXINT32, &seconds, NULL))
     return passctl_usage_error("detach", "'%s' is not a valid --timeout (expected whole seconds)",
                                timeout);
-  address = passctl_parse_address("detach", argv[2], &exit_code);
+  address = passctl_parse_domain_address("detach", argc, argv, &exit_code);
   if (address == NULL)
     return exit_code;
 

@@ -54,8 +54,8 @@ passctl_call_once_raw(PassctlContext *ctx, const char *method, JsonObject *param
 
   if (client == NULL)
     return NULL;
-  text = pass_varlink_client_call_raw(client, method, parameters, length, &error_parameters,
-                                      &error);
+  text =
+      pass_varlink_client_call_raw(client, method, parameters, length, &error_parameters, &error);
   if (text == NULL) {
     g_autofree char *sentence = passctl_error_sentence(error, error_parameters);
 

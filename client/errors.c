@@ -161,8 +161,10 @@ pass_error_sentence(const GError *error, JsonObject *params)
     case PASS_ERROR_INVALID_PARAMETER: {
       const char *parameter = passctl_json_string(params, "parameter");
 
+      /* Only the server's own explanation: the client's fallback text just repeats the name. */
       if (parameter != NULL)
-        return g_strdup_printf("passd rejected the value of '%s'", parameter);
+        return with_message(g_strdup_printf("passd rejected the value of '%s'", parameter),
+                            passctl_json_string(params, "message"));
       return with_message(g_strdup("passd rejected a parameter"), message);
     }
     case PASS_ERROR_METHOD_NOT_FOUND:

@@ -89,6 +89,10 @@ gboolean passctl_parse_options(GOptionContext *optctx, const char *command, int 
 /* The canonical form of @text, or NULL after a usage error for @command (*exit_code set). */
 char *passctl_parse_address(const char *command, const char *text, int *exit_code);
 
+/* "COMMAND DOMAIN ADDRESS": checks the arguments (argv[1] is the domain) and returns the
+ * canonical address, or NULL after a usage error (*exit_code set). */
+char *passctl_parse_domain_address(const char *command, int argc, char **argv, int *exit_code);
+
 /* Set @member to true when the user @given the flag; leave it out otherwise. */
 void passctl_set_flag(JsonObject *params, const char *member, gboolean given);
 

@@ -346,8 +346,8 @@ pass_varlink_client_call_raw(PassVarlinkClient *client, const char *method, Json
   if (!client_check(client, error) || !client_send(client, method, parameters, FALSE, error) ||
       !client_read(client, &text, &text_length, error))
     return NULL;
-  if (!pass_varlink_message_check(text, text_length, members, G_N_ELEMENTS(members),
-                                  &escaped_keys, &local_error)) {
+  if (!pass_varlink_message_check(text, text_length, members, G_N_ELEMENTS(members), &escaped_keys,
+                                  &local_error)) {
     client_fail(client, local_error, error);
     return NULL;
   }
@@ -358,9 +358,8 @@ pass_varlink_client_call_raw(PassVarlinkClient *client, const char *method, Json
     g_autoptr(JsonObject) reply =
         client_decode(client, text, text_length, &is_continued, &error_name, error);
 
-    if (reply == NULL ||
-        !client_check_reply(client, FALSE, is_continued, error_name, &reply, error_parameters,
-                            error))
+    if (reply == NULL || !client_check_reply(client, FALSE, is_continued, error_name, &reply,
+                                             error_parameters, error))
       return NULL;
     char *serialized = pass_varlink_message_serialize(reply, length);
     if (length)

@@ -426,7 +426,9 @@ build_value(Builder *b)
         }
       }
       b->p++;
-      return json_node_init_object(json_node_alloc(), object);
+      node = json_node_alloc();
+      json_node_take_object(json_node_init(node, JSON_NODE_OBJECT), object);
+      return node;
     }
     case '[': {
       JsonArray *array = json_array_new();

@@ -84,8 +84,7 @@ void pass_varlink_call_reply_error(PassVarlinkCall *call, const char *error_name
                                    JsonObject *parameters);
 /* A GError of PASS_ERROR is sent under its varlink name with {"message": ...} plus @extra's
  * members (may be NULL); any other domain as io.passd.Manager.Failed. */
-void pass_varlink_call_reply_gerror(PassVarlinkCall *call, const GError *error,
-                                    JsonObject *extra);
+void pass_varlink_call_reply_gerror(PassVarlinkCall *call, const GError *error, JsonObject *extra);
 /* org.varlink.service.InvalidParameter {"parameter": @parameter}. */
 void pass_varlink_call_reply_invalid_parameter(PassVarlinkCall *call, const char *parameter);
 

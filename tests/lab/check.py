@@ -7,6 +7,14 @@
   check.py vf-cycle PF N [--limit S]      create N VFs with sriov_numvfs, then remove them: each
                                           step must show in passctl list and passctl monitor
                                           within S seconds (default 2)
+  check.py hostdev DOMAIN ADDR [--live present|absent] [--inactive present|absent] [--timeout S]
+                                          virsh dumpxml (live / --inactive) names ADDR as a
+                                          <hostdev> source, or does not
+  check.py assigned DOMAIN ADDR [--live true|false] [--config true|false] [--none] [--timeout S]
+                                          passctl vm DOMAIN --json lists ADDR so (--none: not at
+                                          all); prints the guest address on stdout when it has one
+  check.py varlink METHOD JSON --error NAME   a raw varlink call to passd fails with exactly
+                                          io.passd.Manager.NAME (exact error names, not sentences)
 
 Prints what differs ("# " lines) and exits 1 when the check fails. Retries until --timeout
 because passd follows the kernel through libvirt's events, asynchronously.
@@ -17,10 +25,12 @@ import json
 import os
 import queue
 import re
+import socket
 import subprocess
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 SYS = "/sys/bus/pci/devices"
 PCI_ADDR = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
@@ -307,6 +317,113 @@ def cmd_vf_cycle(args):
     return 1 if problems else 0
 
 
+# --- passthrough (issue 4): the domain's XML, passd's GetDomain, exact varlink error names
+
+def hostdev_sources(domain, inactive):
+    """Host PCI addresses of the domain's <hostdev> (and <interface type='hostdev'>) sources."""
+    cmd = ["virsh", "dumpxml", domain] + (["--inactive"] if inactive else [])
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    if res.returncode != 0:
+        raise RuntimeError("virsh dumpxml %s: %s" % (domain, res.stderr.strip()))
+    found = set()
+    for dev in ET.fromstring(res.stdout).find("devices"):
+        if dev.tag not in ("hostdev", "interface"):
+            continue
+        a = dev.find("source/address")
+        if a is None or dev.get("type") not in ("pci", "hostdev"):
+            continue
+        found.add("%04x:%02x:%02x.%x" % tuple(int(a.get(k, "0"), 16)
+                                              for k in ("domain", "bus", "slot", "function")))
+    return found
+
+
+def cmd_hostdev(args):
+    want = {k: v for k, v in (("live", args.live), ("inactive", args.inactive)) if v}
+    seen = {}
+
+    def attempt():
+        problems = []
+        for which, state in want.items():
+            try:
+                have = args.address in hostdev_sources(args.domain, which == "inactive")
+            except Exception as e:  # noqa: BLE001
+                problems.append(str(e))
+                continue
+            seen[which] = "present" if have else "absent"
+            if seen[which] != state:
+                problems.append("%s XML of %s: %s is %s, want %s" %
+                                (which, args.domain, args.address, seen[which], state))
+        return problems
+
+    problems = retry(args.timeout, attempt)
+    for p in problems:
+        note(p)
+    return 1 if problems else 0
+
+
+def cmd_assigned(args):
+    found = [None]
+
+    def attempt():
+        try:
+            reply = passctl("vm", args.domain, "--json")
+        except Exception as e:  # noqa: BLE001
+            return [str(e)]
+        match = [a for a in reply.get("devices", []) if a.get("address") == args.address]
+        found[0] = match[0] if match else None
+        if args.none:
+            return ["passctl vm %s still lists %s: %s" % (args.domain, args.address,
+                                                          json.dumps(found[0]))] if match else []
+        if not match:
+            return ["passctl vm %s does not list %s (it lists %s)" %
+                    (args.domain, args.address, json.dumps(reply.get("devices")))]
+        problems = []
+        for field in ("live", "config"):
+            want = getattr(args, field)
+            if want is not None and found[0].get(field) is not (want == "true"):
+                problems.append("passctl vm %s: %s %s is %s, want %s" %
+                                (args.domain, args.address, field, found[0].get(field), want))
+        if args.live == "true" and not found[0].get("guest_address"):
+            problems.append("passctl vm %s: %s has no guest_address" % (args.domain, args.address))
+        return problems
+
+    problems = retry(args.timeout, attempt)
+    for p in problems:
+        note(p)
+    if problems:
+        return 1
+    if found[0] and found[0].get("guest_address"):
+        print(found[0]["guest_address"])
+    return 0
+
+
+def varlink_call(method, parameters):
+    """One call on passd's socket, without passctl: (error name or None, parameters)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(120)
+    try:
+        s.connect("/run/passd/io.passd.Manager")
+        s.sendall(json.dumps({"method": method, "parameters": parameters}).encode() + b"\0")
+        buf = b""
+        while not buf.endswith(b"\0"):
+            chunk = s.recv(65536)
+            if not chunk:
+                raise RuntimeError("passd closed the connection")
+            buf += chunk
+    finally:
+        s.close()
+    reply = json.loads(buf[:-1])
+    return reply.get("error"), reply.get("parameters", {})
+
+
+def cmd_varlink(args):
+    method = args.method if "." in args.method else "io.passd.Manager." + args.method
+    error, params = varlink_call(method, json.loads(args.parameters))
+    want = "io.passd.Manager." + args.error
+    note("%s -> %s %s" % (method, error or "reply", json.dumps(params)[:600]))
+    return 0 if error == want else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -327,6 +444,26 @@ def main():
     p.add_argument("count", type=int)
     p.add_argument("--limit", type=float, default=2.0)
     p.set_defaults(func=cmd_vf_cycle)
+    p = sub.add_parser("hostdev")
+    p.add_argument("domain")
+    p.add_argument("address")
+    p.add_argument("--live", choices=["present", "absent"])
+    p.add_argument("--inactive", choices=["present", "absent"])
+    p.add_argument("--timeout", type=float, default=0)
+    p.set_defaults(func=cmd_hostdev)
+    p = sub.add_parser("assigned")
+    p.add_argument("domain")
+    p.add_argument("address")
+    p.add_argument("--live", choices=["true", "false"])
+    p.add_argument("--config", choices=["true", "false"])
+    p.add_argument("--none", action="store_true")
+    p.add_argument("--timeout", type=float, default=5)
+    p.set_defaults(func=cmd_assigned)
+    p = sub.add_parser("varlink")
+    p.add_argument("method")
+    p.add_argument("parameters")
+    p.add_argument("--error", required=True)
+    p.set_defaults(func=cmd_varlink)
     args = ap.parse_args()
     return args.func(args)
 

@@ -271,3 +271,31 @@ lab_guests_standard() { # vm1 and vm2 running, vm3 defined and shut off
   lab_guest_define vm1 --start && lab_guest_define vm2 --start && lab_guest_define vm3 &&
     lab_guest_wait_up vm1 && lab_guest_wait_up vm2
 }
+
+# --- passthrough (issue 4): what a guest sees at one guest address, PCI ids, stopping guests
+lab_pci_id() { # ADDR -> VVVV:DDDD from L1's sysfs
+  echo "$(cut -c3- "/sys/bus/pci/devices/$1/vendor"):$(cut -c3- "/sys/bus/pci/devices/$1/device")"
+}
+lab_guest_wait_addr() { # NAME GUEST-ADDR VVVV:DDDD present|absent [TIMEOUT=60], on fresh lines
+  # Like lab_guest_wait_pci, but for one guest address: tells apart two devices of one kind.
+  local name=$1 addr=$2 id=$3 want=$4 timeout=${5:-60} n0 end line
+  n0=$(lab_guest_alive "$name" | wc -l)
+  end=$(($(date +%s) + timeout))
+  while [ "$(date +%s)" -lt $end ]; do
+    line=$(lab_guest_alive "$name" | tail -n +$((n0 + 1)) | tail -n 1)
+    if [ -n "$line" ]; then
+      if [[ $line == *" $addr=$id "* || $line == *"=$addr=$id "* ]]; then
+        [ "$want" = present ] && return 0
+      else
+        [ "$want" = absent ] && return 0
+      fi
+    fi
+    sleep 0.5
+  done
+  echo "# guest $name: $addr=$id not $want within ${timeout}s; it sees: $(lab_guest_pci "$name" | tr '\n' ' ')" >&2
+  return 1
+}
+lab_guest_stop() { # NAME: destroy if running (no error when it is not)
+  [ "$(virsh domstate "$1" 2>/dev/null)" = "shut off" ] || virsh -q destroy "$1" >/dev/null 2>&1
+  [ "$(virsh domstate "$1" 2>/dev/null)" = "shut off" ]
+}

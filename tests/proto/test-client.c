@@ -492,8 +492,7 @@ test_raw_errors(void)
   g_assert_null(text);
   g_assert_error(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE);
   g_assert_cmpstr(error->message, ==, "gone");
-  g_assert_cmpstr(json_object_get_string_member(error_parameters, "address"), ==,
-                  "0000:01:00.0");
+  g_assert_cmpstr(json_object_get_string_member(error_parameters, "address"), ==, "0000:01:00.0");
   g_clear_error(&error);
 
   /* An error reply leaves the connection usable. */
@@ -529,7 +528,8 @@ test_raw_malformed(void)
     g_assert_null(text);
     g_assert_error(error, PASS_ERROR, PASS_ERROR_PROTOCOL);
     g_clear_error(&error);
-    g_autofree char *again = pass_varlink_client_call_raw(client, "a.b.C", NULL, NULL, NULL, &error);
+    g_autofree char *again =
+        pass_varlink_client_call_raw(client, "a.b.C", NULL, NULL, NULL, &error);
     g_assert_null(again);
     g_assert_error(error, PASS_ERROR, PASS_ERROR_PROTOCOL);
   }
