@@ -17,7 +17,7 @@ typedef struct {
   char *guest_address; /* guest PCI address, canonical; NULL when not assigned yet */
   gboolean interface;  /* <interface type='hostdev'> rather than <hostdev> */
   gboolean managed;
-  guint where;         /* PassHostdevWhere bits */
+  guint where; /* PassHostdevWhere bits */
 } PassHostdev;
 
 typedef struct {

@@ -138,7 +138,7 @@ typedef enum {
 typedef struct {
   GError *error;
   char *address, *domain;
-  GPtrArray *owners;   /* char* */
+  GPtrArray *owners; /* char* */
   int group;
   GPtrArray *blockers; /* PassBlocker* */
   char *reason;
@@ -165,8 +165,8 @@ void pass_engine_attach(PassEngine *engine, const char *domain, const char *addr
 void pass_engine_detach(PassEngine *engine, const char *domain, const char *address, guint flags,
                         guint timeout_ms, PassOpDoneFunc done, gpointer user_data);
 /* Flags: DRY_RUN. */
-void pass_engine_reattach(PassEngine *engine, const char *address, guint flags,
-                          PassOpDoneFunc done, gpointer user_data);
+void pass_engine_reattach(PassEngine *engine, const char *address, guint flags, PassOpDoneFunc done,
+                          gpointer user_data);
 
 /* libvirt's DEVICE_REMOVED (@failed FALSE) or DEVICE_REMOVAL_FAILED for @alias in @domain. */
 void pass_engine_device_removal(PassEngine *engine, const char *domain, const char *alias,

@@ -233,7 +233,8 @@ run(const char *uri, const char *socket_path, const char *host_root)
   daemon.loop = g_main_loop_new(NULL, FALSE);
   daemon.engine = pass_engine_new();
   service = pass_service_new(daemon.engine, uri);
-  server = pass_varlink_server_new("passd", "passd", PASS_VERSION, "https://github.com/passd");
+  server = pass_varlink_server_new("passd", "passd", PASS_VERSION,
+                                   "file:///usr/share/doc/passd/README.md");
   sigterm_id = g_unix_signal_add(SIGTERM, on_quit_signal, &daemon);
   sigint_id = g_unix_signal_add(SIGINT, on_quit_signal, &daemon);
 

@@ -362,8 +362,7 @@ get_domain(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
   for (guint i = 0; domain->hostdevs && i < domain->hostdevs->len; i++) {
     const PassHostdev *hostdev = g_ptr_array_index(domain->hostdevs, i);
     PassDevice *device = pass_engine_lookup_device(service->engine, hostdev->address);
-    gboolean pending =
-        pass_engine_removal_pending(service->engine, domain->name, hostdev->address);
+    gboolean pending = pass_engine_removal_pending(service->engine, domain->name, hostdev->address);
 
     json_array_add_object_element(devices, pass_json_assignment(hostdev, device, pending));
   }

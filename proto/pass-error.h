@@ -9,25 +9,25 @@ G_BEGIN_DECLS
 #define PASS_ERROR (pass_error_quark())
 
 typedef enum {
-  PASS_ERROR_FAILED,                  /* io.passd.Manager.Failed (catch-all, not in the IDL) */
-  PASS_ERROR_INVALID_PARAMETER,       /* org.varlink.service.InvalidParameter */
-  PASS_ERROR_METHOD_NOT_FOUND,        /* org.varlink.service.MethodNotFound */
-  PASS_ERROR_INTERFACE_NOT_FOUND,     /* org.varlink.service.InterfaceNotFound */
-  PASS_ERROR_METHOD_NOT_IMPLEMENTED,  /* org.varlink.service.MethodNotImplemented */
-  PASS_ERROR_EXPECTED_MORE,           /* org.varlink.service.ExpectedMore */
-  PASS_ERROR_PERMISSION_DENIED,       /* io.passd.Manager.PermissionDenied */
-  PASS_ERROR_NO_SUCH_DEVICE,          /* io.passd.Manager.NoSuchDevice */
-  PASS_ERROR_HYPERVISOR_UNAVAILABLE,  /* io.passd.Manager.HypervisorUnavailable */
-  PASS_ERROR_HYPERVISOR_ERROR,        /* io.passd.Manager.HypervisorError */
-  PASS_ERROR_NO_SUCH_DOMAIN,          /* io.passd.Manager.NoSuchDomain */
-  PASS_ERROR_DEVICE_IN_USE,           /* io.passd.Manager.DeviceInUse */
-  PASS_ERROR_IOMMU_GROUP_NOT_VIABLE,  /* io.passd.Manager.IommuGroupNotViable */
-  PASS_ERROR_DEVICE_PROTECTED,        /* io.passd.Manager.DeviceProtected */
-  PASS_ERROR_REMOVAL_PENDING,         /* io.passd.Manager.RemovalPending */
-  PASS_ERROR_REMOVAL_FAILED,          /* io.passd.Manager.RemovalFailed */
-  PASS_ERROR_DEVICE_NOT_ASSIGNED,     /* io.passd.Manager.DeviceNotAssigned */
-  PASS_ERROR_DISCONNECTED,            /* transport: the peer went away (client side only) */
-  PASS_ERROR_PROTOCOL,                /* transport: the peer broke the protocol (client side only) */
+  PASS_ERROR_FAILED,                 /* io.passd.Manager.Failed (catch-all, not in the IDL) */
+  PASS_ERROR_INVALID_PARAMETER,      /* org.varlink.service.InvalidParameter */
+  PASS_ERROR_METHOD_NOT_FOUND,       /* org.varlink.service.MethodNotFound */
+  PASS_ERROR_INTERFACE_NOT_FOUND,    /* org.varlink.service.InterfaceNotFound */
+  PASS_ERROR_METHOD_NOT_IMPLEMENTED, /* org.varlink.service.MethodNotImplemented */
+  PASS_ERROR_EXPECTED_MORE,          /* org.varlink.service.ExpectedMore */
+  PASS_ERROR_PERMISSION_DENIED,      /* io.passd.Manager.PermissionDenied */
+  PASS_ERROR_NO_SUCH_DEVICE,         /* io.passd.Manager.NoSuchDevice */
+  PASS_ERROR_HYPERVISOR_UNAVAILABLE, /* io.passd.Manager.HypervisorUnavailable */
+  PASS_ERROR_HYPERVISOR_ERROR,       /* io.passd.Manager.HypervisorError */
+  PASS_ERROR_NO_SUCH_DOMAIN,         /* io.passd.Manager.NoSuchDomain */
+  PASS_ERROR_DEVICE_IN_USE,          /* io.passd.Manager.DeviceInUse */
+  PASS_ERROR_IOMMU_GROUP_NOT_VIABLE, /* io.passd.Manager.IommuGroupNotViable */
+  PASS_ERROR_DEVICE_PROTECTED,       /* io.passd.Manager.DeviceProtected */
+  PASS_ERROR_REMOVAL_PENDING,        /* io.passd.Manager.RemovalPending */
+  PASS_ERROR_REMOVAL_FAILED,         /* io.passd.Manager.RemovalFailed */
+  PASS_ERROR_DEVICE_NOT_ASSIGNED,    /* io.passd.Manager.DeviceNotAssigned */
+  PASS_ERROR_DISCONNECTED,           /* transport: the peer went away (client side only) */
+  PASS_ERROR_PROTOCOL,               /* transport: the peer broke the protocol (client side only) */
 } PassError;
 
 GQuark pass_error_quark(void);
