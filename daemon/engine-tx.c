@@ -587,6 +587,27 @@ reattach_step(PassEngineTx *tx, PassDevice *device)
   return step;
 }
 
+/* The last assigned member of an IOMMU group is leaving: members passd took along earlier
+ * (--whole-group) and held on vfio-pci while the group was in use go back with it. */
+static void
+add_group_leftovers(Op *op, PassDevice *device)
+{
+  PassEngine *engine = op->tx->engine;
+  GPtrArray *members = pass_engine_get_group_members(engine, device);
+
+  for (guint i = 0; i < members->len; i++) {
+    const char *member = g_ptr_array_index(members, i);
+    PassDevice *other = pass_engine_lookup_device(engine, member);
+
+    if (g_str_equal(member, op->address) || !other || !is_vfio(other->driver) ||
+        pass_engine_get_owners(engine, member)->len > 0 ||
+        !g_hash_table_contains(op->tx->originals, member))
+      continue;
+    g_ptr_array_add(op->steps, reattach_step(op->tx, other));
+    add_unique(op->reread, member);
+  }
+}
+
 static gboolean removal_timeout_cb(gpointer user_data);
 
 static void
@@ -710,8 +731,10 @@ detach_granted(Op *op)
   step->where = where;
   step->xml = pass_hostdev_xml_build(op->address, hostdev->interface, NULL, NULL);
   g_ptr_array_add(op->steps, step);
-  if (detach_may_reattach(op, hostdev, where, device))
+  if (detach_may_reattach(op, hostdev, where, device)) {
     g_ptr_array_add(op->steps, reattach_step(op->tx, device));
+    add_group_leftovers(op, device);
+  }
   add_unique(op->devices, op->address);
   if (device)
     add_unique(op->reread, op->address);
@@ -742,7 +765,8 @@ pass_engine_detach(PassEngine *engine, const char *domain, const char *address, 
                    guint timeout_ms, PassOpDoneFunc done, gpointer user_data)
 {
   Op *op = op_new(engine, OP_DETACH, domain, address, flags, done, user_data);
-  g_autoptr(GPtrArray) devices = request_devices(engine, address, FALSE);
+  /* The whole group: members held back earlier may go back to the host with this device. */
+  g_autoptr(GPtrArray) devices = request_devices(engine, address, TRUE);
 
   op->timeout_ms = timeout_ms;
   op_lock(op, devices);

@@ -674,6 +674,32 @@ test_detach_config_only(Fixture *f, gconstpointer data)
   g_assert_cmpstr(not_assigned.address, ==, "0000:03:00.0");
 }
 
+/* A group taken whole goes back whole: the member detached first waits on vfio-pci until the
+ * last one leaves, and then both return to their own drivers. */
+static void
+test_detach_whole_group(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) first = {0};
+  g_auto(Outcome) last = {0};
+
+  attach_ok(f, "vm2", "0000:01:00.0", PASS_OP_WHOLE_GROUP);
+  pass_engine_detach(f->engine, "vm2", "0000:01:00.0", 0, 5000, on_done, &first);
+  wait_for(&first);
+  g_assert_cmpint(first.code, ==, -1);
+  assert_actions(&first, (const char *const[]){"detach vm2 0000:01:00.0 config", NULL});
+  assert_driver(f, "0000:01:00.0", VFIO);
+
+  pass_engine_detach(f->engine, "vm2", "0000:01:00.1", 0, 5000, on_done, &last);
+  wait_for(&last);
+  g_assert_cmpint(last.code, ==, -1);
+  assert_actions(&last,
+                 (const char *const[]){"detach vm2 0000:01:00.1 config",
+                                       "reattach_host 0000:01:00.1 vfio-pci->snd_hda_intel",
+                                       "reattach_host 0000:01:00.0 vfio-pci->nouveau", NULL});
+  assert_driver(f, "0000:01:00.0", "nouveau");
+  assert_driver(f, "0000:01:00.1", "snd_hda_intel");
+}
+
 /* Only out of the running domain: the definition keeps it, so it stays on vfio-pci. */
 static void
 test_detach_live_keeps_config(Fixture *f, gconstpointer data)
@@ -820,6 +846,7 @@ main(int argc, char **argv)
   ADD("/engine-attach/rollback/driver", test_rollback_driver);
   ADD("/engine-attach/rollback/no-driver", test_rollback_no_driver);
   ADD("/engine-attach/rollback/whole-group", test_rollback_whole_group);
+  ADD("/engine-attach/detach/whole-group", test_detach_whole_group);
   ADD("/engine-attach/rollback/first-step", test_first_step_fails);
   ADD("/engine-attach/concurrency/race", test_race);
   ADD("/engine-attach/concurrency/parallel", test_parallel);
