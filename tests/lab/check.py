@@ -10,9 +10,11 @@
   check.py hostdev DOMAIN ADDR [--live present|absent] [--inactive present|absent] [--timeout S]
                                           virsh dumpxml (live / --inactive) names ADDR as a
                                           <hostdev> source, or does not
-  check.py assigned DOMAIN ADDR [--live true|false] [--config true|false] [--none] [--timeout S]
-                                          passctl vm DOMAIN --json lists ADDR so (--none: not at
-                                          all); prints the guest address on stdout when it has one
+  check.py held ADDR DOMAIN [--live true|false] [--config true|false] [--timeout S]
+                                          all of passd's and libvirt's views at once: the live
+                                          XML (when running) and the inactive XML, passctl vm,
+                                          owners exactly [DOMAIN]; prints the guest address
+  check.py gone ADDR DOMAIN... [--timeout S]   in no XML and no passctl vm of DOMAIN..., no owners
   check.py varlink METHOD JSON --error NAME   a raw varlink call to passd fails with exactly
                                           io.passd.Manager.NAME (exact error names, not sentences)
 
@@ -361,30 +363,55 @@ def cmd_hostdev(args):
     return 1 if problems else 0
 
 
-def cmd_assigned(args):
-    found = [None]
+def domain_running(domain):
+    res = subprocess.run(["virsh", "domstate", domain], capture_output=True, text=True, timeout=30)
+    return res.stdout.strip() in ("running", "paused")
+
+
+def device_owners(address):
+    return passctl("show", address, "--json")["device"].get("owners")
+
+
+def held_problems(args):
+    """Everything that disagrees with "ADDR is assigned to DOMAIN so"; the guest address."""
+    problems = []
+    live = args.live != "false"
+    config = args.config != "false"
+    xml = {"inactive": config}
+    if domain_running(args.domain):
+        xml["live"] = live
+    for which, want in xml.items():
+        have = args.address in hostdev_sources(args.domain, which == "inactive")
+        if have != want:
+            problems.append("%s XML of %s: %s is %s" % (which, args.domain, args.address,
+                                                       "present" if have else "absent"))
+    reply = passctl("vm", args.domain, "--json")
+    match = [a for a in reply.get("devices", []) if a.get("address") == args.address]
+    guest = None
+    if not match:
+        problems.append("passctl vm %s does not list %s" % (args.domain, args.address))
+    else:
+        guest = match[0].get("guest_address")
+        for field, want in (("live", args.live), ("config", args.config)):
+            if want is not None and match[0].get(field) is not (want == "true"):
+                problems.append("passctl vm %s: %s %s is %s, want %s" %
+                                (args.domain, args.address, field, match[0].get(field), want))
+        if args.live == "true" and not guest:
+            problems.append("passctl vm %s: %s has no guest_address" % (args.domain, args.address))
+    owners = device_owners(args.address)
+    if owners != [args.domain]:
+        problems.append("%s owners: %s, want [%s]" % (args.address, owners, args.domain))
+    return problems, guest
+
+
+def cmd_held(args):
+    guest = [None]
 
     def attempt():
         try:
-            reply = passctl("vm", args.domain, "--json")
+            problems, guest[0] = held_problems(args)
         except Exception as e:  # noqa: BLE001
             return [str(e)]
-        match = [a for a in reply.get("devices", []) if a.get("address") == args.address]
-        found[0] = match[0] if match else None
-        if args.none:
-            return ["passctl vm %s still lists %s: %s" % (args.domain, args.address,
-                                                          json.dumps(found[0]))] if match else []
-        if not match:
-            return ["passctl vm %s does not list %s (it lists %s)" %
-                    (args.domain, args.address, json.dumps(reply.get("devices")))]
-        problems = []
-        for field in ("live", "config"):
-            want = getattr(args, field)
-            if want is not None and found[0].get(field) is not (want == "true"):
-                problems.append("passctl vm %s: %s %s is %s, want %s" %
-                                (args.domain, args.address, field, found[0].get(field), want))
-        if args.live == "true" and not found[0].get("guest_address"):
-            problems.append("passctl vm %s: %s has no guest_address" % (args.domain, args.address))
         return problems
 
     problems = retry(args.timeout, attempt)
@@ -392,9 +419,34 @@ def cmd_assigned(args):
         note(p)
     if problems:
         return 1
-    if found[0] and found[0].get("guest_address"):
-        print(found[0]["guest_address"])
+    if guest[0]:
+        print(guest[0])
     return 0
+
+
+def cmd_gone(args):
+    def attempt():
+        problems = []
+        try:
+            for d in args.domains:
+                for inactive in (False, True):
+                    if args.address in hostdev_sources(d, inactive):
+                        problems.append("%s still in the %s XML of %s" %
+                                        (args.address, "inactive" if inactive else "live", d))
+                reply = passctl("vm", d, "--json")
+                if any(a.get("address") == args.address for a in reply.get("devices", [])):
+                    problems.append("passctl vm %s still lists %s" % (d, args.address))
+            owners = device_owners(args.address)
+            if owners:
+                problems.append("%s still owned by %s" % (args.address, owners))
+        except Exception as e:  # noqa: BLE001
+            problems.append(str(e))
+        return problems
+
+    problems = retry(args.timeout, attempt)
+    for p in problems:
+        note(p)
+    return 1 if problems else 0
 
 
 def varlink_call(method, parameters):
@@ -451,14 +503,18 @@ def main():
     p.add_argument("--inactive", choices=["present", "absent"])
     p.add_argument("--timeout", type=float, default=0)
     p.set_defaults(func=cmd_hostdev)
-    p = sub.add_parser("assigned")
-    p.add_argument("domain")
+    p = sub.add_parser("held")
     p.add_argument("address")
+    p.add_argument("domain")
     p.add_argument("--live", choices=["true", "false"])
     p.add_argument("--config", choices=["true", "false"])
-    p.add_argument("--none", action="store_true")
-    p.add_argument("--timeout", type=float, default=5)
-    p.set_defaults(func=cmd_assigned)
+    p.add_argument("--timeout", type=float, default=10)
+    p.set_defaults(func=cmd_held)
+    p = sub.add_parser("gone")
+    p.add_argument("address")
+    p.add_argument("domains", nargs="+")
+    p.add_argument("--timeout", type=float, default=10)
+    p.set_defaults(func=cmd_gone)
     p = sub.add_parser("varlink")
     p.add_argument("method")
     p.add_argument("parameters")
