@@ -3,81 +3,13 @@
 
 #include "service-ops.h"
 
-#include "pass-address.h"
 #include "pass-error.h"
+#include "service-params.h"
 
 #define INTERFACE           "io.passd.Manager"
 #define MAX_TIMEOUT_SECONDS (24 * 3600)
 
 /* ---- decoding ---- */
-
-static gboolean
-check_known(PassVarlinkCall *call, JsonObject *parameters, const char *const *allowed)
-{
-  JsonObjectIter iter;
-  const char *name;
-
-  json_object_iter_init(&iter, parameters);
-  while (json_object_iter_next(&iter, &name, NULL)) {
-    if (!g_strv_contains(allowed, name)) {
-      pass_varlink_call_reply_invalid_parameter(call, name);
-      return FALSE;
-    }
-  }
-  return TRUE;
-}
-
-static gboolean
-holds(JsonNode *node, GType type)
-{
-  return JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == type;
-}
-
-/* A required, non-empty string. */
-static gboolean
-get_string(PassVarlinkCall *call, JsonObject *parameters, const char *name, const char **value)
-{
-  JsonNode *node = json_object_get_member(parameters, name);
-
-  if (!node || !holds(node, G_TYPE_STRING) || !*json_node_get_string(node)) {
-    pass_varlink_call_reply_invalid_parameter(call, name);
-    return FALSE;
-  }
-  *value = json_node_get_string(node);
-  return TRUE;
-}
-
-/* An address, canonical; InvalidParameter when missing or malformed. */
-static char *
-get_address(PassVarlinkCall *call, JsonObject *parameters)
-{
-  const char *given;
-  char *address;
-
-  if (!get_string(call, parameters, "address", &given))
-    return NULL;
-  address = pass_address_canonicalize(given, NULL);
-  if (!address)
-    pass_varlink_call_reply_invalid_parameter(call, "address");
-  return address;
-}
-
-/* An optional bool setting @flag in *flags. */
-static gboolean
-get_flag(PassVarlinkCall *call, JsonObject *parameters, const char *name, guint flag, guint *flags)
-{
-  JsonNode *node = json_object_get_member(parameters, name);
-
-  if (!node || JSON_NODE_HOLDS_NULL(node))
-    return TRUE;
-  if (!holds(node, G_TYPE_BOOLEAN)) {
-    pass_varlink_call_reply_invalid_parameter(call, name);
-    return FALSE;
-  }
-  if (json_node_get_boolean(node))
-    *flags |= flag;
-  return TRUE;
-}
 
 /* ---- encoding ---- */
 
@@ -236,14 +168,15 @@ attach(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
   const char *domain;
   guint flags = 0;
 
-  if (!check_known(call, parameters, known) || !get_string(call, parameters, "domain", &domain) ||
-      !(address = get_address(call, parameters)) ||
-      !get_flag(call, parameters, "live", PASS_OP_LIVE, &flags) ||
-      !get_flag(call, parameters, "config", PASS_OP_CONFIG, &flags) ||
-      !get_flag(call, parameters, "whole_group", PASS_OP_WHOLE_GROUP, &flags) ||
-      !get_flag(call, parameters, "force", PASS_OP_FORCE, &flags) ||
-      !get_flag(call, parameters, "interface", PASS_OP_INTERFACE, &flags) ||
-      !get_flag(call, parameters, "dry_run", PASS_OP_DRY_RUN, &flags))
+  if (!pass_params_check_known(call, parameters, known) ||
+      !pass_params_get_string(call, parameters, "domain", &domain) ||
+      !(address = pass_params_get_address(call, parameters)) ||
+      !pass_params_get_flag(call, parameters, "live", PASS_OP_LIVE, &flags) ||
+      !pass_params_get_flag(call, parameters, "config", PASS_OP_CONFIG, &flags) ||
+      !pass_params_get_flag(call, parameters, "whole_group", PASS_OP_WHOLE_GROUP, &flags) ||
+      !pass_params_get_flag(call, parameters, "force", PASS_OP_FORCE, &flags) ||
+      !pass_params_get_flag(call, parameters, "interface", PASS_OP_INTERFACE, &flags) ||
+      !pass_params_get_flag(call, parameters, "dry_run", PASS_OP_DRY_RUN, &flags))
     return;
   pass_engine_attach(engine, domain, address, flags, op_done, reply_new(call, TRUE));
 }
@@ -260,18 +193,19 @@ detach(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
   guint timeout_ms = PASS_ENGINE_DEFAULT_REMOVAL_TIMEOUT_MS;
   JsonNode *node;
 
-  if (!check_known(call, parameters, known) || !get_string(call, parameters, "domain", &domain) ||
-      !(address = get_address(call, parameters)) ||
-      !get_flag(call, parameters, "live", PASS_OP_LIVE, &flags) ||
-      !get_flag(call, parameters, "config", PASS_OP_CONFIG, &flags) ||
-      !get_flag(call, parameters, "dry_run", PASS_OP_DRY_RUN, &flags))
+  if (!pass_params_check_known(call, parameters, known) ||
+      !pass_params_get_string(call, parameters, "domain", &domain) ||
+      !(address = pass_params_get_address(call, parameters)) ||
+      !pass_params_get_flag(call, parameters, "live", PASS_OP_LIVE, &flags) ||
+      !pass_params_get_flag(call, parameters, "config", PASS_OP_CONFIG, &flags) ||
+      !pass_params_get_flag(call, parameters, "dry_run", PASS_OP_DRY_RUN, &flags))
     return;
   node = json_object_get_member(parameters, "timeout");
   if (node && !JSON_NODE_HOLDS_NULL(node)) {
     gint64 seconds;
 
-    if (!holds(node, G_TYPE_INT64) || (seconds = json_node_get_int(node)) < 0 ||
-        seconds > MAX_TIMEOUT_SECONDS) {
+    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64 ||
+        (seconds = json_node_get_int(node)) < 0 || seconds > MAX_TIMEOUT_SECONDS) {
       pass_varlink_call_reply_invalid_parameter(call, "timeout");
       return;
     }
@@ -288,8 +222,9 @@ reattach(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
   g_autofree char *address = NULL;
   guint flags = 0;
 
-  if (!check_known(call, parameters, known) || !(address = get_address(call, parameters)) ||
-      !get_flag(call, parameters, "dry_run", PASS_OP_DRY_RUN, &flags))
+  if (!pass_params_check_known(call, parameters, known) ||
+      !(address = pass_params_get_address(call, parameters)) ||
+      !pass_params_get_flag(call, parameters, "dry_run", PASS_OP_DRY_RUN, &flags))
     return;
   pass_engine_reattach(engine, address, flags, op_done, reply_new(call, FALSE));
 }

@@ -6,9 +6,9 @@
 
 #include "pass-config.h"
 #include "pass-error.h"
-#include "pass-address.h"
 #include "pass-idl.h"
 #include "service-json.h"
+#include "service-params.h"
 #include "service-ops.h"
 
 #define INTERFACE "io.passd.Manager"
@@ -24,43 +24,6 @@ struct _PassService {
 };
 
 /* ---- helpers ---- */
-
-/* Reply InvalidParameter and return FALSE when @parameters has a member not in @allowed
- * (NULL-terminated). */
-static gboolean
-check_known(PassVarlinkCall *call, JsonObject *parameters, const char *const *allowed)
-{
-  JsonObjectIter iter;
-  const char *name;
-
-  json_object_iter_init(&iter, parameters);
-  while (json_object_iter_next(&iter, &name, NULL)) {
-    if (!allowed || !g_strv_contains(allowed, name)) {
-      pass_varlink_call_reply_invalid_parameter(call, name);
-      return FALSE;
-    }
-  }
-  return TRUE;
-}
-
-/* An optional string parameter: *value NULL when absent or null. Replies InvalidParameter and
- * returns FALSE when it is another type. */
-static gboolean
-get_optional_string(PassVarlinkCall *call, JsonObject *parameters, const char *name,
-                    const char **value)
-{
-  JsonNode *node = json_object_get_member(parameters, name);
-
-  *value = NULL;
-  if (!node || JSON_NODE_HOLDS_NULL(node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
-    pass_varlink_call_reply_invalid_parameter(call, name);
-    return FALSE;
-  }
-  *value = json_node_get_string(node);
-  return TRUE;
-}
 
 /* Hex digits after an optional "0x": 1 to @max_digits of them. */
 static const char *
@@ -124,7 +87,7 @@ get_status(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
   PassService *service = user_data;
   g_autoptr(JsonObject) reply = json_object_new();
 
-  if (!check_known(call, parameters, NULL))
+  if (!pass_params_check_known(call, parameters, NULL))
     return;
   json_object_set_string_member(reply, "version", PASS_VERSION);
   json_object_set_string_member(reply, "uri", service->uri);
@@ -162,13 +125,13 @@ filter_parse(Filter *filter, PassVarlinkCall *call, JsonObject *parameters)
 {
   const char *vendor_id, *product_id, *class, *digits;
 
-  if (!check_known(call, parameters, list_parameters) ||
-      !get_optional_string(call, parameters, "vendor_id", &vendor_id) ||
-      !get_optional_string(call, parameters, "product_id", &product_id) ||
-      !get_optional_string(call, parameters, "class", &class) ||
-      !get_optional_string(call, parameters, "driver", &filter->driver) ||
-      !get_optional_string(call, parameters, "owner", &filter->owner) ||
-      !get_optional_string(call, parameters, "sriov", &filter->sriov))
+  if (!pass_params_check_known(call, parameters, list_parameters) ||
+      !pass_params_get_optional_string(call, parameters, "vendor_id", &vendor_id) ||
+      !pass_params_get_optional_string(call, parameters, "product_id", &product_id) ||
+      !pass_params_get_optional_string(call, parameters, "class", &class) ||
+      !pass_params_get_optional_string(call, parameters, "driver", &filter->driver) ||
+      !pass_params_get_optional_string(call, parameters, "owner", &filter->owner) ||
+      !pass_params_get_optional_string(call, parameters, "sriov", &filter->sriov))
     return FALSE;
 
   if (vendor_id && !(filter->by_vendor = parse_id(vendor_id, &filter->vendor_id))) {
@@ -292,16 +255,11 @@ get_device(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
   static const char *const known[] = {"address", NULL};
   PassService *service = user_data;
   g_autofree char *address = NULL, *text = NULL;
-  const char *given;
   PassDevice *device;
 
-  if (!check_known(call, parameters, known) ||
-      !get_optional_string(call, parameters, "address", &given))
+  if (!pass_params_check_known(call, parameters, known) ||
+      !(address = pass_params_get_address(call, parameters)))
     return;
-  if (!given || !(address = pass_address_canonicalize(given, NULL))) {
-    pass_varlink_call_reply_invalid_parameter(call, "address");
-    return;
-  }
   if (!pass_engine_has_inventory(service->engine)) {
     reply_unavailable(service, call);
     return;
@@ -332,13 +290,9 @@ get_domain(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
   PassDomain *domain;
   JsonArray *devices;
 
-  if (!check_known(call, parameters, known) ||
-      !get_optional_string(call, parameters, "domain", &name))
+  if (!pass_params_check_known(call, parameters, known) ||
+      !pass_params_get_string(call, parameters, "domain", &name))
     return;
-  if (!name || !*name) {
-    pass_varlink_call_reply_invalid_parameter(call, "domain");
-    return;
-  }
   if (!pass_engine_has_inventory(service->engine)) {
     reply_unavailable(service, call);
     return;
@@ -397,7 +351,7 @@ watch(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
   g_autoptr(JsonObject) subscribed = pass_json_event_subscribed();
   g_autofree char *text = NULL;
 
-  if (!check_known(call, parameters, NULL))
+  if (!pass_params_check_known(call, parameters, NULL))
     return;
   if (!pass_varlink_call_wants_more(call)) {
     pass_varlink_call_reply_error(call, pass_error_to_name(PASS_ERROR_EXPECTED_MORE), NULL);
