@@ -144,12 +144,27 @@ EOF
   rc=$?
 else
   lab_log "running $script"
+  # A hung script leaves evidence: shortly before the host kills L1 (LAB_TIMEOUT counts from
+  # qemu's start, the boot took about a minute), dump every thread of passd and libvirtd.
+  watchdog=
+  if [ -n "${LAB_TIMEOUT:-}" ] && [ "$LAB_TIMEOUT" -gt 180 ] && command -v gdb >/dev/null; then
+    (
+      sleep $((LAB_TIMEOUT - 120))
+      for p in passd libvirtd; do
+        pid=$(pidof "$p") || continue
+        gdb -batch -ex 'thread apply all bt' -p "$pid" >"/lab-out/hang.$p.bt.txt" 2>&1
+      done
+      lab_log "watchdog: the script still runs; thread dumps in hang.passd.bt.txt, hang.libvirtd.bt.txt"
+    ) &
+    watchdog=$!
+  fi
   if [ -x "$script" ]; then
     "$script" "${args[@]}" </dev/null 2>&1 | tee /lab-out/output.log >/dev/console
   else
     bash "$script" "${args[@]}" </dev/null 2>&1 | tee /lab-out/output.log >/dev/console
   fi
   rc=${PIPESTATUS[0]}
+  [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
 fi
 lab_log "script exited rc=$rc"
 
