@@ -5,6 +5,21 @@
 #include "pass-error.h"
 #include "virt.h"
 
+/* libvirt's last error as a GError, its message after ours ("Cannot ...: libvirt's"). */
+static gboolean op_failed(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+op_failed(GError **error, const char *format, ...)
+{
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start(args, format);
+  what = g_strdup_vprintf(format, args);
+  va_end(args);
+  return pass_virt_set_error(error, what);
+}
+
 static virNodeDevicePtr
 lookup_nodedev(virConnectPtr conn, const char *address, char **canonical, GError **error)
 {
@@ -17,11 +32,8 @@ lookup_nodedev(virConnectPtr conn, const char *address, char **canonical, GError
   *canonical = pass_address_to_string(&addr);
   name = pass_address_to_nodedev_name(&addr);
   dev = virNodeDeviceLookupByName(conn, name);
-  if (dev == NULL) {
-    g_autofree char *what = g_strdup_printf("Cannot find host device %s", *canonical);
-
-    pass_virt_set_error(error, what);
-  }
+  if (dev == NULL)
+    op_failed(error, "Cannot find host device %s", *canonical);
   return dev;
 }
 
@@ -30,11 +42,8 @@ lookup_domain(virConnectPtr conn, const char *name, GError **error)
 {
   virDomainPtr dom = virDomainLookupByName(conn, name);
 
-  if (dom == NULL) {
-    g_autofree char *what = g_strdup_printf("Cannot find domain %s", name);
-
-    pass_virt_set_error(error, what);
-  }
+  if (dom == NULL)
+    op_failed(error, "Cannot find domain %s", name);
   return dom;
 }
 
@@ -46,11 +55,8 @@ pass_virt_op_detach_host(virConnectPtr conn, const char *address, GError **error
 
   if (dev == NULL)
     return FALSE;
-  if (virNodeDeviceDetachFlags(dev, "vfio", 0) < 0) {
-    g_autofree char *what = g_strdup_printf("Cannot detach %s from its host driver", canonical);
-
-    return pass_virt_set_error(error, what);
-  }
+  if (virNodeDeviceDetachFlags(dev, "vfio", 0) < 0)
+    return op_failed(error, "Cannot detach %s from its host driver", canonical);
   return TRUE;
 }
 
@@ -62,11 +68,8 @@ pass_virt_op_reattach_host(virConnectPtr conn, const char *address, GError **err
 
   if (dev == NULL)
     return FALSE;
-  if (virNodeDeviceReAttach(dev) < 0) {
-    g_autofree char *what = g_strdup_printf("Cannot give %s back to the host", canonical);
-
-    return pass_virt_set_error(error, what);
-  }
+  if (virNodeDeviceReAttach(dev) < 0)
+    return op_failed(error, "Cannot give %s back to the host", canonical);
   return TRUE;
 }
 
@@ -78,11 +81,8 @@ pass_virt_op_attach_domain(virConnectPtr conn, const char *domain, const char *x
 
   if (dom == NULL)
     return FALSE;
-  if (virDomainAttachDeviceFlags(dom, xml, flags) < 0) {
-    g_autofree char *what = g_strdup_printf("Cannot attach the device to %s", domain);
-
-    return pass_virt_set_error(error, what);
-  }
+  if (virDomainAttachDeviceFlags(dom, xml, flags) < 0)
+    return op_failed(error, "Cannot attach the device to %s", domain);
   return TRUE;
 }
 
@@ -94,11 +94,8 @@ pass_virt_op_detach_domain(virConnectPtr conn, const char *domain, const char *x
 
   if (dom == NULL)
     return FALSE;
-  if (virDomainDetachDeviceFlags(dom, xml, flags) < 0) {
-    g_autofree char *what = g_strdup_printf("Cannot detach the device from %s", domain);
-
-    return pass_virt_set_error(error, what);
-  }
+  if (virDomainDetachDeviceFlags(dom, xml, flags) < 0)
+    return op_failed(error, "Cannot detach the device from %s", domain);
   return TRUE;
 }
 
@@ -110,11 +107,8 @@ pass_virt_op_detach_alias(virConnectPtr conn, const char *domain, const char *al
 
   if (dom == NULL)
     return FALSE;
-  if (virDomainDetachDeviceAlias(dom, alias, flags) < 0) {
-    g_autofree char *what = g_strdup_printf("Cannot detach %s from %s", alias, domain);
-
-    return pass_virt_set_error(error, what);
-  }
+  if (virDomainDetachDeviceAlias(dom, alias, flags) < 0)
+    return op_failed(error, "Cannot detach %s from %s", alias, domain);
   return TRUE;
 }
 
