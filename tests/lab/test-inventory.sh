@@ -52,6 +52,25 @@ owners() {
   check owners "$vf" --timeout 5
 }
 
+passd_driver_is() { # ADDR DRIVER: passd's view of the device's driver
+  [ "$(passctl show --json "$1" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["device"]["driver"])')" = "$2" ]
+}
+
+# A device someone else put on vfio-pci (passd never took it): Reattach gives it to the kernel's
+# driver; --dry-run first, which changes nothing.
+reattach() {
+  local nic=$LAB_NIC_FREE rc
+  virsh -q nodedev-detach "pci_${nic//[:.]/_}" --driver vfio >/dev/null || lab_fail "virsh nodedev-detach failed"
+  lab_wait 10 passd_driver_is "$nic" vfio-pci || lab_fail "passd does not show $nic on vfio-pci"
+  passctl reattach --dry-run "$nic" | sed 's/^/#   /'
+  [ "$(lab_drv "$nic")" = vfio-pci ] || lab_fail "--dry-run changed the driver"
+  passctl reattach "$nic" | sed 's/^/#   /'
+  rc=${PIPESTATUS[0]}
+  [ "$rc" = 0 ] || lab_fail "passctl reattach exited $rc"
+  [ "$(lab_drv "$nic")" = e1000e ] || lab_fail "$nic is on '$(lab_drv "$nic")', not e1000e"
+  lab_wait 10 passd_driver_is "$nic" e1000e || lab_fail "passd does not show $nic back on e1000e"
+}
+
 libvirtd_restart() {
   lab_libvirtd_stop
   check status false --timeout 15 || exit 1
@@ -69,5 +88,6 @@ lab_scenario "VFs of $LAB_PF0 appear and vanish within 2 s (list + monitor)" vf_
 lab_scenario "VFs of $LAB_PF1 appear and vanish within 2 s (list + monitor)" vf_cycle "$LAB_PF1"
 lab_scenario "inventory with VFs present" inventory_with_vfs
 lab_scenario "a defined domain with a <hostdev> owns the VF" owners
+lab_scenario "Reattach: a device on vfio-pci goes back to its kernel driver (dry run first)" reattach
 lab_scenario "passd survives a libvirtd restart" libvirtd_restart
 lab_finish
