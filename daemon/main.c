@@ -1,4 +1,5 @@
-/* passd: wires PassVirt (libvirt) -> PassEngine (the picture) -> PassService (varlink). */
+/* passd: wiring only. PassVirt (libvirt) feeds PassEngine (the picture); PassTx (transactions)
+ * watches it and acts through the backend (libvirt + sysfs); PassService serves both on varlink. */
 #define G_LOG_DOMAIN "passd"
 
 #include <glib-unix.h>
@@ -9,12 +10,13 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "engine.h"
 #include "host.h"
-#include "ops-virt.h"
 #include "pass-config.h"
 #include "pass-varlink.h"
 #include "service.h"
+#include "tx.h"
 #include "virt.h"
 
 /* systemd kills a service that is not ready in time; a slow first inventory must not do that. */
@@ -23,6 +25,7 @@
 typedef struct {
   GMainLoop *loop;
   PassEngine *engine;
+  PassTx *tx;
   const char *uri;
   gboolean ready_sent;
   guint ready_timeout_id;
@@ -164,7 +167,7 @@ on_domain_device_removed(const char *domain, const char *alias, gboolean failed,
   Daemon *daemon = user_data;
 
   /* Completes a Detach waiting for the guest (or one left pending). */
-  pass_engine_device_removal(daemon->engine, domain, alias, failed);
+  pass_tx_device_removal(daemon->tx, domain, alias, failed);
 }
 
 static const PassVirtCallbacks virt_callbacks = {
@@ -232,7 +235,8 @@ run(const char *uri, const char *socket_path, const char *host_root)
 
   daemon.loop = g_main_loop_new(NULL, FALSE);
   daemon.engine = pass_engine_new();
-  service = pass_service_new(daemon.engine, uri);
+  daemon.tx = pass_tx_new(daemon.engine);
+  service = pass_service_new(daemon.engine, daemon.tx, uri);
   server = pass_varlink_server_new("passd", "passd", PASS_VERSION,
                                    "file:///usr/share/doc/passd/README.md");
   sigterm_id = g_unix_signal_add(SIGTERM, on_quit_signal, &daemon);
@@ -246,7 +250,7 @@ run(const char *uri, const char *socket_path, const char *host_root)
 
   virt = pass_virt_new(uri, &virt_callbacks, &daemon);
   host = pass_host_new(host_root);
-  pass_engine_set_ops(daemon.engine, pass_ops_virt_new(virt, host));
+  pass_tx_set_ops(daemon.tx, pass_backend_new(virt, host));
   pass_virt_start(virt);
   daemon.ready_timeout_id = g_timeout_add_seconds(READY_TIMEOUT_SECONDS, ready_timeout, &daemon);
   g_message("passd %s serving, libvirt at %s", PASS_VERSION, uri);
@@ -258,14 +262,15 @@ run(const char *uri, const char *socket_path, const char *host_root)
 out:
   /* Callbacks stop with virt; subscribers go with the service before their server. */
   g_clear_pointer(&virt, pass_virt_free);
-  /* The ops borrow virt and host: drop them with the engine's operations first. */
-  pass_engine_set_ops(daemon.engine, NULL);
+  /* The ops borrow virt and host: drop them with the transactions first. */
+  pass_tx_set_ops(daemon.tx, NULL);
   g_clear_pointer(&host, pass_host_free);
   g_clear_handle_id(&daemon.ready_timeout_id, g_source_remove);
   g_source_remove(sigterm_id);
   g_source_remove(sigint_id);
   pass_service_free(service);
   pass_varlink_server_free(server); /* removes the socket file it created */
+  pass_tx_free(daemon.tx);
   pass_engine_free(daemon.engine);
   g_main_loop_unref(daemon.loop);
   return status;

@@ -201,7 +201,8 @@ fake_run_finish(PassOps *ops, GAsyncResult *result, GError **error)
 }
 
 static gboolean
-fake_check_protected(PassOps *ops, const char *address, guint32 class_code, char **reason)
+fake_check_protected(PassOps *ops, gpointer worker, const char *address, guint32 class_code,
+                     char **reason)
 {
   FakeOps *fake = (FakeOps *)ops;
   const char *why = g_hash_table_lookup(fake->protected, address);
@@ -334,7 +335,7 @@ domain_build(FakeDomain *d)
 
   domain->active = d->active;
   domain->persistent = d->persistent;
-  domain->state = d->active ? 1 : 5;
+  domain->state = d->active ? PASS_DOMAIN_STATE_RUNNING : PASS_DOMAIN_STATE_SHUTOFF;
   for (guint i = 0; i < d->hostdevs->len; i++) {
     FakeHostdev *h = g_ptr_array_index(d->hostdevs, i);
     PassHostdev *hostdev = pass_hostdev_new();

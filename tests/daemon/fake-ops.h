@@ -4,7 +4,7 @@
  * keeps a hot-unplugged device until the test releases it (then the test delivers the event). */
 #pragma once
 
-#include "engine.h"
+#include "tx.h"
 
 G_BEGIN_DECLS
 

@@ -1,15 +1,15 @@
-/* pass_hostdev_xml_build: exact XML for libvirt, and refusal of malformed input. */
+/* pass_xml_build_hostdev: exact XML for libvirt, and refusal of malformed input. */
 #include <glib.h>
 #include <string.h>
 
-#include "hostdev-xml.h"
+#include "xml-hostdev.h"
 #include "pass-error.h"
 
 static void
 test_hostdev(void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *xml = pass_hostdev_xml_build("0000:02:00.1", FALSE, NULL, &error);
+  g_autofree char *xml = pass_xml_build_hostdev("0000:02:00.1", FALSE, NULL, &error);
 
   g_assert_no_error(error);
   g_assert_cmpstr(xml, ==,
@@ -34,7 +34,7 @@ test_address_forms(void)
 
   for (guint i = 0; i < G_N_ELEMENTS(inputs); i++) {
     g_autoptr(GError) error = NULL;
-    g_autofree char *xml = pass_hostdev_xml_build(inputs[i], FALSE, NULL, &error);
+    g_autofree char *xml = pass_xml_build_hostdev(inputs[i], FALSE, NULL, &error);
 
     g_assert_no_error(error);
     g_assert_nonnull(strstr(xml, expected[i]));
@@ -45,7 +45,7 @@ static void
 test_interface(void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *xml = pass_hostdev_xml_build("0000:3b:02.3", TRUE, NULL, &error);
+  g_autofree char *xml = pass_xml_build_hostdev("0000:3b:02.3", TRUE, NULL, &error);
 
   g_assert_no_error(error);
   g_assert_cmpstr(xml, ==,
@@ -62,7 +62,7 @@ static void
 test_interface_mac(void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *xml = pass_hostdev_xml_build("0000:3b:02.3", TRUE, "52:54:00:AB:cd:01", &error);
+  g_autofree char *xml = pass_xml_build_hostdev("0000:3b:02.3", TRUE, "52:54:00:AB:cd:01", &error);
 
   g_assert_no_error(error);
   g_assert_cmpstr(xml, ==,
@@ -96,7 +96,7 @@ test_invalid(void)
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autoptr(GError) error = NULL;
     g_autofree char *xml =
-        pass_hostdev_xml_build(cases[i].address, cases[i].as_interface, cases[i].mac, &error);
+        pass_xml_build_hostdev(cases[i].address, cases[i].as_interface, cases[i].mac, &error);
 
     g_assert_null(xml);
     g_assert_error(error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER);

@@ -190,11 +190,11 @@ test_assignment(void)
 
   g_assert_cmpstr(pass_json_domain_state(domain), ==, "shutoff");
   domain->active = TRUE;
-  domain->state = 1; /* VIR_DOMAIN_RUNNING */
+  domain->state = PASS_DOMAIN_STATE_RUNNING;
   g_assert_cmpstr(pass_json_domain_state(domain), ==, "running");
-  domain->state = 3; /* VIR_DOMAIN_PAUSED */
+  domain->state = PASS_DOMAIN_STATE_PAUSED;
   g_assert_cmpstr(pass_json_domain_state(domain), ==, "paused");
-  domain->state = 4; /* VIR_DOMAIN_SHUTDOWN: on its way down */
+  domain->state = PASS_DOMAIN_STATE_OTHER; /* e.g. on its way down */
   g_assert_cmpstr(pass_json_domain_state(domain), ==, "other");
 }
 

@@ -15,6 +15,7 @@
 typedef struct {
   char *dir, *path;
   PassEngine *engine;
+  PassTx *tx;
   FakeOps *fake;
   PassService *service;
   PassVarlinkServer *server;
@@ -29,6 +30,7 @@ fixture_setup(Fixture *f, gconstpointer data)
   g_assert_no_error(error);
   f->path = g_build_filename(f->dir, "sock", NULL);
   f->engine = pass_engine_new();
+  f->tx = pass_tx_new(f->engine);
   f->fake = fake_ops_new();
   fake_ops_add_device(f->fake, "0000:01:00.0", 1, NULL, 0x030000, "nouveau", "nouveau");
   fake_ops_add_device(f->fake, "0000:01:00.1", 1, NULL, 0x040300, "snd_hda_intel", "snd_hda_intel");
@@ -38,8 +40,8 @@ fixture_setup(Fixture *f, gconstpointer data)
   fake_ops_add_domain(f->fake, "vm2", FALSE, TRUE);
   fake_ops_add_hostdev(f->fake, "vm2", "0000:05:00.0", PASS_HOSTDEV_CONFIG);
   fake_ops_load(f->fake, f->engine);
-  pass_engine_set_ops(f->engine, fake_ops_get_ops(f->fake));
-  f->service = pass_service_new(f->engine, "test:///fake");
+  pass_tx_set_ops(f->tx, fake_ops_get_ops(f->fake));
+  f->service = pass_service_new(f->engine, f->tx, "test:///fake");
   f->server = pass_varlink_server_new("passd", "passd", "0", "https://example.org");
   g_assert_true(pass_service_register(f->service, f->server, &error));
   g_assert_true(pass_varlink_server_listen_path(f->server, f->path, &error));
@@ -51,6 +53,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 {
   pass_service_free(f->service);
   pass_varlink_server_free(f->server);
+  pass_tx_free(f->tx);
   pass_engine_free(f->engine);
   g_remove(f->path);
   g_rmdir(f->dir);
@@ -255,9 +258,9 @@ test_removal_pending(Fixture *f, gconstpointer data)
   g_assert_true(json_object_get_boolean_member(assignment, "removal_pending"));
 
   alias = fake_ops_release(f->fake, "vm1", "0000:02:00.0");
-  pass_engine_device_removal(f->engine, "vm1", alias, FALSE);
+  pass_tx_device_removal(f->tx, "vm1", alias, FALSE);
   deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-  while (pass_engine_get_n_operations(f->engine) > 0) {
+  while (pass_tx_get_n_operations(f->tx) > 0) {
     g_assert_cmpint(g_get_monotonic_time(), <, deadline);
     g_main_context_iteration(NULL, FALSE);
     g_usleep(1000);

@@ -11,6 +11,7 @@
 typedef struct {
   char *dir, *path;
   PassEngine *engine;
+  PassTx *tx;
   PassService *service;
   PassVarlinkServer *server;
 } Fixture;
@@ -42,7 +43,8 @@ fixture_setup(Fixture *f, gconstpointer data)
   g_assert_no_error(error);
   f->path = g_build_filename(f->dir, "sock", NULL);
   f->engine = pass_engine_new();
-  f->service = pass_service_new(f->engine, "test:///fake");
+  f->tx = pass_tx_new(f->engine);
+  f->service = pass_service_new(f->engine, f->tx, "test:///fake");
   f->server = pass_varlink_server_new("passd", "passd", "0", "https://example.org");
   g_assert_true(pass_service_register(f->service, f->server, &error));
   g_assert_true(pass_varlink_server_listen_path(f->server, f->path, &error));
@@ -54,6 +56,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 {
   pass_service_free(f->service);
   pass_varlink_server_free(f->server);
+  pass_tx_free(f->tx);
   pass_engine_free(f->engine);
   g_remove(f->path);
   g_rmdir(f->dir);
@@ -88,7 +91,7 @@ load_host(Fixture *f)
   g_ptr_array_add(vm1->hostdevs, hostdev);
   vm1->active = TRUE;
   vm1->persistent = TRUE;
-  vm1->state = 1; /* VIR_DOMAIN_RUNNING */
+  vm1->state = PASS_DOMAIN_STATE_RUNNING;
   g_ptr_array_add(domains, vm1);
   pass_engine_set_connected(f->engine, TRUE, NULL);
   pass_engine_reset(f->engine, devices, domains);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "pass-error.h"
-#include "virt-xml.h"
+#include "xml-read.h"
 
 static gboolean dirty_errno;
 
@@ -50,7 +50,7 @@ test_success_with_errno_set(void)
   g_autoptr(PassDevice) device = NULL;
 
   dirty_errno = TRUE;
-  device = pass_virt_xml_parse_nodedev(xml, &error);
+  device = pass_xml_read_nodedev(xml, &error);
   dirty_errno = FALSE;
   g_assert_no_error(error);
   g_assert_nonnull(device);
@@ -72,7 +72,7 @@ test_overflow_still_refused(void)
   g_assert_nonnull(bus);
   huge = g_strdup_printf("%.*s<bus>99999999999999999999999</bus>%s", (int)(bus - xml), xml,
                          strstr(bus, "</bus>") + strlen("</bus>"));
-  device = pass_virt_xml_parse_nodedev(huge, &error);
+  device = pass_xml_read_nodedev(huge, &error);
   g_assert_null(device);
   g_assert_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR);
 }

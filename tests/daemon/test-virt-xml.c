@@ -3,7 +3,7 @@
 
 #include "pass-error.h"
 #include "virt-uevent.h"
-#include "virt-xml.h"
+#include "xml-read.h"
 
 static char *
 load(const char *name)
@@ -22,7 +22,7 @@ parse_nodedev(const char *name)
 {
   g_autofree char *xml = load(name);
   g_autoptr(GError) error = NULL;
-  PassDevice *device = pass_virt_xml_parse_nodedev(xml, &error);
+  PassDevice *device = pass_xml_read_nodedev(xml, &error);
 
   g_assert_no_error(error);
   g_assert_nonnull(device);
@@ -147,14 +147,14 @@ test_nodedev_errors(void)
   for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
     g_autofree char *xml = load(files[i]);
     g_autoptr(GError) error = NULL;
-    g_autoptr(PassDevice) d = pass_virt_xml_parse_nodedev(xml, &error);
+    g_autoptr(PassDevice) d = pass_xml_read_nodedev(xml, &error);
 
     g_assert_null(d);
     g_assert_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR);
   }
   for (guint i = 0; i < G_N_ELEMENTS(inline_xml); i++) {
     g_autoptr(GError) error = NULL;
-    g_autoptr(PassDevice) d = pass_virt_xml_parse_nodedev(inline_xml[i], &error);
+    g_autoptr(PassDevice) d = pass_xml_read_nodedev(inline_xml[i], &error);
 
     g_test_message("case %u", i);
     g_assert_null(d);
@@ -162,7 +162,7 @@ test_nodedev_errors(void)
   }
   {
     g_autoptr(GError) error = NULL;
-    g_assert_null(pass_virt_xml_parse_nodedev(NULL, &error));
+    g_assert_null(pass_xml_read_nodedev(NULL, &error));
     g_assert_nonnull(error);
   }
 }
@@ -204,13 +204,13 @@ parse_domain(guint where_mask)
   if (where_mask & PASS_HOSTDEV_LIVE) {
     g_autofree char *xml = load("domain-live.xml");
     g_autoptr(GError) error = NULL;
-    g_assert_true(pass_virt_xml_parse_domain_hostdevs(xml, PASS_HOSTDEV_LIVE, domain, &error));
+    g_assert_true(pass_xml_read_domain_hostdevs(xml, PASS_HOSTDEV_LIVE, domain, &error));
     g_assert_no_error(error);
   }
   if (where_mask & PASS_HOSTDEV_CONFIG) {
     g_autofree char *xml = load("domain-inactive.xml");
     g_autoptr(GError) error = NULL;
-    g_assert_true(pass_virt_xml_parse_domain_hostdevs(xml, PASS_HOSTDEV_CONFIG, domain, &error));
+    g_assert_true(pass_xml_read_domain_hostdevs(xml, PASS_HOSTDEV_CONFIG, domain, &error));
     g_assert_no_error(error);
   }
   return domain;
@@ -317,7 +317,7 @@ test_domain_usb_only(void)
   g_autoptr(PassDomain) domain = pass_domain_new("usbvm");
   g_autoptr(GError) error = NULL;
 
-  g_assert_true(pass_virt_xml_parse_domain_hostdevs(xml, PASS_HOSTDEV_CONFIG, domain, &error));
+  g_assert_true(pass_xml_read_domain_hostdevs(xml, PASS_HOSTDEV_CONFIG, domain, &error));
   g_assert_no_error(error);
   g_assert_cmpuint(domain->hostdevs->len, ==, 0);
 }
@@ -342,8 +342,7 @@ test_domain_errors(void)
     g_autoptr(GError) error = NULL;
 
     g_test_message("case %u", i);
-    g_assert_false(
-        pass_virt_xml_parse_domain_hostdevs(cases[i], PASS_HOSTDEV_LIVE, domain, &error));
+    g_assert_false(pass_xml_read_domain_hostdevs(cases[i], PASS_HOSTDEV_LIVE, domain, &error));
     g_assert_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR);
   }
 }

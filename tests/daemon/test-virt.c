@@ -265,7 +265,7 @@ test_snapshot(Fixture *fx, gconstpointer data)
   g_assert_nonnull(vm1->uuid);
   g_assert_true(vm1->active); /* the test driver starts its domains */
   g_assert_true(vm1->persistent);
-  g_assert_cmpint(vm1->state, ==, 1 /* VIR_DOMAIN_RUNNING */);
+  g_assert_cmpint(vm1->state, ==, PASS_DOMAIN_STATE_RUNNING);
   g_assert_cmpuint(vm1->hostdevs->len, ==, 1);
   h = pass_domain_find_hostdev(vm1, "0000:02:10.0");
   g_assert_nonnull(h);

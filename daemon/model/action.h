@@ -1,0 +1,69 @@
+/* What an operation does and how it ended: the steps of a plan (PassAction), the flags a caller
+ * asks with and the outcome a transaction hands back (PassOpResult). Plain data, shared by the
+ * transactions that fill them and the service that encodes them. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  PASS_ACTION_DETACH_HOST,   /* take from the host driver for vfio-pci */
+  PASS_ACTION_ATTACH,        /* add to the domain */
+  PASS_ACTION_DETACH,        /* remove from the domain */
+  PASS_ACTION_REATTACH_HOST, /* back to the host driver */
+} PassActionType;
+
+typedef struct {
+  PassActionType type;
+  char *address;
+  char *driver_from, *driver_to; /* host steps; NULL: none */
+  gboolean to_default;           /* reattach_host to the kernel's pick (driver_to unknown) */
+  char *domain;                  /* domain steps */
+  guint where;                   /* domain steps: PassHostdevWhere bits */
+  char *xml;                     /* domain steps */
+} PassAction;
+
+PassAction *pass_action_new(PassActionType type, const char *address);
+PassAction *pass_action_copy(const PassAction *action);
+void pass_action_free(PassAction *action);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassAction, pass_action_free)
+
+typedef struct {
+  char *address;
+  char *driver; /* NULL: unbound */
+} PassBlocker;
+
+PassBlocker *pass_blocker_new(const char *address, const char *driver);
+void pass_blocker_free(PassBlocker *blocker);
+
+typedef enum {
+  PASS_OP_LIVE = 1 << 0,   /* explicitly: the running domain */
+  PASS_OP_CONFIG = 1 << 1, /* explicitly: the persistent definition */
+  PASS_OP_WHOLE_GROUP = 1 << 2,
+  PASS_OP_FORCE = 1 << 3,
+  PASS_OP_INTERFACE = 1 << 4,
+  PASS_OP_DRY_RUN = 1 << 5,
+} PassOpFlags;
+
+/* The outcome of one operation. On failure @error is set and the detail fields its code needs
+ * are filled (the IDL error's parameters): @address and @domain (always, when known), @owners
+ * (DeviceInUse), @group and @blockers (IommuGroupNotViable), @reason (DeviceProtected),
+ * @parameter (InvalidParameter). On success @devices (Attach) and @actions. */
+typedef struct {
+  GError *error;
+  char *address, *domain;
+  GPtrArray *owners; /* char* */
+  int group;
+  GPtrArray *blockers; /* PassBlocker* */
+  char *reason;
+  char *parameter;
+  GPtrArray *devices; /* char*, sorted */
+  GPtrArray *actions; /* PassAction* */
+} PassOpResult;
+
+PassOpResult *pass_op_result_new(const char *address, const char *domain);
+void pass_op_result_free(PassOpResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassOpResult, pass_op_result_free)
+
+G_END_DECLS

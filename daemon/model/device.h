@@ -1,0 +1,42 @@
+/* One host PCI device as libvirt's node-device API describes it. Immutable once built and
+ * shared by reference: a change replaces the whole object, so readers never see half an update.
+ * Relations that span devices (IOMMU group members, a PF's VFs, owners) are not stored here:
+ * the engine derives them from the whole inventory, so they cannot go stale. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* What kind of host device: each kind is a parser in virt/ and an XML builder in xml/, the rest
+ * of the daemon works on the common fields. Only PCI functions are read so far. */
+typedef enum {
+  PASS_DEVICE_KIND_PCI,
+} PassDeviceKind;
+
+typedef struct {
+  PassDeviceKind kind;
+  char *address; /* canonical "dddd:bb:ss.f" */
+  char *name;    /* libvirt node-device name "pci_dddd_bb_ss_f" */
+  guint16 vendor_id;
+  guint16 product_id;
+  char *vendor;  /* NULL when unknown */
+  char *product; /* NULL when unknown */
+  guint32 class_code;
+  char *driver;    /* NULL when unbound */
+  int iommu_group; /* -1: none */
+  int numa_node;   /* -1: unknown */
+  char *parent;    /* address of the upstream PCI device; NULL when the parent is not PCI */
+  char *physfn;    /* PF address when this is a VF, else NULL */
+  int totalvfs;    /* -1: not SR-IOV capable */
+} PassDevice;
+
+PassDevice *pass_device_new(void); /* all pointers NULL, ints -1 */
+PassDevice *pass_device_ref(PassDevice *device);
+void pass_device_unref(PassDevice *device);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassDevice, pass_device_unref)
+
+/* TRUE when every field is equal (used to tell "changed" from "re-read, same"). */
+gboolean pass_device_equal(const PassDevice *a, const PassDevice *b);
+
+G_END_DECLS

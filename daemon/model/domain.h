@@ -1,0 +1,52 @@
+/* A libvirt domain as far as passthrough cares: its identity, state and the host PCI devices
+ * its live and persistent definitions hold. Immutable and shared by reference, like PassDevice. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  PASS_HOSTDEV_LIVE = 1 << 0,   /* in the running domain's live XML */
+  PASS_HOSTDEV_CONFIG = 1 << 1, /* in the persistent (inactive) XML */
+} PassHostdevWhere;
+
+typedef struct {
+  char *address;       /* host PCI address, canonical */
+  char *alias;         /* live alias ("hostdev0"); NULL in config-only entries */
+  char *guest_address; /* guest PCI address, canonical; NULL when not assigned yet */
+  gboolean interface;  /* <interface type='hostdev'> rather than <hostdev> */
+  gboolean managed;
+  guint where; /* PassHostdevWhere bits */
+} PassHostdev;
+
+/* What the guest is doing, as far as passthrough cares (virt/ maps libvirt's states). */
+typedef enum {
+  PASS_DOMAIN_STATE_OTHER,   /* libvirt has none, or one of its transitional ones */
+  PASS_DOMAIN_STATE_RUNNING, /* running or blocked */
+  PASS_DOMAIN_STATE_PAUSED,  /* paused or suspended to memory */
+  PASS_DOMAIN_STATE_SHUTOFF,
+} PassDomainState;
+
+typedef struct {
+  char *name;
+  char *uuid;
+  gboolean active;
+  gboolean persistent;
+  PassDomainState state;
+  GPtrArray *hostdevs; /* PassHostdev*, live and config merged by host address; sorted */
+} PassDomain;
+
+PassHostdev *pass_hostdev_new(void);
+void pass_hostdev_free(PassHostdev *hostdev);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassHostdev, pass_hostdev_free)
+
+PassDomain *pass_domain_new(const char *name); /* hostdevs: empty array owning its items */
+PassDomain *pass_domain_ref(PassDomain *domain);
+void pass_domain_unref(PassDomain *domain);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassDomain, pass_domain_unref)
+
+/* The entry for host @address, or NULL. */
+const PassHostdev *pass_domain_find_hostdev(const PassDomain *domain, const char *address);
+
+G_END_DECLS

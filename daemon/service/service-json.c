@@ -1,0 +1,179 @@
+#define G_LOG_DOMAIN "passd"
+
+#include "service-json.h"
+
+static void
+set_string_or_null(JsonObject *object, const char *member, const char *value)
+{
+  if (value)
+    json_object_set_string_member(object, member, value);
+  else
+    json_object_set_null_member(object, member);
+}
+
+/* -1 is the structs' "unknown". */
+static void
+set_int_or_null(JsonObject *object, const char *member, int value)
+{
+  if (value >= 0)
+    json_object_set_int_member(object, member, value);
+  else
+    json_object_set_null_member(object, member);
+}
+
+/* "0x" and @digits lower-case hex digits. */
+static void
+set_hex(JsonObject *object, const char *member, int digits, guint value)
+{
+  g_autofree char *text = g_strdup_printf("0x%0*x", digits, value);
+
+  json_object_set_string_member(object, member, text);
+}
+
+static void
+set_strings(JsonObject *object, const char *member, GPtrArray *strings)
+{
+  JsonArray *array = json_array_sized_new(strings ? strings->len : 0);
+
+  for (guint i = 0; strings && i < strings->len; i++)
+    json_array_add_string_element(array, g_ptr_array_index(strings, i));
+  json_object_set_array_member(object, member, array);
+}
+
+JsonObject *
+pass_json_device(const PassDevice *device, GPtrArray *iommu_group_members, GPtrArray *vfs,
+                 GPtrArray *owners)
+{
+  JsonObject *object = json_object_new();
+
+  /* Member order follows the IDL so the output reads like the documentation. */
+  json_object_set_string_member(object, "address", device->address);
+  json_object_set_string_member(object, "name", device->name ? device->name : "");
+  set_hex(object, "vendor_id", 4, device->vendor_id);
+  set_hex(object, "product_id", 4, device->product_id);
+  set_string_or_null(object, "vendor", device->vendor);
+  set_string_or_null(object, "product", device->product);
+  set_hex(object, "class", 6, device->class_code);
+  set_string_or_null(object, "driver", device->driver);
+  set_int_or_null(object, "iommu_group", device->iommu_group);
+  set_strings(object, "iommu_group_members", iommu_group_members);
+  set_int_or_null(object, "numa_node", device->numa_node);
+  set_string_or_null(object, "parent", device->parent);
+  set_string_or_null(object, "physfn", device->physfn);
+  set_strings(object, "vfs", vfs);
+  set_int_or_null(object, "totalvfs", device->totalvfs);
+  set_strings(object, "owners", owners);
+  return object;
+}
+
+JsonObject *
+pass_json_engine_device(PassEngine *engine, const PassDevice *device)
+{
+  return pass_json_device(device, pass_engine_get_group_members(engine, device),
+                          pass_engine_get_vfs(engine, device->address),
+                          pass_engine_get_owners(engine, device->address));
+}
+
+JsonObject *
+pass_json_assignment(const PassHostdev *hostdev, const PassDevice *device, gboolean removal_pending)
+{
+  JsonObject *object = json_object_new();
+
+  json_object_set_string_member(object, "address", hostdev->address);
+  set_string_or_null(object, "guest_address", hostdev->guest_address);
+  if (device) {
+    set_hex(object, "vendor_id", 4, device->vendor_id);
+    set_hex(object, "product_id", 4, device->product_id);
+  } else {
+    json_object_set_null_member(object, "vendor_id");
+    json_object_set_null_member(object, "product_id");
+  }
+  set_string_or_null(object, "vendor", device ? device->vendor : NULL);
+  set_string_or_null(object, "product", device ? device->product : NULL);
+  json_object_set_boolean_member(object, "live", (hostdev->where & PASS_HOSTDEV_LIVE) != 0);
+  json_object_set_boolean_member(object, "config", (hostdev->where & PASS_HOSTDEV_CONFIG) != 0);
+  json_object_set_boolean_member(object, "interface", hostdev->interface);
+  json_object_set_boolean_member(object, "removal_pending", removal_pending);
+  return object;
+}
+
+const char *
+pass_json_domain_state(const PassDomain *domain)
+{
+  if (!domain->active)
+    return "shutoff";
+  switch (domain->state) {
+    case PASS_DOMAIN_STATE_RUNNING:
+      return "running";
+    case PASS_DOMAIN_STATE_PAUSED:
+      return "paused";
+    case PASS_DOMAIN_STATE_SHUTOFF:
+      return "shutoff";
+    case PASS_DOMAIN_STATE_OTHER:
+      break;
+  }
+  return "other";
+}
+
+const char *
+pass_json_event_type_name(PassEngineEventType type)
+{
+  switch (type) {
+    case PASS_ENGINE_EVENT_ADDED:
+      return "added";
+    case PASS_ENGINE_EVENT_REMOVED:
+      return "removed";
+    case PASS_ENGINE_EVENT_CHANGED:
+      return "changed";
+    case PASS_ENGINE_EVENT_OWNERS:
+      return "owners";
+    case PASS_ENGINE_EVENT_HYPERVISOR:
+      return "hypervisor";
+    case PASS_ENGINE_EVENT_DOMAIN:
+      break; /* not an API event */
+  }
+  g_return_val_if_reached("changed");
+}
+
+static JsonObject *
+event_new(const char *type)
+{
+  JsonObject *object = json_object_new();
+
+  json_object_set_string_member(object, "type", type);
+  json_object_set_null_member(object, "address");
+  json_object_set_null_member(object, "device");
+  json_object_set_null_member(object, "connected");
+  json_object_set_null_member(object, "message");
+  return object;
+}
+
+JsonObject *
+pass_json_event(const PassEngineEvent *event, JsonObject *device)
+{
+  JsonObject *object = event_new(pass_json_event_type_name(event->type));
+
+  if (event->type == PASS_ENGINE_EVENT_HYPERVISOR) {
+    json_object_set_boolean_member(object, "connected", event->connected);
+    set_string_or_null(object, "message", event->message);
+    return object;
+  }
+  set_string_or_null(object, "address", event->address);
+  if (device && event->type != PASS_ENGINE_EVENT_REMOVED)
+    json_object_set_object_member(object, "device", json_object_ref(device));
+  return object;
+}
+
+JsonObject *
+pass_json_event_subscribed(void)
+{
+  return event_new("subscribed");
+}
+
+char *
+pass_json_to_string(JsonObject *object)
+{
+  g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), object);
+
+  return json_to_string(node, FALSE);
+}

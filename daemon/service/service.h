@@ -1,0 +1,23 @@
+/* io.passd.Manager on a PassVarlinkServer: decodes parameters, asks the engine, encodes the
+ * replies. The only code (with service-json.c) that knows the API's JSON field names. */
+#pragma once
+
+#include "engine.h"
+#include "tx.h"
+#include "pass-varlink.h"
+
+G_BEGIN_DECLS
+
+typedef struct _PassService PassService;
+
+/* Watches @engine from now on; @engine and @tx must outlive the service. @uri is what GetStatus
+ * reports. */
+PassService *pass_service_new(PassEngine *engine, PassTx *tx, const char *uri);
+/* Drops Watch subscribers without a final reply (their connections close with the server). */
+void pass_service_free(PassService *service);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassService, pass_service_free)
+
+/* Add the interface and its methods to @server. */
+gboolean pass_service_register(PassService *service, PassVarlinkServer *server, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,68 @@
+/* The blocking steps behind Attach, Detach and Reattach, behind a small vtable so the
+ * transactions run against libvirt and sysfs in the daemon (backend/) and against a recording
+ * fake in unit tests. tx/ never calls libvirt or sysfs itself.
+ *
+ * Threads: run() and run_finish() are called on the main context; every other function is
+ * called only from inside a job started with run(), on a worker thread, with the @worker handle
+ * that job was given (the libvirt connection in production). */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "device.h"
+#include "domain.h"
+
+G_BEGIN_DECLS
+
+typedef struct _PassOps PassOps;
+
+/* A job: runs on a worker, returns its result (or NULL with @error). */
+typedef gpointer (*PassOpsJobFunc)(PassOps *ops, gpointer worker, gpointer data, GError **error);
+
+typedef struct {
+  /* Run @func on a worker thread; @callback runs on the caller's main context and gets the
+   * result with run_finish(). Jobs may run in parallel. */
+  void (*run)(PassOps *ops, PassOpsJobFunc func, gpointer data, GDestroyNotify data_free,
+              GAsyncReadyCallback callback, gpointer user_data);
+  gpointer (*run_finish)(PassOps *ops, GAsyncResult *result, GError **error);
+  /* ---- blocking, on a worker ---- */
+  /* Does the host need this device (mounted file systems, swap, routes, boot VGA, bridges)?
+   * TRUE with @reason when it does. Reads procfs and sysfs, hence off the main loop. */
+  gboolean (*check_protected)(PassOps *ops, gpointer worker, const char *address,
+                              guint32 class_code, char **reason);
+  /* Take @address from its host driver for vfio-pci. */
+  gboolean (*detach_host)(PassOps *ops, gpointer worker, const char *address, GError **error);
+  /* Give @address back: with @known, to exactly @driver (NULL: leave it unbound); otherwise to
+   * whatever driver the kernel picks. */
+  gboolean (*reattach_host)(PassOps *ops, gpointer worker, const char *address, gboolean known,
+                            const char *driver, GError **error);
+  /* @where: PassHostdevWhere bits (live and/or config). */
+  gboolean (*attach_domain)(PassOps *ops, gpointer worker, const char *domain, const char *xml,
+                            guint where, GError **error);
+  gboolean (*detach_domain)(PassOps *ops, gpointer worker, const char *domain, const char *xml,
+                            guint where, GError **error);
+  /* Ask the running domain to release the device with live alias @alias. Returning TRUE does
+   * not mean it did: that is the DEVICE_REMOVED event. */
+  gboolean (*unplug_live)(PassOps *ops, gpointer worker, const char *domain, const char *alias,
+                          GError **error);
+  /* Fresh reads, applied to the engine before the operation's locks are released. NULL with
+   * PASS_ERROR_NO_SUCH_DOMAIN / PASS_ERROR_NO_SUCH_DEVICE when gone. */
+  PassDomain *(*read_domain)(PassOps *ops, gpointer worker, const char *name, GError **error);
+  PassDevice *(*read_device)(PassOps *ops, gpointer worker, const char *address, GError **error);
+
+  void (*free)(PassOps *ops);
+} PassOpsClass;
+
+struct _PassOps {
+  const PassOpsClass *klass;
+};
+
+static inline void
+pass_ops_free(PassOps *ops)
+{
+  if (ops)
+    ops->klass->free(ops);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassOps, pass_ops_free)
+
+G_END_DECLS

@@ -1,0 +1,111 @@
+/* Internals of the transactions (see tx.c), shared by tx.c (operations, locks, events, applying
+ * results), tx-check.c (verdicts on the main context) and tx-job.c (the steps on a worker). */
+#pragma once
+
+#include "tx-locks.h"
+#include "tx.h"
+
+G_BEGIN_DECLS
+
+#define VFIO_DRIVER "vfio-pci"
+
+typedef enum {
+  OP_ATTACH,
+  OP_DETACH,
+  OP_REATTACH,
+} OpKind;
+
+typedef enum {
+  WAIT_NONE,      /* not unplugging */
+  WAIT_REQUESTED, /* waiter registered, unplug job running or done, no event yet */
+  WAIT_PENDING,   /* timed out: the client got RemovalPending */
+} WaitState;
+
+typedef enum {
+  EVENT_NONE,
+  EVENT_REMOVED,
+  EVENT_FAILED,
+} EventState;
+
+typedef struct _Op Op;
+
+struct _PassTx {
+  PassEngine *engine;
+  guint watch_id;
+  PassOps *ops;
+  PassLocks *locks;
+  GHashTable *originals; /* address -> original driver (char*, NULL: none); known when present */
+  GPtrArray *ops_alive;  /* Op*, every operation not finished */
+};
+
+struct _Op {
+  PassTx *tx;
+  PassRequest *request; /* who asked; NULL for passd's own */
+  OpKind kind;
+  char *domain, *address;
+  guint flags;
+  guint timeout_ms;
+  PassOpDoneFunc done;
+  gpointer user_data;
+  GStrv lock_exclusive, lock_shared;
+  PassLockRequest *lock;
+  PassOpResult *result;
+
+  GPtrArray *devices; /* char*: the devices the operation is about */
+  GPtrArray *protect; /* PassDevice*: judged on the worker before any step (attach) */
+  GPtrArray *steps;   /* PassAction*: the plan */
+  GPtrArray *reread;  /* char*: devices to re-read after the job */
+
+  /* detach */
+  char *alias;
+  guint live_unplug; /* TRUE when the plan starts with a live unplug */
+  WaitState wait;
+  EventState event;
+  gboolean unplug_done; /* the unplug request job returned */
+  guint timeout_id;
+};
+
+/* What a job hands back to the main context. */
+typedef struct {
+  GError *error;
+  GPtrArray *done;    /* PassAction* (borrowed from the op's plan) */
+  PassDomain *domain; /* fresh; NULL when not read or gone */
+  gboolean domain_gone;
+  GPtrArray *devices;                         /* fresh PassDevice* */
+  GPtrArray *gone;                            /* char*: devices libvirt no longer has */
+  char *protected_address, *protected_reason; /* DeviceProtected: nothing was done */
+} JobResult;
+
+/* ---- tx.c ---- */
+/* Reply (unless answered already), release the locks, free @op. */
+void tx_op_finish(Op *op);
+gpointer tx_string_copy(gconstpointer src, gpointer unused);
+
+/* ---- tx-check.c: verdicts; each returns FALSE/NULL with op->result filled, and the caller
+ * ends the operation (tx_op_finish) ---- */
+gboolean tx_verdict(Op *op, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
+/* Takes @error. */
+gboolean tx_verdict_error(Op *op, GError *error);
+gboolean tx_check_connected(Op *op);
+PassDevice *tx_need_device(Op *op, const char *address);
+PassDomain *tx_need_domain(Op *op);
+/* DeviceInUse naming @owners; takes @why. */
+gboolean tx_fail_in_use(Op *op, const char *address, GPtrArray *owners, char *why);
+char *tx_join_owners(GPtrArray *owners);
+/* Nobody holds @address, its PF or any of its VFs. */
+gboolean tx_check_unowned(Op *op, const char *address);
+/* @device's IOMMU group is viable with op->devices going. */
+gboolean tx_check_group(Op *op, PassDevice *device);
+gboolean tx_fail_parameter(Op *op, const char *parameter, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+/* Another member of @device's IOMMU group that some domain holds, or NULL (not a verdict). */
+const char *tx_group_member_owned(Op *op, PassDevice *device);
+
+/* ---- tx-job.c: PassOps jobs, on a worker ---- */
+/* The plan, all or nothing (attach steps are rolled back); always returns a JobResult. */
+gpointer tx_job_steps(PassOps *ops, gpointer worker, gpointer data, GError **error);
+/* The live unplug request of a detach. */
+gpointer tx_job_unplug(PassOps *ops, gpointer worker, gpointer data, GError **error);
+void tx_job_result_free(JobResult *result);
+
+G_END_DECLS

@@ -1,0 +1,904 @@
+/* Attach, Detach and Reattach as transactions (see engine.h).
+ *
+ * Every operation goes through the same stages on the main context:
+ *   locks (per device and domain, FIFO) -> validate against the current picture -> plan the
+ *   steps (PassAction) -> run them in one PassOps job on a worker (undoing the done ones in
+ *   reverse on failure) -> apply the job's fresh re-reads -> release the locks -> reply.
+ * Validation happens after the locks are granted, so a request that waited behind another one
+ * for the same device sees that one's outcome (e.g. the new owner: DeviceInUse).
+ *
+ * A live detach splits the job: the unplug request, then a wait for libvirt's DEVICE_REMOVED
+ * (the waiter is registered before the request, so the event cannot slip past), then the rest.
+ * When the wait times out the client gets RemovalPending, the locks are released, and the
+ * operation stays registered until the guest lets go; then it takes its locks again and
+ * finishes by itself. */
+#define G_LOG_DOMAIN "passd"
+
+#include "tx-private.h"
+
+#include <string.h>
+
+#include "xml-hostdev.h"
+#include "iommu.h"
+#include "pass-address.h"
+#include "pass-error.h"
+
+static void op_granted(PassLockRequest *request, gpointer user_data);
+static void detach_continue(Op *op);
+
+/* ---- small helpers ---- */
+
+gpointer
+tx_string_copy(gconstpointer src, gpointer unused)
+{
+  return g_strdup(src);
+}
+
+static void
+add_unique(GPtrArray *strings, const char *value)
+{
+  if (value && !g_ptr_array_find_with_equal_func(strings, value, g_str_equal, NULL))
+    g_ptr_array_add(strings, g_strdup(value));
+}
+
+static gboolean
+is_vfio(const char *driver)
+{
+  return g_strcmp0(driver, VFIO_DRIVER) == 0;
+}
+
+static GPtrArray *
+actions_copy(GPtrArray *steps)
+{
+  GPtrArray *copy = g_ptr_array_new_full(steps->len, (GDestroyNotify)pass_action_free);
+
+  for (guint i = 0; i < steps->len; i++)
+    g_ptr_array_add(copy, pass_action_copy(g_ptr_array_index(steps, i)));
+  return copy;
+}
+
+/* ---- lifetime ---- */
+
+static void on_engine_event(PassEngine *engine, const PassEngineEvent *event, gpointer user_data);
+static void op_free(Op *op);
+
+PassTx *
+pass_tx_new(PassEngine *engine)
+{
+  PassTx *tx = g_new0(PassTx, 1);
+
+  tx->engine = engine;
+  tx->locks = pass_locks_new();
+  tx->originals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  tx->ops_alive = g_ptr_array_new();
+  tx->watch_id = pass_engine_add_watch(engine, on_engine_event, tx);
+  return tx;
+}
+
+void
+pass_tx_free(PassTx *tx)
+{
+  if (!tx)
+    return;
+  pass_engine_remove_watch(tx->engine, tx->watch_id);
+  /* Only pending unplugs can be left (nothing of theirs is running); others would be a bug. */
+  for (guint i = 0; i < tx->ops_alive->len; i++) {
+    Op *op = g_ptr_array_index(tx->ops_alive, i);
+
+    if (op->wait != WAIT_PENDING)
+      g_warning("operation on %s still running at shutdown", op->address);
+    g_clear_handle_id(&op->timeout_id, g_source_remove);
+    op->tx = NULL;
+    op_free(op);
+  }
+  g_ptr_array_unref(tx->ops_alive);
+  pass_locks_free(tx->locks);
+  g_hash_table_unref(tx->originals);
+  pass_ops_free(tx->ops);
+  g_free(tx);
+}
+
+void
+pass_tx_set_ops(PassTx *tx, PassOps *ops)
+{
+  pass_ops_free(tx->ops);
+  tx->ops = ops;
+}
+
+guint
+pass_tx_get_n_operations(PassTx *tx)
+{
+  return tx->ops_alive->len;
+}
+
+static Op *
+op_new(PassTx *tx, PassRequest *request, OpKind kind, const char *domain, const char *address,
+       guint flags, PassOpDoneFunc done, gpointer user_data)
+{
+  Op *op = g_new0(Op, 1);
+
+  op->tx = tx;
+  op->request = request ? pass_request_ref(request) : NULL;
+  op->kind = kind;
+  op->domain = g_strdup(domain);
+  op->address = g_strdup(address);
+  op->flags = flags;
+  op->done = done;
+  op->user_data = user_data;
+  op->result = pass_op_result_new(address, domain);
+  op->devices = g_ptr_array_new_with_free_func(g_free);
+  op->protect = g_ptr_array_new_with_free_func((GDestroyNotify)pass_device_unref);
+  op->steps = g_ptr_array_new_with_free_func((GDestroyNotify)pass_action_free);
+  op->reread = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(tx->ops_alive, op);
+  return op;
+}
+
+static void
+op_free(Op *op)
+{
+  if (op->tx)
+    g_ptr_array_remove(op->tx->ops_alive, op);
+  g_free(op->domain);
+  g_free(op->address);
+  g_free(op->alias);
+  g_strfreev(op->lock_exclusive);
+  g_strfreev(op->lock_shared);
+  pass_op_result_free(op->result);
+  pass_request_unref(op->request);
+  g_ptr_array_unref(op->devices);
+  g_ptr_array_unref(op->protect);
+  g_ptr_array_unref(op->steps);
+  g_ptr_array_unref(op->reread);
+  g_free(op);
+}
+
+static const char *
+op_name(const Op *op)
+{
+  switch (op->kind) {
+    case OP_ATTACH:
+      return "attach";
+    case OP_DETACH:
+      return "detach";
+    case OP_REATTACH:
+      return "reattach";
+  }
+  return "operation";
+}
+
+/* Reply (once) and keep going: a pending unplug lives on after its client got its answer. */
+static void
+op_reply(Op *op)
+{
+  PassOpDoneFunc done = op->done;
+
+  op->done = NULL;
+  if (op->result->error)
+    g_info("%s %s%s%s: %s", op_name(op), op->address, op->domain ? " / " : "",
+           op->domain ? op->domain : "", op->result->error->message);
+  if (done)
+    done(op->result, op->user_data);
+}
+
+static void
+op_release(Op *op)
+{
+  PassLockRequest *lock = op->lock;
+
+  op->lock = NULL;
+  if (lock)
+    pass_locks_release(op->tx->locks, lock);
+}
+
+/* Done: reply if nobody was answered yet, give the keys back, forget the operation. */
+void
+tx_op_finish(Op *op)
+{
+  op_reply(op);
+  g_clear_handle_id(&op->timeout_id, g_source_remove);
+  op_release(op);
+  op_free(op);
+}
+
+/* Takes @error. */
+static void
+op_fail_error(Op *op, GError *error)
+{
+  tx_verdict_error(op, error);
+  tx_op_finish(op);
+}
+
+/* The explicit live/config flags as PassHostdevWhere bits (0: none given). */
+static guint
+flags_where(guint flags)
+{
+  return ((flags & PASS_OP_LIVE) ? PASS_HOSTDEV_LIVE : 0) |
+         ((flags & PASS_OP_CONFIG) ? PASS_HOSTDEV_CONFIG : 0);
+}
+
+static const char *
+where_text(guint where)
+{
+  switch (where & (PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG)) {
+    case PASS_HOSTDEV_LIVE:
+      return "live";
+    case PASS_HOSTDEV_CONFIG:
+      return "config";
+    case PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG:
+      return "live+config";
+  }
+  return "nowhere";
+}
+
+/* ---- locks ---- */
+
+static void
+keys_for_device(PassEngine *engine, const char *address, GPtrArray *exclusive, GPtrArray *shared)
+{
+  PassDevice *device = pass_engine_lookup_device(engine, address);
+  g_autofree char *key = g_strconcat("dev:", address, NULL);
+
+  add_unique(exclusive, key);
+  /* A VF shares its PF's key, which a PF operation takes exclusively: a PF and its VF never
+   * run together, two VFs of one PF do. */
+  if (device && device->physfn) {
+    g_autofree char *pf = g_strconcat("dev:", device->physfn, NULL);
+
+    add_unique(shared, pf);
+  }
+}
+
+static void
+op_lock(Op *op, GPtrArray *addresses)
+{
+  PassEngine *engine = op->tx->engine;
+  g_autoptr(GPtrArray) exclusive = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GPtrArray) shared = g_ptr_array_new_with_free_func(g_free);
+
+  for (guint i = 0; i < addresses->len; i++)
+    keys_for_device(engine, g_ptr_array_index(addresses, i), exclusive, shared);
+  if (op->domain) {
+    g_autofree char *key = g_strconcat("dom:", op->domain, NULL);
+
+    add_unique(exclusive, key);
+  }
+  /* A key held both ways is simply exclusive. */
+  for (guint i = shared->len; i > 0; i--)
+    if (g_ptr_array_find_with_equal_func(exclusive, g_ptr_array_index(shared, i - 1), g_str_equal,
+                                         NULL))
+      g_ptr_array_remove_index(shared, i - 1);
+  g_ptr_array_add(exclusive, NULL);
+  g_ptr_array_add(shared, NULL);
+  op->lock_exclusive = g_strdupv((char **)exclusive->pdata);
+  op->lock_shared = g_strdupv((char **)shared->pdata);
+  pass_locks_acquire(op->tx->locks, (const char *const *)op->lock_exclusive,
+                     (const char *const *)op->lock_shared, op_granted, op);
+}
+
+/* Lock keys are decided from the picture at request time: the device, the rest of its group
+ * when the whole group goes, and the domain. */
+static GPtrArray *
+request_devices(PassEngine *engine, const char *address, gboolean whole_group)
+{
+  GPtrArray *addresses = g_ptr_array_new_with_free_func(g_free);
+  PassDevice *device = pass_engine_lookup_device(engine, address);
+
+  add_unique(addresses, address);
+  if (whole_group && device) {
+    GPtrArray *members = pass_engine_get_group_members(engine, device);
+
+    for (guint i = 0; i < members->len; i++)
+      add_unique(addresses, g_ptr_array_index(members, i));
+  }
+  return addresses;
+}
+
+/* ---- applying a job's outcome ---- */
+
+static void
+apply_reread(Op *op, JobResult *result)
+{
+  PassEngine *engine = op->tx->engine;
+
+  if (result->domain)
+    pass_engine_domain_changed(engine, result->domain);
+  else if (result->domain_gone)
+    pass_engine_domain_removed(engine, op->domain);
+  for (guint i = 0; i < result->devices->len; i++)
+    pass_engine_device_changed(engine, g_ptr_array_index(result->devices, i));
+  for (guint i = 0; i < result->gone->len; i++)
+    pass_engine_device_removed(engine, g_ptr_array_index(result->gone, i));
+}
+
+static PassDevice *
+fresh_device(JobResult *result, const char *address)
+{
+  for (guint i = 0; result->devices && i < result->devices->len; i++) {
+    PassDevice *device = g_ptr_array_index(result->devices, i);
+
+    if (g_str_equal(device->address, address))
+      return device;
+  }
+  return NULL;
+}
+
+static void
+steps_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Op *op = user_data;
+  PassTx *tx = op->tx;
+  g_autoptr(GError) error = NULL;
+  JobResult *result = tx->ops->klass->run_finish(tx->ops, res, &error);
+  g_autoptr(GPtrArray) actions = g_ptr_array_new_with_free_func((GDestroyNotify)pass_action_free);
+
+  if (!result) {
+    op_fail_error(op, g_steal_pointer(&error));
+    return;
+  }
+  if (result->protected_address) {
+    g_free(op->result->address);
+    op->result->address = g_steal_pointer(&result->protected_address);
+    op->result->reason = g_steal_pointer(&result->protected_reason);
+  }
+  /* Remember where devices came from (and forget it once they are back). */
+  for (guint i = 0; i < result->done->len; i++) {
+    PassAction *step = g_ptr_array_index(result->done, i);
+    PassAction *action = pass_action_copy(step);
+
+    if (step->type == PASS_ACTION_DETACH_HOST && !result->error)
+      g_hash_table_insert(tx->originals, g_strdup(step->address), g_strdup(step->driver_from));
+    if (step->type == PASS_ACTION_REATTACH_HOST) {
+      PassDevice *device = fresh_device(result, step->address);
+
+      g_hash_table_remove(tx->originals, step->address);
+      /* The kernel's pick is known only now. */
+      if (step->to_default && device) {
+        g_free(action->driver_to);
+        action->driver_to = g_strdup(device->driver);
+      }
+    }
+    g_ptr_array_add(actions, action);
+  }
+  apply_reread(op, result);
+  if (result->error) {
+    g_clear_error(&op->result->error);
+    op->result->error = g_steal_pointer(&result->error);
+  } else if (op->flags & PASS_OP_DRY_RUN) {
+    op->result->actions = actions_copy(op->steps);
+  } else {
+    op->result->actions = g_steal_pointer(&actions);
+    g_info("%s %s%s%s: done (%u steps)", op_name(op), op->address, op->domain ? " / " : "",
+           op->domain ? op->domain : "", op->result->actions->len);
+  }
+  tx_job_result_free(result);
+  tx_op_finish(op);
+}
+
+static void
+run_steps(Op *op)
+{
+  PassOps *ops = op->tx->ops;
+
+  ops->klass->run(ops, tx_job_steps, op, NULL, steps_done, op);
+}
+
+/* ---- Attach ---- */
+
+static int
+string_compare(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The verdicts of an attach on the main context; the plan in op->steps. FALSE: op->result says
+ * why not. */
+static gboolean
+attach_plan(Op *op)
+{
+  PassEngine *engine = op->tx->engine;
+  PassDevice *device;
+  PassDomain *domain;
+  guint where = flags_where(op->flags);
+
+  if (!tx_check_connected(op) || !(device = tx_need_device(op, op->address)) ||
+      !(domain = tx_need_domain(op)))
+    return FALSE;
+
+  /* Default: config if persistent, live too if running. */
+  if ((where & PASS_HOSTDEV_LIVE) && !domain->active)
+    return tx_fail_parameter(op, "live", "%s is not running, so nothing can be hot-plugged into it",
+                             op->domain);
+  if ((where & PASS_HOSTDEV_CONFIG) && !domain->persistent)
+    return tx_fail_parameter(op, "config", "%s is transient: it has no persistent definition",
+                             op->domain);
+  if (!where)
+    where =
+        (domain->persistent ? PASS_HOSTDEV_CONFIG : 0) | (domain->active ? PASS_HOSTDEV_LIVE : 0);
+
+  /* The devices: the target, and with whole_group every endpoint of its group. */
+  g_ptr_array_set_size(op->devices, 0);
+  add_unique(op->devices, device->address);
+  if ((op->flags & PASS_OP_WHOLE_GROUP) && device->iommu_group >= 0) {
+    GPtrArray *members = pass_engine_get_group_members(engine, device);
+    g_autofree PassIommuMember *table = g_new0(PassIommuMember, members->len + 1);
+    g_auto(GStrv) endpoints = NULL;
+
+    for (guint i = 0; i < members->len; i++) {
+      PassDevice *member = pass_engine_lookup_device(engine, g_ptr_array_index(members, i));
+
+      table[i].address = g_ptr_array_index(members, i);
+      table[i].class_code = member ? member->class_code : 0x060000; /* unknown: not taken */
+    }
+    endpoints = pass_iommu_group_endpoints(table, members->len);
+    for (guint i = 0; endpoints[i]; i++)
+      add_unique(op->devices, endpoints[i]);
+  }
+  g_ptr_array_sort(op->devices, string_compare);
+
+  for (guint i = 0; i < op->devices->len; i++) {
+    PassDevice *d = tx_need_device(op, g_ptr_array_index(op->devices, i));
+
+    if (!d || !tx_check_unowned(op, d->address))
+      return FALSE;
+    if (!(op->flags & PASS_OP_FORCE))
+      g_ptr_array_add(op->protect, pass_device_ref(d));
+  }
+  if (!tx_check_group(op, device))
+    return FALSE;
+
+  /* Plan: every device onto vfio-pci first (the group must be whole before QEMU opens it),
+   * then into the domain. */
+  for (guint i = 0; i < op->devices->len; i++) {
+    PassDevice *d = pass_engine_lookup_device(engine, g_ptr_array_index(op->devices, i));
+    PassAction *step;
+
+    add_unique(op->reread, d->address);
+    if (is_vfio(d->driver))
+      continue;
+    step = pass_action_new(PASS_ACTION_DETACH_HOST, d->address);
+    step->driver_from = g_strdup(d->driver);
+    step->driver_to = g_strdup(VFIO_DRIVER);
+    g_ptr_array_add(op->steps, step);
+  }
+  for (guint i = 0; i < op->devices->len; i++) {
+    const char *address = g_ptr_array_index(op->devices, i);
+    g_autoptr(GError) error = NULL;
+    PassAction *step = pass_action_new(PASS_ACTION_ATTACH, address);
+
+    step->domain = g_strdup(op->domain);
+    step->where = where;
+    step->xml = pass_xml_build_hostdev(address, (op->flags & PASS_OP_INTERFACE) != 0, NULL, &error);
+    g_ptr_array_add(op->steps, step);
+    if (!step->xml)
+      return tx_verdict_error(op, g_steal_pointer(&error));
+  }
+  op->result->devices = g_ptr_array_copy(op->devices, tx_string_copy, NULL);
+  g_ptr_array_set_free_func(op->result->devices, g_free);
+  return TRUE;
+}
+
+static void
+attach_granted(Op *op)
+{
+  g_autofree char *who = NULL;
+
+  if (!attach_plan(op)) {
+    tx_op_finish(op);
+    return;
+  }
+  who = pass_request_describe(op->request);
+  if (op->flags & PASS_OP_DRY_RUN)
+    g_debug("attach %s to %s: dry run for %s", op->address, op->domain, who);
+  else
+    g_info("attach %s to %s (%s): %u steps, for %s", op->address, op->domain,
+           where_text(((PassAction *)g_ptr_array_index(op->steps, op->steps->len - 1))->where),
+           op->steps->len, who);
+  /* Also a dry run goes to the worker: whether the host needs a device is read there. */
+  run_steps(op);
+}
+
+void
+pass_tx_attach(PassTx *tx, PassRequest *request, const char *domain, const char *address,
+               guint flags, PassOpDoneFunc done, gpointer user_data)
+{
+  Op *op = op_new(tx, request, OP_ATTACH, domain, address, flags, done, user_data);
+  g_autoptr(GPtrArray) devices =
+      request_devices(tx->engine, address, (flags & PASS_OP_WHOLE_GROUP) != 0);
+
+  op_lock(op, devices);
+}
+
+/* ---- Detach ---- */
+
+/* May the device go back to a host driver once out of @domain's @where? Not while anything
+ * still holds it, nor while a domain holds another member of its IOMMU group. */
+static gboolean
+detach_may_reattach(Op *op, const PassHostdev *hostdev, guint where, PassDevice *device)
+{
+  PassEngine *engine = op->tx->engine;
+  GPtrArray *owners = pass_engine_get_owners(engine, op->address);
+  const char *member;
+
+  if (!device || !is_vfio(device->driver) || (hostdev->where & ~where) != 0)
+    return FALSE;
+  for (guint i = 0; i < owners->len; i++)
+    if (!g_str_equal(g_ptr_array_index(owners, i), op->domain))
+      return FALSE;
+  member = tx_group_member_owned(op, device);
+  if (member) {
+    g_info("%s stays on %s: %s of its IOMMU group is still assigned", op->address, VFIO_DRIVER,
+           member);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static PassAction *
+reattach_step(PassTx *tx, PassDevice *device)
+{
+  PassAction *step = pass_action_new(PASS_ACTION_REATTACH_HOST, device->address);
+  gpointer original;
+
+  step->driver_from = g_strdup(device->driver);
+  if (g_hash_table_lookup_extended(tx->originals, device->address, NULL, &original))
+    step->driver_to = g_strdup(original);
+  else
+    step->to_default = TRUE;
+  return step;
+}
+
+/* The last assigned member of an IOMMU group is leaving: members passd took along earlier
+ * (--whole-group) and held on vfio-pci while the group was in use go back with it. */
+static void
+add_group_leftovers(Op *op, PassDevice *device)
+{
+  PassEngine *engine = op->tx->engine;
+  GPtrArray *members = pass_engine_get_group_members(engine, device);
+
+  for (guint i = 0; i < members->len; i++) {
+    const char *member = g_ptr_array_index(members, i);
+    PassDevice *other = pass_engine_lookup_device(engine, member);
+
+    if (g_str_equal(member, op->address) || !other || !is_vfio(other->driver) ||
+        pass_engine_get_owners(engine, member)->len > 0 ||
+        !g_hash_table_contains(op->tx->originals, member))
+      continue;
+    g_ptr_array_add(op->steps, reattach_step(op->tx, other));
+    add_unique(op->reread, member);
+  }
+}
+
+static gboolean removal_timeout_cb(gpointer user_data);
+
+static void
+unplug_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Op *op = user_data;
+  PassOps *ops = op->tx->ops;
+  g_autoptr(GError) error = NULL;
+
+  if (!ops->klass->run_finish(ops, res, &error)) {
+    op->wait = WAIT_NONE;
+    op_fail_error(op, g_steal_pointer(&error));
+    return;
+  }
+  op->unplug_done = TRUE;
+  if (op->event != EVENT_NONE) {
+    detach_continue(op);
+    return;
+  }
+  g_info("detach %s from %s: unplug requested, waiting up to %u ms for the guest", op->address,
+         op->domain, op->timeout_ms);
+  op->timeout_id = g_timeout_add(op->timeout_ms, removal_timeout_cb, op);
+}
+
+static gboolean
+removal_timeout_cb(gpointer user_data)
+{
+  Op *op = user_data;
+
+  op->timeout_id = 0;
+  op->wait = WAIT_PENDING;
+  g_clear_error(&op->result->error);
+  op->result->error = g_error_new(
+      PASS_ERROR, PASS_ERROR_REMOVAL_PENDING,
+      "%s has not released %s yet; it stays assigned and passd gives it back to the host "
+      "once the guest lets go",
+      op->domain, op->address);
+  op_reply(op);
+  g_clear_error(&op->result->error);
+  op_release(op);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+finish_granted(Op *op)
+{
+  g_info("detach %s from %s: the guest released it, finishing", op->address, op->domain);
+  run_steps(op);
+}
+
+/* The unplug request returned and the event is in: go on. */
+static void
+detach_continue(Op *op)
+{
+  g_clear_handle_id(&op->timeout_id, g_source_remove);
+  if (op->event == EVENT_FAILED) {
+    gboolean pending = op->wait == WAIT_PENDING;
+
+    op->wait = WAIT_NONE;
+    if (pending)
+      g_warning("%s refused to release %s (DEVICE_REMOVAL_FAILED); it stays assigned", op->domain,
+                op->address);
+    tx_verdict(op, PASS_ERROR_REMOVAL_FAILED,
+               "%s refused to release %s (DEVICE_REMOVAL_FAILED); it stays assigned", op->domain,
+               op->address);
+    tx_op_finish(op);
+    return;
+  }
+  if (op->wait == WAIT_PENDING) {
+    /* Our client is gone with RemovalPending; take the keys again to finish. */
+    op->wait = WAIT_NONE;
+    pass_locks_acquire(op->tx->locks, (const char *const *)op->lock_exclusive,
+                       (const char *const *)op->lock_shared, op_granted, op);
+    return;
+  }
+  op->wait = WAIT_NONE;
+  run_steps(op);
+}
+
+/* The verdicts of a detach; the plan in op->steps, op->alias for a live unplug. */
+static gboolean
+detach_plan(Op *op)
+{
+  PassEngine *engine = op->tx->engine;
+  PassDomain *domain;
+  const PassHostdev *hostdev;
+  PassDevice *device;
+  guint where, asked = flags_where(op->flags);
+  PassAction *step;
+
+  if (!tx_check_connected(op) || !(domain = tx_need_domain(op)))
+    return FALSE;
+  hostdev = pass_domain_find_hostdev(domain, op->address);
+  if (!hostdev)
+    return tx_verdict(op, PASS_ERROR_DEVICE_NOT_ASSIGNED, "%s is not assigned to %s", op->address,
+                      op->domain);
+  if (pass_tx_removal_pending(op->tx, op->domain, op->address))
+    return tx_verdict(op, PASS_ERROR_REMOVAL_PENDING,
+                      "An unplug of %s from %s is pending already; passd finishes it once the "
+                      "guest lets go",
+                      op->address, op->domain);
+  where = hostdev->where & (PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
+  if (asked) {
+    if ((asked & where) != asked)
+      return tx_verdict(
+          op, PASS_ERROR_DEVICE_NOT_ASSIGNED, "%s is not in the %s of %s", op->address,
+          (asked & ~where & PASS_HOSTDEV_LIVE) ? "running domain" : "persistent definition",
+          op->domain);
+    where = asked;
+  }
+
+  device = pass_engine_lookup_device(engine, op->address);
+  step = pass_action_new(PASS_ACTION_DETACH, op->address);
+  step->domain = g_strdup(op->domain);
+  step->where = where;
+  step->xml = pass_xml_build_hostdev(op->address, hostdev->interface, NULL, NULL);
+  g_ptr_array_add(op->steps, step);
+  if (detach_may_reattach(op, hostdev, where, device)) {
+    g_ptr_array_add(op->steps, reattach_step(op->tx, device));
+    add_group_leftovers(op, device);
+  }
+  add_unique(op->devices, op->address);
+  if (device)
+    add_unique(op->reread, op->address);
+  if (where & PASS_HOSTDEV_LIVE) {
+    op->alias = g_strdup(hostdev->alias);
+    op->live_unplug = TRUE;
+  }
+  return TRUE;
+}
+
+static void
+detach_granted(Op *op)
+{
+  g_autofree char *who = NULL;
+
+  if (!detach_plan(op) || (op->flags & PASS_OP_DRY_RUN)) {
+    if (!op->result->error)
+      op->result->actions = actions_copy(op->steps);
+    tx_op_finish(op);
+    return;
+  }
+  who = pass_request_describe(op->request);
+  g_info("detach %s from %s (%s), for %s", op->address, op->domain,
+         where_text(((PassAction *)g_ptr_array_index(op->steps, 0))->where), who);
+  if (!op->live_unplug) {
+    run_steps(op);
+    return;
+  }
+  /* Waiter first, then the request: the event cannot come before we listen. */
+  op->wait = WAIT_REQUESTED;
+  op->event = EVENT_NONE;
+  op->tx->ops->klass->run(op->tx->ops, tx_job_unplug, op, NULL, unplug_done, op);
+}
+
+void
+pass_tx_detach(PassTx *tx, PassRequest *request, const char *domain, const char *address,
+               guint flags, guint timeout_ms, PassOpDoneFunc done, gpointer user_data)
+{
+  Op *op = op_new(tx, request, OP_DETACH, domain, address, flags, done, user_data);
+  /* The whole group: members held back earlier may go back to the host with this device. */
+  g_autoptr(GPtrArray) devices = request_devices(tx->engine, address, TRUE);
+
+  op->timeout_ms = timeout_ms;
+  op_lock(op, devices);
+}
+
+/* ---- Reattach ---- */
+
+static gboolean
+reattach_plan(Op *op)
+{
+  PassEngine *engine = op->tx->engine;
+  PassDevice *device;
+  GPtrArray *owners;
+  const char *member;
+
+  if (!tx_check_connected(op) || !(device = tx_need_device(op, op->address)))
+    return FALSE;
+  owners = pass_engine_get_owners(engine, op->address);
+  if (owners->len) {
+    g_autofree char *names = tx_join_owners(owners);
+
+    return tx_fail_in_use(op, op->address, owners,
+                          g_strdup_printf("%s is assigned to %s", op->address, names));
+  }
+  member = tx_group_member_owned(op, device);
+  if (member) {
+    GPtrArray *member_owners = pass_engine_get_owners(engine, member);
+    g_autofree char *names = tx_join_owners(member_owners);
+
+    return tx_fail_in_use(
+        op, op->address, member_owners,
+        g_strdup_printf("%s shares IOMMU group %d with %s, which is assigned to %s", op->address,
+                        device->iommu_group, member, names));
+  }
+  add_unique(op->devices, op->address);
+  add_unique(op->reread, op->address);
+  /* Only a device on vfio-pci has somewhere to go back to. */
+  if (is_vfio(device->driver))
+    g_ptr_array_add(op->steps, reattach_step(op->tx, device));
+  return TRUE;
+}
+
+static void
+reattach_granted(Op *op)
+{
+  g_autofree char *who = NULL;
+
+  if (!reattach_plan(op) || (op->flags & PASS_OP_DRY_RUN) || op->steps->len == 0) {
+    if (!op->result->error)
+      op->result->actions = actions_copy(op->steps);
+    tx_op_finish(op);
+    return;
+  }
+  who = pass_request_describe(op->request);
+  g_info("reattach %s to the host, for %s", op->address, who);
+  run_steps(op);
+}
+
+void
+pass_tx_reattach(PassTx *tx, PassRequest *request, const char *address, guint flags,
+                 PassOpDoneFunc done, gpointer user_data)
+{
+  Op *op = op_new(tx, request, OP_REATTACH, NULL, address, flags, done, user_data);
+  g_autoptr(GPtrArray) devices = request_devices(tx->engine, address, FALSE);
+
+  op_lock(op, devices);
+}
+
+/* ---- locks granted ---- */
+
+static void
+op_granted(PassLockRequest *request, gpointer user_data)
+{
+  Op *op = user_data;
+
+  op->lock = request;
+  /* A pending unplug that got its event back: finish, nothing to validate. */
+  if (op->kind == OP_DETACH && op->live_unplug && op->unplug_done) {
+    finish_granted(op);
+    return;
+  }
+  switch (op->kind) {
+    case OP_ATTACH:
+      attach_granted(op);
+      break;
+    case OP_DETACH:
+      detach_granted(op);
+      break;
+    case OP_REATTACH:
+      reattach_granted(op);
+      break;
+  }
+}
+
+/* ---- unplug events ---- */
+
+static Op *
+find_waiter(PassTx *tx, const char *domain, const char *alias, const char *address)
+{
+  for (guint i = 0; i < tx->ops_alive->len; i++) {
+    Op *op = g_ptr_array_index(tx->ops_alive, i);
+
+    if (op->wait == WAIT_NONE || g_strcmp0(op->domain, domain) != 0)
+      continue;
+    if ((alias && g_strcmp0(op->alias, alias) == 0) ||
+        (address && g_strcmp0(op->address, address) == 0))
+      return op;
+  }
+  return NULL;
+}
+
+static void
+waiter_event(Op *op, EventState event)
+{
+  if (op->event != EVENT_NONE)
+    return;
+  op->event = event;
+  /* Before the request returned, unplug_done goes on. */
+  if (op->unplug_done)
+    detach_continue(op);
+}
+
+void
+pass_tx_device_removal(PassTx *tx, const char *domain, const char *alias, gboolean failed)
+{
+  Op *op = find_waiter(tx, domain, alias, NULL);
+
+  g_debug("%s: device %s %s", domain, alias, failed ? "removal failed" : "removed");
+  if (op)
+    waiter_event(op, failed ? EVENT_FAILED : EVENT_REMOVED);
+}
+
+/* After the engine applied a change of domain @name (or its removal; NULL: a whole new
+ * picture): a pending unplug whose device left the live domain (or whose domain stopped) is
+ * complete. */
+static void
+domain_changed(PassTx *tx, const char *name)
+{
+  PassDomain *domain = pass_engine_lookup_domain(tx->engine, name);
+
+  /* A missed event must not leave a device pending forever: once the live domain no longer
+   * holds it (or stopped), the guest has let go. */
+  for (guint i = 0; i < tx->ops_alive->len; i++) {
+    Op *op = g_ptr_array_index(tx->ops_alive, i);
+    const PassHostdev *hostdev;
+
+    if (op->wait == WAIT_NONE || !op->unplug_done || op->event != EVENT_NONE ||
+        (name && g_strcmp0(op->domain, name) != 0))
+      continue;
+    if (!name)
+      domain = pass_engine_lookup_domain(tx->engine, op->domain);
+    hostdev = domain ? pass_domain_find_hostdev(domain, op->address) : NULL;
+    if (!domain || !domain->active || !hostdev || !(hostdev->where & PASS_HOSTDEV_LIVE)) {
+      waiter_event(op, EVENT_REMOVED);
+      return; /* the array may have changed; one per change is plenty */
+    }
+  }
+}
+
+gboolean
+pass_tx_removal_pending(PassTx *tx, const char *domain, const char *address)
+{
+  return find_waiter(tx, domain, NULL, address) != NULL;
+}
+
+static void
+on_engine_event(PassEngine *engine, const PassEngineEvent *event, gpointer user_data)
+{
+  if (event->type == PASS_ENGINE_EVENT_DOMAIN)
+    domain_changed(user_data, event->domain);
+}

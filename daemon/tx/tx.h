@@ -1,0 +1,52 @@
+/* Transactions: Attach, Detach and Reattach, each validated against the engine's picture while
+ * holding per-device and per-domain locks, executed as PassOps jobs on worker threads, and
+ * applied to the picture (fresh re-reads) before the locks are released. The transactions
+ * observe the engine (a watch) and feed it what their steps re-read; the engine does not know
+ * they exist. No libvirt and no sysfs here: the steps go through PassOps (tx-ops.h). */
+#pragma once
+
+#include <glib.h>
+
+#include "action.h"
+#include "engine.h"
+#include "request.h"
+#include "tx-ops.h"
+
+G_BEGIN_DECLS
+
+typedef struct _PassTx PassTx;
+
+#define PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS 20000
+
+/* Watches @engine, which must outlive the PassTx. */
+PassTx *pass_tx_new(PassEngine *engine);
+void pass_tx_free(PassTx *tx);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassTx, pass_tx_free)
+
+/* Operations need ops (the PassTx owns them from now on; NULL drops them); without, they fail
+ * with PASS_ERROR_HYPERVISOR_UNAVAILABLE. */
+void pass_tx_set_ops(PassTx *tx, PassOps *ops);
+
+/* @result is borrowed for the call. May run before the starting function returns. */
+typedef void (*PassOpDoneFunc)(const PassOpResult *result, gpointer user_data);
+
+/* @request: who asks (a ref is taken; NULL for passd's own operations). @flags: PassOpFlags. */
+void pass_tx_attach(PassTx *tx, PassRequest *request, const char *domain, const char *address,
+                    guint flags, PassOpDoneFunc done, gpointer user_data);
+/* @timeout_ms: how long to wait for the guest to release a hot-plugged device before answering
+ * RemovalPending (the transaction then finishes by itself when the guest lets go). Flags: LIVE,
+ * CONFIG, DRY_RUN. */
+void pass_tx_detach(PassTx *tx, PassRequest *request, const char *domain, const char *address,
+                    guint flags, guint timeout_ms, PassOpDoneFunc done, gpointer user_data);
+/* Flags: DRY_RUN. */
+void pass_tx_reattach(PassTx *tx, PassRequest *request, const char *address, guint flags,
+                      PassOpDoneFunc done, gpointer user_data);
+
+/* libvirt's DEVICE_REMOVED (@failed FALSE) or DEVICE_REMOVAL_FAILED for @alias in @domain. */
+void pass_tx_device_removal(PassTx *tx, const char *domain, const char *alias, gboolean failed);
+/* TRUE while an unplug of @address from @domain was requested and the guest has not let go. */
+gboolean pass_tx_removal_pending(PassTx *tx, const char *domain, const char *address);
+/* Operations started and not finished (including unplugs left pending). */
+guint pass_tx_get_n_operations(PassTx *tx);
+
+G_END_DECLS

@@ -1,0 +1,204 @@
+#define G_LOG_DOMAIN "passd-virt"
+
+#include "virt-private.h"
+
+#include <libvirt/virterror.h>
+#include <stdlib.h>
+
+#include "pass-error.h"
+#include "xml-read.h"
+
+gboolean
+pass_virt_set_error(GError **error, const char *what)
+{
+  virErrorPtr err = virGetLastError();
+  PassError code = PASS_ERROR_HYPERVISOR_ERROR;
+  const char *message = err != NULL && err->message != NULL ? err->message : "unknown error";
+
+  if (err != NULL && err->code == VIR_ERR_NO_DOMAIN)
+    code = PASS_ERROR_NO_SUCH_DOMAIN;
+  else if (err != NULL && err->code == VIR_ERR_NO_NODE_DEVICE)
+    code = PASS_ERROR_NO_SUCH_DEVICE;
+  g_set_error(error, PASS_ERROR, code, "%s: %s", what, message);
+  return FALSE;
+}
+
+PassDevice *
+pass_virt_read_device(virNodeDevicePtr dev, GError **error)
+{
+  char *xml = virNodeDeviceGetXMLDesc(dev, 0);
+  PassDevice *device;
+
+  if (xml == NULL) {
+    g_autofree char *what = g_strdup_printf("reading node device %s", virNodeDeviceGetName(dev));
+    pass_virt_set_error(error, what);
+    return NULL;
+  }
+  device = pass_xml_read_nodedev(xml, error);
+  free(xml);
+  return device;
+}
+
+static gboolean
+read_domain_xml(virDomainPtr dom, unsigned int flags, PassHostdevWhere where, PassDomain *domain,
+                GError **error)
+{
+  char *xml = virDomainGetXMLDesc(dom, flags);
+  gboolean ok;
+
+  if (xml == NULL) {
+    g_autofree char *what = g_strdup_printf("reading domain %s", domain->name);
+    return pass_virt_set_error(error, what);
+  }
+  ok = pass_xml_read_domain_hostdevs(xml, where, domain, error);
+  free(xml);
+  return ok;
+}
+
+static PassDomainState
+domain_state(int state)
+{
+  switch (state) {
+    case VIR_DOMAIN_RUNNING:
+    case VIR_DOMAIN_BLOCKED:
+      return PASS_DOMAIN_STATE_RUNNING;
+    case VIR_DOMAIN_PAUSED:
+    case VIR_DOMAIN_PMSUSPENDED:
+      return PASS_DOMAIN_STATE_PAUSED;
+    case VIR_DOMAIN_SHUTOFF:
+      return PASS_DOMAIN_STATE_SHUTOFF;
+    default:
+      return PASS_DOMAIN_STATE_OTHER;
+  }
+}
+
+PassDomain *
+pass_virt_read_domain(virDomainPtr dom, GError **error)
+{
+  g_autoptr(PassDomain) domain = pass_domain_new(virDomainGetName(dom));
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  int state, reason, active, persistent;
+
+  if (virDomainGetUUIDString(dom, uuid) < 0 || virDomainGetState(dom, &state, &reason, 0) < 0 ||
+      (active = virDomainIsActive(dom)) < 0 || (persistent = virDomainIsPersistent(dom)) < 0) {
+    g_autofree char *what = g_strdup_printf("reading domain %s", domain->name);
+    pass_virt_set_error(error, what);
+    return NULL;
+  }
+  domain->uuid = g_strdup(uuid);
+  domain->state = domain_state(state);
+  domain->active = active > 0;
+  domain->persistent = persistent > 0;
+  if (domain->active && !read_domain_xml(dom, 0, PASS_HOSTDEV_LIVE, domain, error))
+    return NULL;
+  if (domain->persistent &&
+      !read_domain_xml(dom, VIR_DOMAIN_XML_INACTIVE, PASS_HOSTDEV_CONFIG, domain, error))
+    return NULL;
+  return g_steal_pointer(&domain);
+}
+
+/* Parsing node device XML is pure (no libvirt), so a large snapshot spreads it over a few
+ * short-lived threads; libvirt is only called from the reading thread. */
+#define PARSE_CHUNK 256
+
+typedef struct {
+  char **xmls;
+  PassDevice **parsed;
+  char **errors;
+  guint start, end;
+} ParseChunk;
+
+static void
+parse_chunk(gpointer data, gpointer user_data)
+{
+  ParseChunk *chunk = data;
+
+  for (guint i = chunk->start; i < chunk->end; i++) {
+    g_autoptr(GError) local = NULL;
+
+    if (chunk->xmls[i] == NULL)
+      continue; /* not read: its error is set already */
+    chunk->parsed[i] = pass_xml_read_nodedev(chunk->xmls[i], &local);
+    if (chunk->parsed[i] == NULL)
+      chunk->errors[i] = g_strdup(local->message);
+  }
+}
+
+/* Parses @xmls[0..@n) into @parsed (NULL with @errors set where one fails), in parallel when
+ * there are enough of them to be worth threads. */
+static void
+parse_nodedevs(char **xmls, PassDevice **parsed, char **errors, guint n)
+{
+  guint n_chunks = (n + PARSE_CHUNK - 1) / PARSE_CHUNK;
+  guint n_threads = MIN(MIN(g_get_num_processors(), 4u), n_chunks);
+  g_autofree ParseChunk *chunks = g_new0(ParseChunk, MAX(n_chunks, 1));
+  GThreadPool *pool = NULL;
+
+  if (n_threads > 1)
+    pool = g_thread_pool_new(parse_chunk, NULL, (int)n_threads, TRUE, NULL);
+  for (guint c = 0; c < n_chunks; c++) {
+    chunks[c] = (ParseChunk){xmls, parsed, errors, c * PARSE_CHUNK, MIN((c + 1) * PARSE_CHUNK, n)};
+    if (pool == NULL || !g_thread_pool_push(pool, &chunks[c], NULL))
+      parse_chunk(&chunks[c], NULL);
+  }
+  if (pool != NULL)
+    g_thread_pool_free(pool, FALSE, TRUE); /* waits for every chunk */
+}
+
+/* Fills @devices (PassDevice*) and @domains (PassDomain*). */
+gboolean
+pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domains, GError **error)
+{
+  virNodeDevicePtr *devs = NULL;
+  virDomainPtr *doms = NULL;
+  int n;
+
+  n = virConnectListAllNodeDevices(conn, &devs, VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV);
+  if (n < 0)
+    return pass_virt_set_error(error, "listing node devices");
+  {
+    g_autofree char **xmls = g_new0(char *, n + 1);
+    g_autofree PassDevice **parsed = g_new0(PassDevice *, n + 1);
+    g_autofree char **errors = g_new0(char *, n + 1);
+
+    for (int i = 0; i < n; i++) {
+      xmls[i] = virNodeDeviceGetXMLDesc(devs[i], 0);
+      if (xmls[i] == NULL) {
+        g_autoptr(GError) local = NULL;
+        pass_virt_set_error(&local, "reading node device");
+        errors[i] = g_strdup(local->message);
+      }
+    }
+    parse_nodedevs(xmls, parsed, errors, (guint)n);
+    for (int i = 0; i < n; i++) {
+      /* A device may vanish while we list; a bad one must not hide the rest. */
+      if (parsed[i] != NULL)
+        g_ptr_array_add(devices, parsed[i]);
+      else
+        g_debug("skipping node device %s: %s", virNodeDeviceGetName(devs[i]), errors[i]);
+      g_free(errors[i]);
+      free(xmls[i]);
+      virNodeDeviceFree(devs[i]);
+    }
+  }
+  free(devs);
+
+  n = virConnectListAllDomains(conn, &doms, 0);
+  if (n < 0)
+    return pass_virt_set_error(error, "listing domains");
+  for (int i = 0; i < n; i++) {
+    g_autoptr(GError) local = NULL;
+    PassDomain *domain = pass_virt_read_domain(doms[i], &local);
+
+    if (domain != NULL)
+      g_ptr_array_add(domains, domain);
+    else if (g_error_matches(local, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN))
+      g_debug("domain %s vanished while listing", virDomainGetName(doms[i]));
+    else
+      g_warning("skipping domain %s: %s", virDomainGetName(doms[i]), local->message);
+    virDomainFree(doms[i]);
+  }
+  free(doms);
+
+  return TRUE;
+}

@@ -1,0 +1,21 @@
+/* libvirt XML -> passd structures, with libxml2. Pure functions: no libvirt calls, so unit tests
+ * feed them real-world XML from files. */
+#pragma once
+
+#include "device.h"
+#include "domain.h"
+
+G_BEGIN_DECLS
+
+/* A <device> from virNodeDeviceGetXMLDesc(). NULL with @error when it is not a PCI device or
+ * is malformed. */
+PassDevice *pass_xml_read_nodedev(const char *xml, GError **error);
+
+/* Add the PCI host devices of one domain XML (<hostdev mode='subsystem' type='pci'> and
+ * <interface type='hostdev'>) to @domain->hostdevs, marking each with @where; an entry for an
+ * address already there gets @where added (and the live alias/guest address when @where is
+ * LIVE). Returns FALSE with @error on malformed XML. */
+gboolean pass_xml_read_domain_hostdevs(const char *xml, PassHostdevWhere where, PassDomain *domain,
+                                       GError **error);
+
+G_END_DECLS
