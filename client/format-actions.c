@@ -31,9 +31,16 @@ passctl_format_action(JsonObject *action, gboolean dry_run)
   const char *domain = passctl_json_string(action, "domain") ?: "?";
   g_autofree char *where = where_suffix(action);
 
-  if (g_str_equal(kind, "detach_host") || g_str_equal(kind, "reattach_host"))
+  if (g_str_equal(kind, "detach_host") || g_str_equal(kind, "reattach_host")) {
+    gboolean to_default = FALSE;
+
+    /* The kernel's pick is known only once it has picked. */
+    passctl_json_bool(action, "driver_to_default", &to_default);
     return g_strdup_printf("%s: %s -> %s", address, driver_name(action, "driver_from"),
-                           driver_name(action, "driver_to"));
+                           to_default && !passctl_json_string(action, "driver_to")
+                               ? "the kernel's default driver"
+                               : driver_name(action, "driver_to"));
+  }
   if (g_str_equal(kind, "attach"))
     return g_strdup_printf("%s: %s %s%s", address, dry_run ? "attach to" : "attached to", domain,
                            where);

@@ -40,6 +40,10 @@ pass_json_action(const PassAction *action)
   json_object_set_string_member(object, "address", action->address);
   set_string_or_null(object, "driver_from", host ? action->driver_from : NULL);
   set_string_or_null(object, "driver_to", host ? action->driver_to : NULL);
+  if (host)
+    json_object_set_boolean_member(object, "driver_to_default", action->to_default);
+  else
+    json_object_set_null_member(object, "driver_to_default");
   set_string_or_null(object, "domain", host ? NULL : action->domain);
   if (host) {
     json_object_set_null_member(object, "live");

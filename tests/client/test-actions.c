@@ -101,6 +101,13 @@ test_single_actions(void)
       {"{\"action\": \"reattach_host\", \"address\": \"0000:03:00.0\", \"driver_from\": "
        "\"vfio-pci\"}",
        TRUE, "0000:03:00.0: vfio-pci -> no driver"},
+      /* passd does not know the driver it had: the kernel picks, which a dry run cannot say. */
+      {"{\"action\": \"reattach_host\", \"address\": \"0000:03:00.0\", \"driver_from\": "
+       "\"vfio-pci\", \"driver_to\": null, \"driver_to_default\": true}",
+       TRUE, "0000:03:00.0: vfio-pci -> the kernel's default driver"},
+      {"{\"action\": \"reattach_host\", \"address\": \"0000:03:00.0\", \"driver_from\": "
+       "\"vfio-pci\", \"driver_to\": \"e1000e\", \"driver_to_default\": true}",
+       FALSE, "0000:03:00.0: vfio-pci -> e1000e"},
       /* A step from a newer passd still names its device. */
       {"{\"action\": \"reset\", \"address\": \"0000:03:00.0\"}", FALSE, "0000:03:00.0: reset"},
       {"{\"live\": \"yes\"}", FALSE, "?: ?"},

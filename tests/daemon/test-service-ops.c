@@ -36,6 +36,8 @@ fixture_setup(Fixture *f, gconstpointer data)
   fake_ops_add_device(f->fake, "0000:01:00.1", 1, NULL, 0x040300, "snd_hda_intel", "snd_hda_intel");
   fake_ops_add_device(f->fake, "0000:02:00.0", 2, NULL, 0x010802, "nvme", "nvme");
   fake_ops_add_device(f->fake, "0000:05:00.0", 7, NULL, 0x020000, "vfio-pci", "e1000e");
+  /* on vfio-pci before passd started: its original driver is unknown */
+  fake_ops_add_device(f->fake, "0000:06:00.0", 8, NULL, 0x020000, "vfio-pci", "e1000e");
   fake_ops_add_domain(f->fake, "vm1", TRUE, TRUE);
   fake_ops_add_domain(f->fake, "vm2", FALSE, TRUE);
   fake_ops_add_hostdev(f->fake, "vm2", "0000:05:00.0", PASS_HOSTDEV_CONFIG);
@@ -176,6 +178,7 @@ test_attach_dry_run(Fixture *f, gconstpointer data)
   g_assert_cmpstr(json_object_get_string_member(host, "address"), ==, "0000:02:00.0");
   g_assert_cmpstr(json_object_get_string_member(host, "driver_from"), ==, "nvme");
   g_assert_cmpstr(json_object_get_string_member(host, "driver_to"), ==, "vfio-pci");
+  g_assert_false(json_object_get_boolean_member(host, "driver_to_default"));
   g_assert_true(json_object_get_null_member(host, "domain"));
   g_assert_true(json_object_get_null_member(host, "xml"));
   g_assert_true(json_object_get_null_member(host, "live"));
@@ -185,8 +188,26 @@ test_attach_dry_run(Fixture *f, gconstpointer data)
   g_assert_true(json_object_get_boolean_member(attach, "live"));
   g_assert_true(json_object_get_boolean_member(attach, "config"));
   g_assert_true(json_object_get_null_member(attach, "driver_from"));
+  g_assert_true(json_object_get_null_member(attach, "driver_to_default"));
   g_assert_nonnull(strstr(json_object_get_string_member(attach, "xml"), "<hostdev "));
   g_assert_cmpuint(fake_ops_count_calls(f->fake, ""), ==, 0);
+}
+
+/* passd does not know the driver of a device it did not take: the kernel picks, and the dry run
+ * says so instead of naming a driver. */
+static void
+test_reattach_default_driver(Fixture *f, gconstpointer data)
+{
+  g_auto(Call) call = {0};
+  JsonObject *step;
+
+  run_call(f, &call, M "Reattach", "{\"address\": \"06:00.0\", \"dry_run\": true}");
+  g_assert_no_error(call.error);
+  step = json_array_get_object_element(json_object_get_array_member(call.reply, "actions"), 0);
+  g_assert_cmpstr(json_object_get_string_member(step, "action"), ==, "reattach_host");
+  g_assert_cmpstr(json_object_get_string_member(step, "driver_from"), ==, "vfio-pci");
+  g_assert_true(json_object_get_null_member(step, "driver_to"));
+  g_assert_true(json_object_get_boolean_member(step, "driver_to_default"));
 }
 
 static void
@@ -276,6 +297,7 @@ main(int argc, char **argv)
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD("/service-ops/decoding", test_decoding);
   ADD("/service-ops/attach-dry-run", test_attach_dry_run);
+  ADD("/service-ops/reattach-default-driver", test_reattach_default_driver);
   ADD("/service-ops/errors", test_errors);
   ADD("/service-ops/removal-pending", test_removal_pending);
 #undef ADD

@@ -41,7 +41,7 @@ class AttachTest(passd.PassdCase):
                 host, attach = reply["actions"]
                 self.assertEqual(host, {"action": "detach_host", "address": vf,
                                         "driver_from": None, "driver_to": "vfio-pci",
-                                        "domain": None, "live": None, "config": None,
+                                        "driver_to_default": False, "domain": None, "live": None, "config": None,
                                         "xml": None})
                 self.assertEqual(attach["action"], "attach")
                 self.assertEqual(attach["domain"], name)
