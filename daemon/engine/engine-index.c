@@ -87,19 +87,6 @@ pass_index_lookup(PassIndex *index, const char *key)
 }
 
 gboolean
-pass_strings_equal(GPtrArray *a, GPtrArray *b)
-{
-  guint na = a ? a->len : 0, nb = b ? b->len : 0;
-
-  if (na != nb)
-    return FALSE;
-  for (guint i = 0; i < na; i++)
-    if (strcmp(g_ptr_array_index(a, i), g_ptr_array_index(b, i)) != 0)
-      return FALSE;
-  return TRUE;
-}
-
-gboolean
 pass_index_key_equal(PassIndex *a, PassIndex *b, const char *key)
 {
   return pass_strings_equal(pass_index_lookup(a, key), pass_index_lookup(b, key));

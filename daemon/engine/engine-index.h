@@ -5,6 +5,8 @@
 
 #include <glib.h>
 
+#include "string-array.h"
+
 G_BEGIN_DECLS
 
 typedef struct _PassIndex PassIndex;
@@ -23,8 +25,5 @@ GPtrArray *pass_index_lookup(PassIndex *index, const char *key);
 
 /* TRUE when both hold the same values for @key (a missing key is an empty set). */
 gboolean pass_index_key_equal(PassIndex *a, PassIndex *b, const char *key);
-
-/* Element-wise equality of two string arrays; NULL counts as empty. */
-gboolean pass_strings_equal(GPtrArray *a, GPtrArray *b);
 
 G_END_DECLS

@@ -280,18 +280,6 @@ typedef struct {
   GPtrArray *members, *vfs, *owners;
 } Before;
 
-static gpointer
-string_copy(gconstpointer src, gpointer unused)
-{
-  return g_strdup(src);
-}
-
-static GPtrArray *
-strings_copy(GPtrArray *src)
-{
-  return src ? g_ptr_array_copy(src, string_copy, NULL) : NULL;
-}
-
 static void
 before_free(gpointer data)
 {
@@ -323,9 +311,9 @@ change_touch(PassEngine *engine, GHashTable *change, const char *address)
   device = g_hash_table_lookup(inv->devices, address);
   before = g_new0(Before, 1);
   before->device = device ? pass_device_ref(device) : NULL;
-  before->members = strings_copy(inventory_members(inv, device));
-  before->vfs = strings_copy(pass_index_lookup(inv->vfs, address));
-  before->owners = strings_copy(pass_index_lookup(inv->owners, address));
+  before->members = pass_strings_copy(inventory_members(inv, device));
+  before->vfs = pass_strings_copy(pass_index_lookup(inv->vfs, address));
+  before->owners = pass_strings_copy(pass_index_lookup(inv->owners, address));
   g_hash_table_insert(change, g_strdup(address), before);
 }
 

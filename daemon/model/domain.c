@@ -70,3 +70,17 @@ pass_domain_find_hostdev(const PassDomain *domain, const char *address)
   }
   return NULL;
 }
+
+const char *
+pass_hostdev_where_text(guint where)
+{
+  switch (where & (PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG)) {
+    case PASS_HOSTDEV_LIVE:
+      return "live";
+    case PASS_HOSTDEV_CONFIG:
+      return "config";
+    case PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG:
+      return "live+config";
+  }
+  return "nowhere";
+}

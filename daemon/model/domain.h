@@ -46,6 +46,9 @@ PassDomain *pass_domain_ref(PassDomain *domain);
 void pass_domain_unref(PassDomain *domain);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassDomain, pass_domain_unref)
 
+/* "live", "config", "live+config" or "nowhere": for log lines. */
+const char *pass_hostdev_where_text(guint where);
+
 /* The entry for host @address, or NULL. */
 const PassHostdev *pass_domain_find_hostdev(const PassDomain *domain, const char *address);
 

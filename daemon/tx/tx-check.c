@@ -70,24 +70,12 @@ gboolean
 tx_fail_in_use(Op *op, const char *address, GPtrArray *owners, char *why)
 {
   g_autofree char *message = why;
-  g_autoptr(GPtrArray) copy = g_ptr_array_copy(owners, tx_string_copy, NULL);
+  g_autoptr(GPtrArray) copy = pass_strings_copy(owners);
 
-  g_ptr_array_set_free_func(copy, g_free);
   g_free(op->result->address);
   op->result->address = g_strdup(address);
   op->result->owners = g_steal_pointer(&copy);
   return tx_verdict(op, PASS_ERROR_DEVICE_IN_USE, "%s", message);
-}
-
-char *
-tx_join_owners(GPtrArray *owners)
-{
-  /* A shallow copy inherits the free func: clear it, the strings stay the engine's. */
-  g_autoptr(GPtrArray) copy = g_ptr_array_copy(owners, NULL, NULL);
-
-  g_ptr_array_set_free_func(copy, NULL);
-  g_ptr_array_add(copy, NULL);
-  return g_strjoinv(", ", (char **)copy->pdata);
 }
 
 /* Nobody holds @address, its PF or any of its VFs. */
@@ -100,7 +88,7 @@ tx_check_unowned(Op *op, const char *address)
   GPtrArray *vfs;
 
   if (owners->len) {
-    g_autofree char *names = tx_join_owners(owners);
+    g_autofree char *names = pass_strings_join(owners, ", ");
 
     if (op->domain && g_ptr_array_find_with_equal_func(owners, op->domain, g_str_equal, NULL))
       return tx_fail_in_use(op, address, owners,
@@ -112,7 +100,7 @@ tx_check_unowned(Op *op, const char *address)
     GPtrArray *pf_owners = pass_engine_get_owners(engine, device->physfn);
 
     if (pf_owners->len) {
-      g_autofree char *names = tx_join_owners(pf_owners);
+      g_autofree char *names = pass_strings_join(pf_owners, ", ");
 
       return tx_fail_in_use(op, address, pf_owners,
                             g_strdup_printf("%s is a VF of %s, which is assigned to %s", address,
@@ -125,7 +113,7 @@ tx_check_unowned(Op *op, const char *address)
     GPtrArray *vf_owners = pass_engine_get_owners(engine, vf);
 
     if (vf_owners->len) {
-      g_autofree char *names = tx_join_owners(vf_owners);
+      g_autofree char *names = pass_strings_join(vf_owners, ", ");
 
       return tx_fail_in_use(
           op, address, vf_owners,

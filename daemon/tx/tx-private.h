@@ -2,6 +2,7 @@
  * results), tx-check.c (verdicts on the main context) and tx-job.c (the steps on a worker). */
 #pragma once
 
+#include "string-array.h"
 #include "tx-locks.h"
 #include "tx.h"
 
@@ -79,7 +80,6 @@ typedef struct {
 /* ---- tx.c ---- */
 /* Reply (unless answered already), release the locks, free @op. */
 void tx_op_finish(Op *op);
-gpointer tx_string_copy(gconstpointer src, gpointer unused);
 
 /* ---- tx-check.c: verdicts; each returns FALSE/NULL with op->result filled, and the caller
  * ends the operation (tx_op_finish) ---- */
@@ -91,7 +91,6 @@ PassDevice *tx_need_device(Op *op, const char *address);
 PassDomain *tx_need_domain(Op *op);
 /* DeviceInUse naming @owners; takes @why. */
 gboolean tx_fail_in_use(Op *op, const char *address, GPtrArray *owners, char *why);
-char *tx_join_owners(GPtrArray *owners);
 /* Nobody holds @address, its PF or any of its VFs. */
 gboolean tx_check_unowned(Op *op, const char *address);
 /* @device's IOMMU group is viable with op->devices going. */

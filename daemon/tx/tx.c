@@ -28,12 +28,6 @@ static void detach_continue(Op *op);
 
 /* ---- small helpers ---- */
 
-gpointer
-tx_string_copy(gconstpointer src, gpointer unused)
-{
-  return g_strdup(src);
-}
-
 static void
 add_unique(GPtrArray *strings, const char *value)
 {
@@ -215,20 +209,6 @@ flags_where(guint flags)
 {
   return ((flags & PASS_OP_LIVE) ? PASS_HOSTDEV_LIVE : 0) |
          ((flags & PASS_OP_CONFIG) ? PASS_HOSTDEV_CONFIG : 0);
-}
-
-static const char *
-where_text(guint where)
-{
-  switch (where & (PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG)) {
-    case PASS_HOSTDEV_LIVE:
-      return "live";
-    case PASS_HOSTDEV_CONFIG:
-      return "config";
-    case PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG:
-      return "live+config";
-  }
-  return "nowhere";
 }
 
 /* ---- locks ---- */
@@ -473,8 +453,7 @@ attach_plan(Op *op)
     if (!step->xml)
       return tx_verdict_error(op, g_steal_pointer(&error));
   }
-  op->result->devices = g_ptr_array_copy(op->devices, tx_string_copy, NULL);
-  g_ptr_array_set_free_func(op->result->devices, g_free);
+  op->result->devices = pass_strings_copy(op->devices);
   return TRUE;
 }
 
@@ -492,7 +471,8 @@ attach_granted(Op *op)
     g_debug("attach %s to %s: dry run for %s", op->address, op->domain, who);
   else
     g_info("attach %s to %s (%s): %u steps, for %s", op->address, op->domain,
-           where_text(((PassAction *)g_ptr_array_index(op->steps, op->steps->len - 1))->where),
+           pass_hostdev_where_text(
+               ((PassAction *)g_ptr_array_index(op->steps, op->steps->len - 1))->where),
            op->steps->len, who);
   /* Also a dry run goes to the worker: whether the host needs a device is read there. */
   run_steps(op);
@@ -713,7 +693,7 @@ detach_granted(Op *op)
   }
   who = pass_request_describe(op->request);
   g_info("detach %s from %s (%s), for %s", op->address, op->domain,
-         where_text(((PassAction *)g_ptr_array_index(op->steps, 0))->where), who);
+         pass_hostdev_where_text(((PassAction *)g_ptr_array_index(op->steps, 0))->where), who);
   if (!op->live_unplug) {
     run_steps(op);
     return;
@@ -750,7 +730,7 @@ reattach_plan(Op *op)
     return FALSE;
   owners = pass_engine_get_owners(engine, op->address);
   if (owners->len) {
-    g_autofree char *names = tx_join_owners(owners);
+    g_autofree char *names = pass_strings_join(owners, ", ");
 
     return tx_fail_in_use(op, op->address, owners,
                           g_strdup_printf("%s is assigned to %s", op->address, names));
@@ -758,7 +738,7 @@ reattach_plan(Op *op)
   member = tx_group_member_owned(op, device);
   if (member) {
     GPtrArray *member_owners = pass_engine_get_owners(engine, member);
-    g_autofree char *names = tx_join_owners(member_owners);
+    g_autofree char *names = pass_strings_join(member_owners, ", ");
 
     return tx_fail_in_use(
         op, op->address, member_owners,

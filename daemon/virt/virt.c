@@ -6,6 +6,7 @@
 
 #include "pass-address.h"
 #include "pass-error.h"
+#include "virt-calls.h"
 #include "virt-uevent.h"
 
 /* ---- the PassVirt ---- */
@@ -424,20 +425,12 @@ static void
 refresh_device(PassVirt *virt, const char *address)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(virNodeDevice) dev = NULL;
   g_autoptr(PassDevice) device = NULL;
-  g_autofree char *name = NULL;
-  PassAddress addr;
   PassVirtDelivery *d;
 
-  if (virt->conn == NULL || !pass_address_parse(address, &addr, NULL))
+  if (virt->conn == NULL)
     return;
-  name = pass_address_to_nodedev_name(&addr);
-  dev = virNodeDeviceLookupByName(virt->conn, name);
-  if (dev != NULL)
-    device = pass_virt_read_device(dev, &error);
-  else
-    pass_virt_set_error(&error, name);
+  device = pass_virt_call_read_device(virt->conn, address, &error);
   if (device == NULL) {
     if (g_error_matches(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE)) {
       pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_DEVICE_REMOVED, FALSE, address, NULL);
@@ -457,17 +450,12 @@ static void
 refresh_domain(PassVirt *virt, const char *name)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(virDomain) dom = NULL;
   g_autoptr(PassDomain) domain = NULL;
   PassVirtDelivery *d;
 
   if (virt->conn == NULL)
     return;
-  dom = virDomainLookupByName(virt->conn, name);
-  if (dom != NULL)
-    domain = pass_virt_read_domain(dom, &error);
-  else
-    pass_virt_set_error(&error, name);
+  domain = pass_virt_call_read_domain(virt->conn, name, &error);
   if (domain == NULL) {
     if (g_error_matches(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN)) {
       pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_DOMAIN_REMOVED, FALSE, name, NULL);

@@ -113,20 +113,6 @@ record(FakeOps *fake, char *call, GError **error)
   return TRUE;
 }
 
-static const char *
-where_text(guint where)
-{
-  switch (where & (PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG)) {
-    case PASS_HOSTDEV_LIVE:
-      return "live";
-    case PASS_HOSTDEV_CONFIG:
-      return "config";
-    case PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG:
-      return "live+config";
-  }
-  return "nowhere";
-}
-
 /* The host address in a hostdev XML from hostdev-xml.c. */
 static char *
 xml_address(const char *xml)
@@ -263,7 +249,9 @@ fake_attach_domain(PassOps *ops, gpointer worker, const char *domain, const char
   g_atomic_int_add(&fake->running, -1);
 
   g_mutex_lock(&fake->lock);
-  ok = record(fake, g_strdup_printf("attach %s %s %s", domain, address, where_text(where)), error);
+  ok = record(fake,
+              g_strdup_printf("attach %s %s %s", domain, address, pass_hostdev_where_text(where)),
+              error);
   if (ok) {
     FakeDomain *dom = find_domain(fake, domain);
     FakeHostdev *h = find_hostdev(dom, address);
@@ -301,7 +289,9 @@ fake_detach_domain(PassOps *ops, gpointer worker, const char *domain, const char
   FakeDomain *dom = find_domain(fake, domain);
   FakeHostdev *h = find_hostdev(dom, address);
 
-  if (!record(fake, g_strdup_printf("detach %s %s %s", domain, address, where_text(where)), error))
+  if (!record(fake,
+              g_strdup_printf("detach %s %s %s", domain, address, pass_hostdev_where_text(where)),
+              error))
     return FALSE;
   /* A live detach by XML is only used by rollbacks here: a freshly plugged device, released
    * at once. */
