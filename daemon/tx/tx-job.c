@@ -1,4 +1,4 @@
-/* The worker side of the engine's transactions: running a plan's steps through PassOps,
+/* The worker side of the transactions: running a plan's steps through PassOps,
  * undoing them in reverse on failure, and re-reading what they touched. */
 #define G_LOG_DOMAIN "passd"
 
@@ -51,7 +51,7 @@ step_run(PassOps *ops, gpointer worker, const PassAction *step, GError **error)
     case PASS_ACTION_ATTACH:
       return ops->klass->attach_domain(ops, worker, step->domain, step->xml, step->where, error);
     case PASS_ACTION_DETACH:
-      /* The live part of a detach is the unplug the engine waits for; only config is left. */
+      /* The live part of a detach is the unplug the transaction waits for; only config is left. */
       if (!(step->where & PASS_HOSTDEV_CONFIG))
         return TRUE;
       return ops->klass->detach_domain(ops, worker, step->domain, step->xml, PASS_HOSTDEV_CONFIG,
@@ -64,7 +64,7 @@ step_run(PassOps *ops, gpointer worker, const PassAction *step, GError **error)
 }
 
 /* Hot-unplug during a rollback: the device must be out of the guest before its host driver
- * can have it back, and the engine cannot wait for events from here, so poll the live
+ * can have it back, and a job cannot wait for events from here, so poll the live
  * definition. */
 static gboolean
 rollback_unplug(PassOps *ops, gpointer worker, const PassAction *step, GError **error)

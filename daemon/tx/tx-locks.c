@@ -1,4 +1,4 @@
-/* FIFO shared/exclusive key locks (see engine-locks.h). */
+/* FIFO shared/exclusive key locks (see tx-locks.h). */
 #include "tx-locks.h"
 
 typedef struct {

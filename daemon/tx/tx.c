@@ -1,9 +1,10 @@
-/* Attach, Detach and Reattach as transactions (see engine.h).
+/* Attach, Detach and Reattach as transactions (see tx.h).
  *
  * Every operation goes through the same stages on the main context:
- *   locks (per device and domain, FIFO) -> validate against the current picture -> plan the
- *   steps (PassAction) -> run them in one PassOps job on a worker (undoing the done ones in
- *   reverse on failure) -> apply the job's fresh re-reads -> release the locks -> reply.
+ *   locks (per device and domain, FIFO) -> verdicts against the engine's current picture ->
+ *   plan the steps (PassAction) -> one PassOps job on a worker: the host-protection verdict
+ *   (sysfs, so never on the main loop; a dry run ends here), then the steps (undoing the done
+ *   ones in reverse on failure) -> apply the job's fresh re-reads -> release the locks -> reply.
  * Validation happens after the locks are granted, so a request that waited behind another one
  * for the same device sees that one's outcome (e.g. the new owner: DeviceInUse).
  *
@@ -18,10 +19,10 @@
 
 #include <string.h>
 
-#include "xml-hostdev.h"
 #include "iommu.h"
 #include "pass-address.h"
 #include "pass-error.h"
+#include "xml-hostdev.h"
 
 static void op_granted(PassLockRequest *request, gpointer user_data);
 static void detach_continue(Op *op);

@@ -1,4 +1,4 @@
-/* <hostdev>/<interface type='hostdev'> XML for one host PCI function (see hostdev-xml.h). */
+/* <hostdev>/<interface type='hostdev'> XML for one host PCI function (see xml-hostdev.h). */
 #include "xml-hostdev.h"
 
 #include <libxml/tree.h>

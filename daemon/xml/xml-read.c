@@ -1,4 +1,4 @@
-#define G_LOG_DOMAIN "passd-virt"
+#define G_LOG_DOMAIN "passd-xml"
 
 #include "xml-read.h"
 

@@ -113,7 +113,7 @@ record(FakeOps *fake, char *call, GError **error)
   return TRUE;
 }
 
-/* The host address in a hostdev XML from hostdev-xml.c. */
+/* The host address in a hostdev XML from xml-hostdev.c. */
 static char *
 xml_address(const char *xml)
 {

@@ -53,7 +53,7 @@ setup(Fixture *fx, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autofree char *uri = NULL;
 
-  fx->dir = g_dir_make_tmp("passd-virt-ops-XXXXXX", &error);
+  fx->dir = g_dir_make_tmp("passd-virt-calls-XXXXXX", &error);
   g_assert_no_error(error);
   fx->file = g_build_filename(fx->dir, "node.xml", NULL);
   g_file_set_contents(fx->file, node_xml, -1, &error);
