@@ -35,8 +35,6 @@ tx_job_result_free(JobResult *result)
   g_clear_pointer(&result->domain, pass_domain_unref);
   g_clear_pointer(&result->devices, g_ptr_array_unref);
   g_clear_pointer(&result->gone, g_ptr_array_unref);
-  g_free(result->protected_address);
-  g_free(result->protected_reason);
   g_free(result);
 }
 
@@ -195,36 +193,14 @@ job_reread(PassOps *ops, gpointer worker, Op *op, JobResult *result)
   }
 }
 
-/* Does the host need one of op->protect? Then nothing may be done: FALSE with the verdict. */
-static gboolean
-job_check_protected(PassOps *ops, gpointer worker, Op *op, JobResult *result)
-{
-  for (guint i = 0; i < op->protect->len; i++) {
-    const PassDevice *device = g_ptr_array_index(op->protect, i);
-    g_autofree char *reason = NULL;
-
-    if (!ops->klass->check_protected(ops, worker, device->address, device->class_code, &reason))
-      continue;
-    result->protected_address = g_strdup(device->address);
-    result->protected_reason = reason ? g_steal_pointer(&reason) : g_strdup("the host needs it");
-    result->error = g_error_new(PASS_ERROR, PASS_ERROR_DEVICE_PROTECTED, "%s is protected: %s",
-                                device->address, result->protected_reason);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* The plan, all or nothing, after the host-protection verdict (a dry run stops there).
- * Returns a JobResult even on failure (it carries the error and the re-reads), so the engine
- * always sees the world as the job left it. */
+/* The plan, all or nothing. Returns a JobResult even on failure (it carries the error and the
+ * re-reads), so the engine always sees the world as the job left it. */
 gpointer
 tx_job_steps(PassOps *ops, gpointer worker, gpointer data, GError **error)
 {
   Op *op = data;
   JobResult *result = job_result_new();
 
-  if (!job_check_protected(ops, worker, op, result) || (op->flags & PASS_OP_DRY_RUN))
-    return result;
   for (guint i = 0; i < op->steps->len; i++) {
     PassAction *step = g_ptr_array_index(op->steps, i);
 
@@ -263,4 +239,24 @@ tx_job_unplug(PassOps *ops, gpointer worker, gpointer data, GError **error)
                                              error))
     return NULL;
   return GINT_TO_POINTER(1);
+}
+
+gpointer
+tx_job_protect(PassOps *ops, gpointer worker, gpointer data, GError **error)
+{
+  Op *op = data;
+
+  for (guint i = 0; i < op->protect->len; i++) {
+    const PassDevice *device = g_ptr_array_index(op->protect, i);
+    g_autofree char *reason = NULL;
+
+    if (ops->klass->check_protected(ops, worker, device->address, device->class_code, &reason)) {
+      char **verdict = g_new0(char *, 3);
+
+      verdict[0] = g_strdup(device->address);
+      verdict[1] = reason ? g_steal_pointer(&reason) : g_strdup("the host needs it");
+      return verdict;
+    }
+  }
+  return NULL;
 }

@@ -45,6 +45,7 @@ struct _Op {
   OpKind kind;
   char *domain, *address;
   guint flags;
+  guint where; /* attach: PassHostdevWhere bits, decided by the first verdicts */
   guint timeout_ms;
   PassOpDoneFunc done;
   gpointer user_data;
@@ -72,9 +73,8 @@ typedef struct {
   GPtrArray *done;    /* PassAction* (borrowed from the op's plan) */
   PassDomain *domain; /* fresh; NULL when not read or gone */
   gboolean domain_gone;
-  GPtrArray *devices;                         /* fresh PassDevice* */
-  GPtrArray *gone;                            /* char*: devices libvirt no longer has */
-  char *protected_address, *protected_reason; /* DeviceProtected: nothing was done */
+  GPtrArray *devices; /* fresh PassDevice* */
+  GPtrArray *gone;    /* char*: devices libvirt no longer has */
 } JobResult;
 
 /* ---- tx.c ---- */
@@ -103,6 +103,8 @@ const char *tx_group_member_owned(Op *op, PassDevice *device);
 /* ---- tx-job.c: PassOps jobs, on a worker ---- */
 /* The plan, all or nothing (attach steps are rolled back); always returns a JobResult. */
 gpointer tx_job_steps(PassOps *ops, gpointer worker, gpointer data, GError **error);
+/* Does the host need one of op->protect? NULL when not, else {address, reason, NULL}. */
+gpointer tx_job_protect(PassOps *ops, gpointer worker, gpointer data, GError **error);
 /* The live unplug request of a detach. */
 gpointer tx_job_unplug(PassOps *ops, gpointer worker, gpointer data, GError **error);
 void tx_job_result_free(JobResult *result);

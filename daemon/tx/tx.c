@@ -1,10 +1,11 @@
 /* Attach, Detach and Reattach as transactions (see tx.h).
  *
  * Every operation goes through the same stages on the main context:
- *   locks (per device and domain, FIFO) -> verdicts against the engine's current picture ->
- *   plan the steps (PassAction) -> one PassOps job on a worker: the host-protection verdict
- *   (sysfs, so never on the main loop; a dry run ends here), then the steps (undoing the done
- *   ones in reverse on failure) -> apply the job's fresh re-reads -> release the locks -> reply.
+ *   locks (per device and domain, FIFO) -> verdicts against the engine's current picture (an
+ *   attach asks a worker first whether the host needs the device: that reads sysfs) -> plan
+ *   the steps (PassAction; a dry run ends here) -> run them in one PassOps job on a worker
+ *   (undoing the done ones in reverse on failure) -> apply the job's fresh re-reads -> release
+ *   the locks -> reply.
  * Validation happens after the locks are granted, so a request that waited behind another one
  * for the same device sees that one's outcome (e.g. the new owner: DeviceInUse).
  *
@@ -317,11 +318,6 @@ steps_done(GObject *source, GAsyncResult *res, gpointer user_data)
     op_fail_error(op, g_steal_pointer(&error));
     return;
   }
-  if (result->protected_address) {
-    g_free(op->result->address);
-    op->result->address = g_steal_pointer(&result->protected_address);
-    op->result->reason = g_steal_pointer(&result->protected_reason);
-  }
   /* Remember where devices came from (and forget it once they are back). */
   for (guint i = 0; i < result->done->len; i++) {
     PassAction *step = g_ptr_array_index(result->done, i);
@@ -345,8 +341,6 @@ steps_done(GObject *source, GAsyncResult *res, gpointer user_data)
   if (result->error) {
     g_clear_error(&op->result->error);
     op->result->error = g_steal_pointer(&result->error);
-  } else if (op->flags & PASS_OP_DRY_RUN) {
-    op->result->actions = actions_copy(op->steps);
   } else {
     op->result->actions = g_steal_pointer(&actions);
     g_info("%s %s%s%s: done (%u steps)", op_name(op), op->address, op->domain ? " / " : "",
@@ -372,10 +366,10 @@ string_compare(gconstpointer a, gconstpointer b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The verdicts of an attach on the main context; the plan in op->steps. FALSE: op->result says
- * why not. */
+/* The first verdicts of an attach: the domain, where the device goes (op->where) and which
+ * devices go (op->devices, and op->protect unless forced). FALSE: op->result says why not. */
 static gboolean
-attach_plan(Op *op)
+attach_check(Op *op)
 {
   PassEngine *engine = op->tx->engine;
   PassDevice *device;
@@ -396,6 +390,7 @@ attach_plan(Op *op)
   if (!where)
     where =
         (domain->persistent ? PASS_HOSTDEV_CONFIG : 0) | (domain->active ? PASS_HOSTDEV_LIVE : 0);
+  op->where = where;
 
   /* The devices: the target, and with whole_group every endpoint of its group. */
   g_ptr_array_set_size(op->devices, 0);
@@ -420,20 +415,37 @@ attach_plan(Op *op)
   for (guint i = 0; i < op->devices->len; i++) {
     PassDevice *d = tx_need_device(op, g_ptr_array_index(op->devices, i));
 
-    if (!d || !tx_check_unowned(op, d->address))
+    if (!d)
       return FALSE;
     if (!(op->flags & PASS_OP_FORCE))
       g_ptr_array_add(op->protect, pass_device_ref(d));
   }
+  return TRUE;
+}
+
+/* The verdicts after the host's (ownership, PF/VF, the IOMMU group) and the plan in op->steps.
+ * FALSE: op->result says why not. */
+static gboolean
+attach_plan(Op *op)
+{
+  PassDevice *device = tx_need_device(op, op->address);
+
+  if (!device)
+    return FALSE;
+  for (guint i = 0; i < op->devices->len; i++)
+    if (!tx_check_unowned(op, g_ptr_array_index(op->devices, i)))
+      return FALSE;
   if (!tx_check_group(op, device))
     return FALSE;
 
   /* Plan: every device onto vfio-pci first (the group must be whole before QEMU opens it),
    * then into the domain. */
   for (guint i = 0; i < op->devices->len; i++) {
-    PassDevice *d = pass_engine_lookup_device(engine, g_ptr_array_index(op->devices, i));
+    PassDevice *d = tx_need_device(op, g_ptr_array_index(op->devices, i));
     PassAction *step;
 
+    if (!d)
+      return FALSE; /* vanished while the host was asked */
     add_unique(op->reread, d->address);
     if (is_vfio(d->driver))
       continue;
@@ -448,7 +460,7 @@ attach_plan(Op *op)
     PassAction *step = pass_action_new(PASS_ACTION_ATTACH, address);
 
     step->domain = g_strdup(op->domain);
-    step->where = where;
+    step->where = op->where;
     step->xml = pass_xml_build_hostdev(address, (op->flags & PASS_OP_INTERFACE) != 0, NULL, &error);
     g_ptr_array_add(op->steps, step);
     if (!step->xml)
@@ -459,24 +471,59 @@ attach_plan(Op *op)
 }
 
 static void
-attach_granted(Op *op)
+attach_continue(Op *op)
 {
   g_autofree char *who = NULL;
 
-  if (!attach_plan(op)) {
+  if (!attach_plan(op) || (op->flags & PASS_OP_DRY_RUN)) {
+    if (!op->result->error)
+      op->result->actions = actions_copy(op->steps);
     tx_op_finish(op);
     return;
   }
   who = pass_request_describe(op->request);
-  if (op->flags & PASS_OP_DRY_RUN)
-    g_debug("attach %s to %s: dry run for %s", op->address, op->domain, who);
-  else
-    g_info("attach %s to %s (%s): %u steps, for %s", op->address, op->domain,
-           pass_hostdev_where_text(
-               ((PassAction *)g_ptr_array_index(op->steps, op->steps->len - 1))->where),
-           op->steps->len, who);
-  /* Also a dry run goes to the worker: whether the host needs a device is read there. */
+  g_info("attach %s to %s (%s): %u steps, for %s", op->address, op->domain,
+         pass_hostdev_where_text(op->where), op->steps->len, who);
   run_steps(op);
+}
+
+/* The host's verdict came back from the worker. */
+static void
+protect_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Op *op = user_data;
+  PassOps *ops = op->tx->ops;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) verdict = ops->klass->run_finish(ops, res, &error);
+
+  if (error) {
+    op_fail_error(op, g_steal_pointer(&error));
+    return;
+  }
+  if (verdict) {
+    g_free(op->result->address);
+    op->result->address = g_strdup(verdict[0]);
+    op->result->reason = g_strdup(verdict[1]);
+    tx_verdict(op, PASS_ERROR_DEVICE_PROTECTED, "%s is protected: %s", verdict[0], verdict[1]);
+    tx_op_finish(op);
+    return;
+  }
+  attach_continue(op);
+}
+
+static void
+attach_granted(Op *op)
+{
+  if (!attach_check(op)) {
+    tx_op_finish(op);
+    return;
+  }
+  /* Whether the host needs a device is read from procfs and sysfs: on a worker. */
+  if (op->protect->len) {
+    op->tx->ops->klass->run(op->tx->ops, tx_job_protect, op, NULL, protect_done, op);
+    return;
+  }
+  attach_continue(op);
 }
 
 void

@@ -191,7 +191,13 @@ fake_check_protected(PassOps *ops, gpointer worker, const char *address, guint32
                      char **reason)
 {
   FakeOps *fake = (FakeOps *)ops;
-  const char *why = g_hash_table_lookup(fake->protected, address);
+  const char *why;
+
+  /* It reads procfs and sysfs in the daemon: never on the main loop. */
+  g_assert_false(g_main_context_is_owner(g_main_context_default()));
+  g_mutex_lock(&fake->lock);
+  why = g_hash_table_lookup(fake->protected, address);
+  g_mutex_unlock(&fake->lock);
 
   if (!why)
     return FALSE;
@@ -477,6 +483,8 @@ fake_ops_add_hostdev(FakeOps *fake, const char *domain, const char *address, gui
 void
 fake_ops_set_protected(FakeOps *fake, const char *address, const char *reason)
 {
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+
   g_hash_table_replace(fake->protected, g_strdup(address), g_strdup(reason));
 }
 

@@ -307,6 +307,7 @@ test_attach_errors(Fixture *f, gconstpointer data)
   g_auto(Outcome) in_use = {0};
   g_auto(Outcome) already = {0};
   g_auto(Outcome) group = {0};
+  g_auto(Outcome) protected_group = {0};
 
   attach(f, "vm1", "0000:09:00.0", 0, &no_device);
   g_assert_cmpint(no_device.code, ==, PASS_ERROR_NO_SUCH_DEVICE);
@@ -338,6 +339,14 @@ test_attach_errors(Fixture *f, gconstpointer data)
   g_assert_cmpstr(group.address, ==, "0000:01:00.0");
   g_assert_true(g_strv_equal((const char *const *)group.blockers,
                              (const char *const[]){"0000:01:00.1=snd_hda_intel", NULL}));
+
+  /* The host's verdict comes first: a device the host needs is not worth a --whole-group
+   * hint even when its group is not viable either. */
+  fake_ops_set_protected(f->fake, "0000:01:00.0", "it is the boot VGA device");
+  attach(f, "vm1", "0000:01:00.0", 0, &protected_group);
+  g_assert_cmpint(protected_group.code, ==, PASS_ERROR_DEVICE_PROTECTED);
+  g_assert_cmpstr(protected_group.reason, ==, "it is the boot VGA device");
+  fake_ops_set_protected(f->fake, "0000:01:00.0", NULL);
 
   /* Nothing was touched by any of them. */
   assert_calls(f, (const char *const[]){NULL});
