@@ -11,7 +11,4 @@ G_BEGIN_DECLS
 /* @tx must outlive @server's calls. */
 void pass_service_ops_register(PassVarlinkServer *server, PassTx *tx);
 
-/* The JSON Action (IDL names, absent fields null); for tests too. */
-JsonObject *pass_json_action(const PassAction *action);
-
 G_END_DECLS
