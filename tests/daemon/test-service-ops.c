@@ -7,7 +7,7 @@
 #include "fake-ops.h"
 #include "pass-error.h"
 #include "pass-varlink.h"
-#include "service-json.h"
+#include "service-call.h"
 #include "service.h"
 
 #define M "io.passd.Manager."
@@ -63,98 +63,36 @@ fixture_teardown(Fixture *f, gconstpointer data)
   g_free(f->dir);
 }
 
-/* ---- one call on a client thread while the main context serves ---- */
-
-typedef struct {
-  const char *path, *method, *parameters;
-  JsonObject *reply, *error_parameters;
-  GError *error;
-  gint done;
-} Call;
-
-static gpointer
-call_thread(gpointer data)
-{
-  Call *call = data;
-  g_autoptr(PassVarlinkClient) client = pass_varlink_client_connect(call->path, &call->error);
-  g_autoptr(JsonNode) node = NULL;
-
-  if (client) {
-    node = json_from_string(call->parameters, &call->error);
-    g_assert_no_error(call->error);
-    call->reply = pass_varlink_client_call(client, call->method, json_node_get_object(node),
-                                           &call->error_parameters, &call->error);
-  }
-  g_atomic_int_set(&call->done, 1);
-  g_main_context_wakeup(NULL);
-  return NULL;
-}
-
-static void
-call_clear(Call *call)
-{
-  g_clear_pointer(&call->reply, json_object_unref);
-  g_clear_pointer(&call->error_parameters, json_object_unref);
-  g_clear_error(&call->error);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Call, call_clear)
-
-static void
-run_call(Fixture *f, Call *call, const char *method, const char *parameters)
-{
-  GThread *thread;
-
-  call->path = f->path;
-  call->method = method;
-  call->parameters = parameters;
-  thread = g_thread_new("client", call_thread, call);
-  while (!g_atomic_int_get(&call->done))
-    g_main_context_iteration(NULL, TRUE);
-  g_thread_join(thread);
-  for (int i = 0; i < 100 && g_main_context_iteration(NULL, FALSE); i++)
-    ;
-}
-
-static void
-assert_invalid(Fixture *f, const char *method, const char *parameters, const char *parameter)
-{
-  g_auto(Call) call = {0};
-
-  run_call(f, &call, method, parameters);
-  g_assert_error(call.error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER);
-  g_assert_nonnull(call.error_parameters);
-  g_assert_cmpstr(json_object_get_string_member(call.error_parameters, "parameter"), ==, parameter);
-}
-
 /* ---- tests ---- */
 
 static void
 test_decoding(Fixture *f, gconstpointer data)
 {
-  assert_invalid(f, M "Attach", "{\"address\": \"02:00.0\"}", "domain");
-  assert_invalid(f, M "Attach", "{\"domain\": 3, \"address\": \"02:00.0\"}", "domain");
-  assert_invalid(f, M "Attach", "{\"domain\": \"vm1\"}", "address");
-  assert_invalid(f, M "Attach", "{\"domain\": \"vm1\", \"address\": \"zz\"}", "address");
-  assert_invalid(f, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"live\": 1}",
-                 "live");
-  assert_invalid(f, M "Attach",
+  assert_invalid(f->path, M "Attach", "{\"address\": \"02:00.0\"}", "domain");
+  assert_invalid(f->path, M "Attach", "{\"domain\": 3, \"address\": \"02:00.0\"}", "domain");
+  assert_invalid(f->path, M "Attach", "{\"domain\": \"vm1\"}", "address");
+  assert_invalid(f->path, M "Attach", "{\"domain\": \"vm1\", \"address\": \"zz\"}", "address");
+  assert_invalid(f->path, M "Attach",
+                 "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"live\": 1}", "live");
+  assert_invalid(f->path, M "Attach",
                  "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"whole_group\": \"yes\"}",
                  "whole_group");
-  assert_invalid(f, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"bogus\": 1}",
-                 "bogus");
-  assert_invalid(f, M "Detach",
+  assert_invalid(f->path, M "Attach",
+                 "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"bogus\": 1}", "bogus");
+  assert_invalid(f->path, M "Detach",
                  "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"timeout\": \"5\"}", "timeout");
-  assert_invalid(f, M "Detach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"timeout\": -1}",
-                 "timeout");
-  assert_invalid(f, M "Detach",
+  assert_invalid(f->path, M "Detach",
+                 "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"timeout\": -1}", "timeout");
+  assert_invalid(f->path, M "Detach",
                  "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"dry_run\": null, "
                  "\"config\": []}",
                  "config");
-  assert_invalid(f, M "Reattach", "{}", "address");
-  assert_invalid(f, M "Reattach", "{\"address\": \"02:00.0\", \"dry_run\": \"no\"}", "dry_run");
+  assert_invalid(f->path, M "Reattach", "{}", "address");
+  assert_invalid(f->path, M "Reattach", "{\"address\": \"02:00.0\", \"dry_run\": \"no\"}",
+                 "dry_run");
   /* A semantic refusal names its parameter too, with a sentence. */
-  assert_invalid(f, M "Attach", "{\"domain\": \"vm2\", \"address\": \"02:00.0\", \"live\": true}",
-                 "live");
+  assert_invalid(f->path, M "Attach",
+                 "{\"domain\": \"vm2\", \"address\": \"02:00.0\", \"live\": true}", "live");
   g_assert_cmpuint(fake_ops_count_calls(f->fake, ""), ==, 0);
 }
 
@@ -165,7 +103,7 @@ test_attach_dry_run(Fixture *f, gconstpointer data)
   JsonArray *actions, *devices;
   JsonObject *host, *attach;
 
-  run_call(f, &call, M "Attach",
+  run_call(f->path, &call, M "Attach",
            "{\"domain\": \"vm1\", \"address\": \"pci_0000_02_00_0\", \"dry_run\": true}");
   g_assert_no_error(call.error);
   devices = json_object_get_array_member(call.reply, "devices");
@@ -201,7 +139,7 @@ test_reattach_default_driver(Fixture *f, gconstpointer data)
   g_auto(Call) call = {0};
   JsonObject *step;
 
-  run_call(f, &call, M "Reattach", "{\"address\": \"06:00.0\", \"dry_run\": true}");
+  run_call(f->path, &call, M "Reattach", "{\"address\": \"06:00.0\", \"dry_run\": true}");
   g_assert_no_error(call.error);
   step = json_array_get_object_element(json_object_get_array_member(call.reply, "actions"), 0);
   g_assert_cmpstr(json_object_get_string_member(step, "action"), ==, "reattach_host");
@@ -220,7 +158,7 @@ test_errors(Fixture *f, gconstpointer data)
   JsonArray *blocking;
   JsonObject *blocker;
 
-  run_call(f, &in_use, M "Attach", "{\"domain\": \"vm1\", \"address\": \"05:00.0\"}");
+  run_call(f->path, &in_use, M "Attach", "{\"domain\": \"vm1\", \"address\": \"05:00.0\"}");
   g_assert_error(in_use.error, PASS_ERROR, PASS_ERROR_DEVICE_IN_USE);
   g_assert_cmpstr(json_object_get_string_member(in_use.error_parameters, "address"), ==,
                   "0000:05:00.0");
@@ -229,7 +167,7 @@ test_errors(Fixture *f, gconstpointer data)
                   ==, "vm2");
   g_assert_true(json_object_has_member(in_use.error_parameters, "message"));
 
-  run_call(f, &group, M "Attach", "{\"domain\": \"vm1\", \"address\": \"01:00.0\"}");
+  run_call(f->path, &group, M "Attach", "{\"domain\": \"vm1\", \"address\": \"01:00.0\"}");
   g_assert_error(group.error, PASS_ERROR, PASS_ERROR_IOMMU_GROUP_NOT_VIABLE);
   g_assert_cmpint(json_object_get_int_member(group.error_parameters, "group"), ==, 1);
   blocking = json_object_get_array_member(group.error_parameters, "blocking");
@@ -238,11 +176,11 @@ test_errors(Fixture *f, gconstpointer data)
   g_assert_cmpstr(json_object_get_string_member(blocker, "address"), ==, "0000:01:00.1");
   g_assert_cmpstr(json_object_get_string_member(blocker, "driver"), ==, "snd_hda_intel");
 
-  run_call(f, &no_domain, M "Detach", "{\"domain\": \"nope\", \"address\": \"02:00.0\"}");
+  run_call(f->path, &no_domain, M "Detach", "{\"domain\": \"nope\", \"address\": \"02:00.0\"}");
   g_assert_error(no_domain.error, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN);
   g_assert_cmpstr(json_object_get_string_member(no_domain.error_parameters, "domain"), ==, "nope");
 
-  run_call(f, &not_assigned, M "Detach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
+  run_call(f->path, &not_assigned, M "Detach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
   g_assert_error(not_assigned.error, PASS_ERROR, PASS_ERROR_DEVICE_NOT_ASSIGNED);
   g_assert_cmpstr(json_object_get_string_member(not_assigned.error_parameters, "domain"), ==,
                   "vm1");
@@ -261,17 +199,17 @@ test_removal_pending(Fixture *f, gconstpointer data)
   JsonObject *assignment;
   gint64 deadline;
 
-  run_call(f, &attach, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
+  run_call(f->path, &attach, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
   g_assert_no_error(attach.error);
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(attach.reply, "actions")), ==,
                    2);
 
-  run_call(f, &detach, M "Detach",
+  run_call(f->path, &detach, M "Detach",
            "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"timeout\": 0}");
   g_assert_error(detach.error, PASS_ERROR, PASS_ERROR_REMOVAL_PENDING);
   g_assert_cmpstr(json_object_get_string_member(detach.error_parameters, "domain"), ==, "vm1");
 
-  run_call(f, &domain, M "GetDomain", "{\"domain\": \"vm1\"}");
+  run_call(f->path, &domain, M "GetDomain", "{\"domain\": \"vm1\"}");
   g_assert_no_error(domain.error);
   assignment =
       json_array_get_object_element(json_object_get_array_member(domain.reply, "devices"), 0);
