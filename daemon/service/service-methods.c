@@ -20,9 +20,14 @@ G_STATIC_ASSERT(PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS % 1000 == 0);
 #define ADDRESS         {"address", PASS_PARAM_ADDRESS, TRUE}
 #define FLAG(name, bit) {name, PASS_PARAM_BOOL_FLAG, FALSE, .flag = bit}
 #define END             {NULL}
+/* Which device, in which domain, in which definitions: Attach and Detach alike. */
+#define ASSIGNMENT \
+  STRING("domain", domain, TRUE), ADDRESS, FLAG("live", PASS_OP_LIVE), \
+  FLAG("config", PASS_OP_CONFIG)
 /* clang-format on */
 
-/* In the order the fields are checked: it decides which of several bad ones is reported. */
+/* Each table lists its fields in the order they are checked: that decides which of several bad
+ * ones is reported. */
 static const PassParam list_devices_params[] = {
     STRING("vendor_id", vendor_id, FALSE),
     STRING("product_id", product_id, FALSE),
@@ -35,10 +40,7 @@ static const PassParam list_devices_params[] = {
 static const PassParam get_device_params[] = {ADDRESS, END};
 static const PassParam get_domain_params[] = {STRING("domain", domain, TRUE), END};
 static const PassParam attach_params[] = {
-    STRING("domain", domain, TRUE),
-    ADDRESS,
-    FLAG("live", PASS_OP_LIVE),
-    FLAG("config", PASS_OP_CONFIG),
+    ASSIGNMENT,
     FLAG("whole_group", PASS_OP_WHOLE_GROUP),
     FLAG("force", PASS_OP_FORCE),
     FLAG("interface", PASS_OP_INTERFACE),
@@ -46,10 +48,7 @@ static const PassParam attach_params[] = {
     END,
 };
 static const PassParam detach_params[] = {
-    STRING("domain", domain, TRUE),
-    ADDRESS,
-    FLAG("live", PASS_OP_LIVE),
-    FLAG("config", PASS_OP_CONFIG),
+    ASSIGNMENT,
     FLAG("dry_run", PASS_OP_DRY_RUN),
     {"timeout", PASS_PARAM_INT, FALSE, .offset = offsetof(PassArgs, timeout), .min = 0,
      .max = MAX_TIMEOUT_SECONDS, .def = PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS / 1000},

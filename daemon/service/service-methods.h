@@ -15,13 +15,14 @@ typedef enum {
   PASS_ACCESS_WRITE, /* changes the host; goes through pass_service_authorize() */
 } PassAccess;
 
-/* @args is decoded already; the handler replies (now or later, keeping a ref on @call). */
-typedef void (*PassMethodFunc)(PassService *service, PassVarlinkCall *call, PassRequest *request,
+/* A handler, called with @args decoded already; it replies (now or later, keeping a ref on
+ * @call). A function type, so that the handlers below are declared with it. */
+typedef void PassMethodHandler(PassService *service, PassVarlinkCall *call, PassRequest *request,
                                const PassArgs *args);
 
 typedef struct {
   const char *name; /* short: "Attach" */
-  PassMethodFunc func;
+  PassMethodHandler *func;
   PassAccess access;
   const PassParam *params; /* NULL-name terminated; NULL: the method takes none */
 } PassMethod;
@@ -43,21 +44,8 @@ void pass_service_register_methods(PassService *service, PassVarlinkServer *serv
                                    const PassMethod *methods, guint n_methods);
 
 /* The handlers (service.c: read, service-ops.c: write). */
-void pass_service_get_status(PassService *service, PassVarlinkCall *call, PassRequest *request,
-                             const PassArgs *args);
-void pass_service_list_devices(PassService *service, PassVarlinkCall *call, PassRequest *request,
-                               const PassArgs *args);
-void pass_service_get_device(PassService *service, PassVarlinkCall *call, PassRequest *request,
-                             const PassArgs *args);
-void pass_service_watch(PassService *service, PassVarlinkCall *call, PassRequest *request,
-                        const PassArgs *args);
-void pass_service_get_domain(PassService *service, PassVarlinkCall *call, PassRequest *request,
-                             const PassArgs *args);
-void pass_service_attach(PassService *service, PassVarlinkCall *call, PassRequest *request,
-                         const PassArgs *args);
-void pass_service_detach(PassService *service, PassVarlinkCall *call, PassRequest *request,
-                         const PassArgs *args);
-void pass_service_reattach(PassService *service, PassVarlinkCall *call, PassRequest *request,
-                           const PassArgs *args);
+PassMethodHandler pass_service_get_status, pass_service_list_devices, pass_service_get_device,
+    pass_service_watch, pass_service_get_domain;
+PassMethodHandler pass_service_attach, pass_service_detach, pass_service_reattach;
 
 G_END_DECLS

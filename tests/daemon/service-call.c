@@ -1,6 +1,8 @@
 /* One varlink call on a client thread while the main context serves (see service-call.h). */
 #include "service-call.h"
 
+#include <glib/gstdio.h>
+
 #include "pass-error.h"
 
 static gpointer
@@ -54,4 +56,40 @@ assert_invalid(const char *path, const char *method, const char *parameters, con
   g_assert_error(call.error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER);
   g_assert_nonnull(call.error_parameters);
   g_assert_cmpstr(json_object_get_string_member(call.error_parameters, "parameter"), ==, parameter);
+}
+
+void
+service_socket_init(ServiceSocket *socket)
+{
+  g_autoptr(GError) error = NULL;
+
+  socket->dir = g_dir_make_tmp("passd-test-service-XXXXXX", &error);
+  g_assert_no_error(error);
+  socket->path = g_build_filename(socket->dir, "sock", NULL);
+  socket->engine = pass_engine_new();
+  socket->tx = pass_tx_new(socket->engine);
+  socket->service = pass_service_new(socket->engine, socket->tx, "test:///fake");
+  socket->server = pass_varlink_server_new("passd", "passd", "0", "https://example.org");
+}
+
+void
+service_socket_listen(ServiceSocket *socket)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true(pass_varlink_server_listen_path(socket->server, socket->path, &error));
+  g_assert_no_error(error);
+}
+
+void
+service_socket_clear(ServiceSocket *socket)
+{
+  pass_service_free(socket->service);
+  pass_varlink_server_free(socket->server);
+  pass_tx_free(socket->tx);
+  pass_engine_free(socket->engine);
+  g_remove(socket->path);
+  g_rmdir(socket->dir);
+  g_free(socket->path);
+  g_free(socket->dir);
 }

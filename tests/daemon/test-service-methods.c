@@ -2,7 +2,6 @@
  * and the IDL's parameters; decoding reports the field it did before the table; a handler gets
  * the caller's PassRequest; an entry without an access level cannot be called. The dispatcher
  * is served on a real socket, with recording handlers in place of the real ones. */
-#include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -220,14 +219,10 @@ test_decode(void)
 
 /* ---- the dispatcher on a socket ---- */
 
-typedef struct {
-  char *dir, *path;
-  PassEngine *engine;
-  PassTx *tx;
-  PassService *service;
-  PassVarlinkServer *server;
-  PassMethod *methods; /* the table with recording handlers */
-} Fixture;
+typedef ServiceSocket Fixture;
+
+/* The table with recording handlers. */
+static PassMethod *methods;
 
 /* What the recording handler saw last. */
 static struct {
@@ -258,38 +253,24 @@ fixture_setup(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
 
-  f->dir = g_dir_make_tmp("passd-test-service-methods-XXXXXX", &error);
-  g_assert_no_error(error);
-  f->path = g_build_filename(f->dir, "sock", NULL);
-  f->engine = pass_engine_new();
-  f->tx = pass_tx_new(f->engine);
-  f->service = pass_service_new(f->engine, f->tx, "test:///fake");
-  f->server = pass_varlink_server_new("passd", "passd", "0", "https://example.org");
-  f->methods = g_memdup2(pass_service_methods, pass_service_n_methods * sizeof(PassMethod));
+  service_socket_init(f);
+  methods = g_memdup2(pass_service_methods, pass_service_n_methods * sizeof(PassMethod));
   for (guint i = 0; i < pass_service_n_methods; i++) {
-    f->methods[i].func = record;
+    methods[i].func = record;
     /* One entry that does not say who may call it. */
-    if (g_str_equal(f->methods[i].name, "GetDomain"))
-      f->methods[i].access = PASS_ACCESS_NONE;
+    if (g_str_equal(methods[i].name, "GetDomain"))
+      methods[i].access = PASS_ACCESS_NONE;
   }
   g_assert_true(pass_varlink_server_add_interface(f->server, pass_idl_manager, &error));
-  pass_service_register_methods(f->service, f->server, f->methods, pass_service_n_methods);
-  g_assert_true(pass_varlink_server_listen_path(f->server, f->path, &error));
-  g_assert_no_error(error);
+  pass_service_register_methods(f->service, f->server, methods, pass_service_n_methods);
+  service_socket_listen(f);
 }
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-  pass_service_free(f->service);
-  pass_varlink_server_free(f->server);
-  pass_tx_free(f->tx);
-  pass_engine_free(f->engine);
-  g_free(f->methods);
-  g_remove(f->path);
-  g_rmdir(f->dir);
-  g_free(f->path);
-  g_free(f->dir);
+  service_socket_clear(f);
+  g_clear_pointer(&methods, g_free);
   g_clear_pointer(&seen.request, pass_request_unref);
   g_clear_pointer(&seen.domain, g_free);
   g_clear_pointer(&seen.address, g_free);
