@@ -2,6 +2,8 @@
 
 #include "service-json.h"
 
+#include "pass-error.h"
+
 static void
 set_string_or_null(JsonObject *object, const char *member, const char *value)
 {
@@ -30,14 +32,20 @@ set_hex(JsonObject *object, const char *member, int digits, guint value)
   json_object_set_string_member(object, member, text);
 }
 
-static void
-set_strings(JsonObject *object, const char *member, GPtrArray *strings)
+JsonArray *
+pass_json_strings(GPtrArray *strings)
 {
   JsonArray *array = json_array_sized_new(strings ? strings->len : 0);
 
   for (guint i = 0; strings && i < strings->len; i++)
     json_array_add_string_element(array, g_ptr_array_index(strings, i));
-  json_object_set_array_member(object, member, array);
+  return array;
+}
+
+static void
+set_strings(JsonObject *object, const char *member, GPtrArray *strings)
+{
+  json_object_set_array_member(object, member, pass_json_strings(strings));
 }
 
 JsonObject *
@@ -168,6 +176,91 @@ JsonObject *
 pass_json_event_subscribed(void)
 {
   return event_new("subscribed");
+}
+
+static const char *const action_names[] = {
+    [PASS_ACTION_DETACH_HOST] = "detach_host",
+    [PASS_ACTION_ATTACH] = "attach",
+    [PASS_ACTION_DETACH] = "detach",
+    [PASS_ACTION_REATTACH_HOST] = "reattach_host",
+};
+
+JsonObject *
+pass_json_action(const PassAction *action)
+{
+  JsonObject *object = json_object_new();
+  gboolean host =
+      action->type == PASS_ACTION_DETACH_HOST || action->type == PASS_ACTION_REATTACH_HOST;
+
+  json_object_set_string_member(object, "action", action_names[action->type]);
+  json_object_set_string_member(object, "address", action->address);
+  set_string_or_null(object, "driver_from", host ? action->driver_from : NULL);
+  set_string_or_null(object, "driver_to", host ? action->driver_to : NULL);
+  if (host)
+    json_object_set_boolean_member(object, "driver_to_default", action->to_default);
+  else
+    json_object_set_null_member(object, "driver_to_default");
+  set_string_or_null(object, "domain", host ? NULL : action->domain);
+  if (host) {
+    json_object_set_null_member(object, "live");
+    json_object_set_null_member(object, "config");
+  } else {
+    json_object_set_boolean_member(object, "live", (action->where & PASS_HOSTDEV_LIVE) != 0);
+    json_object_set_boolean_member(object, "config", (action->where & PASS_HOSTDEV_CONFIG) != 0);
+  }
+  set_string_or_null(object, "xml", host ? NULL : action->xml);
+  return object;
+}
+
+JsonObject *
+pass_json_op_error(const PassOpResult *result)
+{
+  JsonObject *extra = json_object_new();
+
+  switch (result->error->code) {
+    case PASS_ERROR_INVALID_PARAMETER:
+      set_string_or_null(extra, "parameter", result->parameter);
+      break;
+    case PASS_ERROR_NO_SUCH_DOMAIN:
+      set_string_or_null(extra, "domain", result->domain);
+      break;
+    case PASS_ERROR_NO_SUCH_DEVICE:
+      set_string_or_null(extra, "address", result->address);
+      break;
+    case PASS_ERROR_DEVICE_IN_USE:
+      set_string_or_null(extra, "address", result->address);
+      json_object_set_array_member(extra, "owners", pass_json_strings(result->owners));
+      break;
+    case PASS_ERROR_DEVICE_NOT_ASSIGNED:
+    case PASS_ERROR_REMOVAL_PENDING:
+    case PASS_ERROR_REMOVAL_FAILED:
+      set_string_or_null(extra, "address", result->address);
+      set_string_or_null(extra, "domain", result->domain);
+      break;
+    case PASS_ERROR_IOMMU_GROUP_NOT_VIABLE: {
+      JsonArray *blocking = json_array_new();
+
+      for (guint i = 0; result->blockers && i < result->blockers->len; i++) {
+        const PassBlocker *blocker = g_ptr_array_index(result->blockers, i);
+        JsonObject *object = json_object_new();
+
+        json_object_set_string_member(object, "address", blocker->address);
+        set_string_or_null(object, "driver", blocker->driver);
+        json_array_add_object_element(blocking, object);
+      }
+      set_string_or_null(extra, "address", result->address);
+      json_object_set_int_member(extra, "group", result->group);
+      json_object_set_array_member(extra, "blocking", blocking);
+      break;
+    }
+    case PASS_ERROR_DEVICE_PROTECTED:
+      set_string_or_null(extra, "address", result->address);
+      set_string_or_null(extra, "reason", result->reason);
+      break;
+    default:
+      break;
+  }
+  return extra;
 }
 
 char *

@@ -1,9 +1,11 @@
-/* Device and Event of io.passd.Manager as JSON, field names and formats exactly as the IDL
- * spells them. Absent optional fields are null, not missing. */
+/* io.passd.Manager's types (Device, Assignment, Event, Action) and error parameters as JSON,
+ * field names and formats exactly as the IDL spells them. Absent optional fields are null, not
+ * missing. */
 #pragma once
 
 #include <json-glib/json-glib.h>
 
+#include "action.h"
 #include "engine.h"
 
 G_BEGIN_DECLS
@@ -30,6 +32,15 @@ const char *pass_json_event_type_name(PassEngineEventType type);
 JsonObject *pass_json_event(const PassEngineEvent *event, JsonObject *device);
 /* The first event of every Watch. */
 JsonObject *pass_json_event_subscribed(void);
+
+/* An Action. */
+JsonObject *pass_json_action(const PassAction *action);
+
+/* The IDL error's parameters (besides "message") for the error of @result. */
+JsonObject *pass_json_op_error(const PassOpResult *result);
+
+/* A string array of @strings (NULL counts as empty). */
+JsonArray *pass_json_strings(GPtrArray *strings);
 
 /* Compact JSON text of @object. */
 char *pass_json_to_string(JsonObject *object);

@@ -1,122 +1,10 @@
-/* Attach, Detach, Reattach on the varlink socket (see service-ops.h). */
+/* Attach, Detach, Reattach: hand the decoded call to the transactions, encode their actions
+ * and errors. */
 #define G_LOG_DOMAIN "passd"
 
-#include "service-ops.h"
-
-#include "pass-error.h"
-#include "service-params.h"
-
-#define INTERFACE           "io.passd.Manager"
-#define MAX_TIMEOUT_SECONDS (24 * 3600)
-
-/* ---- decoding ---- */
-
-/* ---- encoding ---- */
-
-static void
-set_string_or_null(JsonObject *object, const char *name, const char *value)
-{
-  if (value)
-    json_object_set_string_member(object, name, value);
-  else
-    json_object_set_null_member(object, name);
-}
-
-static const char *const action_names[] = {
-    [PASS_ACTION_DETACH_HOST] = "detach_host",
-    [PASS_ACTION_ATTACH] = "attach",
-    [PASS_ACTION_DETACH] = "detach",
-    [PASS_ACTION_REATTACH_HOST] = "reattach_host",
-};
-
-JsonObject *
-pass_json_action(const PassAction *action)
-{
-  JsonObject *object = json_object_new();
-  gboolean host =
-      action->type == PASS_ACTION_DETACH_HOST || action->type == PASS_ACTION_REATTACH_HOST;
-
-  json_object_set_string_member(object, "action", action_names[action->type]);
-  json_object_set_string_member(object, "address", action->address);
-  set_string_or_null(object, "driver_from", host ? action->driver_from : NULL);
-  set_string_or_null(object, "driver_to", host ? action->driver_to : NULL);
-  if (host)
-    json_object_set_boolean_member(object, "driver_to_default", action->to_default);
-  else
-    json_object_set_null_member(object, "driver_to_default");
-  set_string_or_null(object, "domain", host ? NULL : action->domain);
-  if (host) {
-    json_object_set_null_member(object, "live");
-    json_object_set_null_member(object, "config");
-  } else {
-    json_object_set_boolean_member(object, "live", (action->where & PASS_HOSTDEV_LIVE) != 0);
-    json_object_set_boolean_member(object, "config", (action->where & PASS_HOSTDEV_CONFIG) != 0);
-  }
-  set_string_or_null(object, "xml", host ? NULL : action->xml);
-  return object;
-}
-
-static JsonArray *
-strings_array(GPtrArray *strings)
-{
-  JsonArray *array = json_array_new();
-
-  for (guint i = 0; strings && i < strings->len; i++)
-    json_array_add_string_element(array, g_ptr_array_index(strings, i));
-  return array;
-}
-
-/* The IDL error's parameters (besides "message") for @result's error code. */
-static JsonObject *
-error_extra(const PassOpResult *result)
-{
-  JsonObject *extra = json_object_new();
-
-  switch (result->error->code) {
-    case PASS_ERROR_INVALID_PARAMETER:
-      set_string_or_null(extra, "parameter", result->parameter);
-      break;
-    case PASS_ERROR_NO_SUCH_DOMAIN:
-      set_string_or_null(extra, "domain", result->domain);
-      break;
-    case PASS_ERROR_NO_SUCH_DEVICE:
-      set_string_or_null(extra, "address", result->address);
-      break;
-    case PASS_ERROR_DEVICE_IN_USE:
-      set_string_or_null(extra, "address", result->address);
-      json_object_set_array_member(extra, "owners", strings_array(result->owners));
-      break;
-    case PASS_ERROR_DEVICE_NOT_ASSIGNED:
-    case PASS_ERROR_REMOVAL_PENDING:
-    case PASS_ERROR_REMOVAL_FAILED:
-      set_string_or_null(extra, "address", result->address);
-      set_string_or_null(extra, "domain", result->domain);
-      break;
-    case PASS_ERROR_IOMMU_GROUP_NOT_VIABLE: {
-      JsonArray *blocking = json_array_new();
-
-      for (guint i = 0; result->blockers && i < result->blockers->len; i++) {
-        const PassBlocker *blocker = g_ptr_array_index(result->blockers, i);
-        JsonObject *object = json_object_new();
-
-        json_object_set_string_member(object, "address", blocker->address);
-        set_string_or_null(object, "driver", blocker->driver);
-        json_array_add_object_element(blocking, object);
-      }
-      set_string_or_null(extra, "address", result->address);
-      json_object_set_int_member(extra, "group", result->group);
-      json_object_set_array_member(extra, "blocking", blocking);
-      break;
-    }
-    case PASS_ERROR_DEVICE_PROTECTED:
-      set_string_or_null(extra, "address", result->address);
-      set_string_or_null(extra, "reason", result->reason);
-      break;
-    default:
-      break;
-  }
-  return extra;
-}
+#include "service-json.h"
+#include "service-methods.h"
+#include "service-private.h"
 
 /* ---- replies ---- */
 
@@ -132,7 +20,7 @@ op_done(const PassOpResult *result, gpointer user_data)
   g_autoptr(JsonObject) object = json_object_new();
 
   if (result->error) {
-    g_autoptr(JsonObject) extra = error_extra(result);
+    g_autoptr(JsonObject) extra = pass_json_op_error(result);
 
     pass_varlink_call_reply_gerror(reply->call, result->error, extra);
   } else {
@@ -142,7 +30,7 @@ op_done(const PassOpResult *result, gpointer user_data)
       json_array_add_object_element(actions,
                                     pass_json_action(g_ptr_array_index(result->actions, i)));
     if (reply->with_devices)
-      json_object_set_array_member(object, "devices", strings_array(result->devices));
+      json_object_set_array_member(object, "devices", pass_json_strings(result->devices));
     json_object_set_array_member(object, "actions", actions);
     pass_varlink_call_reply(reply->call, object);
   }
@@ -160,83 +48,28 @@ reply_new(PassVarlinkCall *call, gboolean with_devices)
   return reply;
 }
 
-/* ---- methods ---- */
+/* ---- methods (decoded by the dispatcher, service-methods.c) ---- */
 
-static void
-attach(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
+void
+pass_service_attach(PassService *service, PassVarlinkCall *call, PassRequest *request,
+                    const PassArgs *args)
 {
-  static const char *const known[] = {"domain", "address",   "live",    "config", "whole_group",
-                                      "force",  "interface", "dry_run", NULL};
-  PassTx *tx = user_data;
-  g_autofree char *address = NULL;
-  const char *domain;
-  guint flags = 0;
-
-  if (!pass_params_check_known(call, parameters, known) ||
-      !pass_params_get_string(call, parameters, "domain", &domain) ||
-      !(address = pass_params_get_address(call, parameters)) ||
-      !pass_params_get_flag(call, parameters, "live", PASS_OP_LIVE, &flags) ||
-      !pass_params_get_flag(call, parameters, "config", PASS_OP_CONFIG, &flags) ||
-      !pass_params_get_flag(call, parameters, "whole_group", PASS_OP_WHOLE_GROUP, &flags) ||
-      !pass_params_get_flag(call, parameters, "force", PASS_OP_FORCE, &flags) ||
-      !pass_params_get_flag(call, parameters, "interface", PASS_OP_INTERFACE, &flags) ||
-      !pass_params_get_flag(call, parameters, "dry_run", PASS_OP_DRY_RUN, &flags))
-    return;
-  pass_tx_attach(tx, NULL, domain, address, flags, op_done, reply_new(call, TRUE));
-}
-
-static void
-detach(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
-{
-  static const char *const known[] = {"domain",  "address", "live", "config",
-                                      "timeout", "dry_run", NULL};
-  PassTx *tx = user_data;
-  g_autofree char *address = NULL;
-  const char *domain;
-  guint flags = 0;
-  guint timeout_ms = PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS;
-  JsonNode *node;
-
-  if (!pass_params_check_known(call, parameters, known) ||
-      !pass_params_get_string(call, parameters, "domain", &domain) ||
-      !(address = pass_params_get_address(call, parameters)) ||
-      !pass_params_get_flag(call, parameters, "live", PASS_OP_LIVE, &flags) ||
-      !pass_params_get_flag(call, parameters, "config", PASS_OP_CONFIG, &flags) ||
-      !pass_params_get_flag(call, parameters, "dry_run", PASS_OP_DRY_RUN, &flags))
-    return;
-  node = json_object_get_member(parameters, "timeout");
-  if (node && !JSON_NODE_HOLDS_NULL(node)) {
-    gint64 seconds;
-
-    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64 ||
-        (seconds = json_node_get_int(node)) < 0 || seconds > MAX_TIMEOUT_SECONDS) {
-      pass_varlink_call_reply_invalid_parameter(call, "timeout");
-      return;
-    }
-    timeout_ms = (guint)seconds * 1000;
-  }
-  pass_tx_detach(tx, NULL, domain, address, flags, timeout_ms, op_done, reply_new(call, FALSE));
-}
-
-static void
-reattach(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
-{
-  static const char *const known[] = {"address", "dry_run", NULL};
-  PassTx *tx = user_data;
-  g_autofree char *address = NULL;
-  guint flags = 0;
-
-  if (!pass_params_check_known(call, parameters, known) ||
-      !(address = pass_params_get_address(call, parameters)) ||
-      !pass_params_get_flag(call, parameters, "dry_run", PASS_OP_DRY_RUN, &flags))
-    return;
-  pass_tx_reattach(tx, NULL, address, flags, op_done, reply_new(call, FALSE));
+  pass_tx_attach(service->tx, request, args->domain, args->address, args->flags, op_done,
+                 reply_new(call, TRUE));
 }
 
 void
-pass_service_ops_register(PassVarlinkServer *server, PassTx *tx)
+pass_service_detach(PassService *service, PassVarlinkCall *call, PassRequest *request,
+                    const PassArgs *args)
 {
-  pass_varlink_server_add_method(server, INTERFACE ".Attach", attach, tx);
-  pass_varlink_server_add_method(server, INTERFACE ".Detach", detach, tx);
-  pass_varlink_server_add_method(server, INTERFACE ".Reattach", reattach, tx);
+  pass_tx_detach(service->tx, request, args->domain, args->address, args->flags,
+                 (guint)args->timeout * 1000, op_done, reply_new(call, FALSE));
+}
+
+void
+pass_service_reattach(PassService *service, PassVarlinkCall *call, PassRequest *request,
+                      const PassArgs *args)
+{
+  pass_tx_reattach(service->tx, request, args->address, args->flags, op_done,
+                   reply_new(call, FALSE));
 }

@@ -2,20 +2,19 @@
 
 #include "pass-address.h"
 
-gboolean
-pass_params_check_known(PassVarlinkCall *call, JsonObject *parameters, const char *const *allowed)
+void
+pass_args_clear(PassArgs *args)
 {
-  JsonObjectIter iter;
-  const char *name;
+  g_clear_pointer(&args->address, g_free);
+}
 
-  json_object_iter_init(&iter, parameters);
-  while (json_object_iter_next(&iter, &name, NULL)) {
-    if (!allowed || !g_strv_contains(allowed, name)) {
-      pass_varlink_call_reply_invalid_parameter(call, name);
-      return FALSE;
-    }
-  }
-  return TRUE;
+static gboolean
+known(const PassParam *params, const char *name)
+{
+  for (const PassParam *param = params; param && param->name; param++)
+    if (g_str_equal(param->name, name))
+      return TRUE;
+  return FALSE;
 }
 
 static gboolean
@@ -24,63 +23,74 @@ holds(JsonNode *node, GType type)
   return JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == type;
 }
 
-gboolean
-pass_params_get_optional_string(PassVarlinkCall *call, JsonObject *parameters, const char *name,
-                                const char **value)
+/* One field; @node is NULL when absent or null. */
+static gboolean
+decode(PassArgs *args, const PassParam *param, JsonNode *node)
 {
-  JsonNode *node = json_object_get_member(parameters, name);
+  gpointer field = (char *)args + param->offset;
+  const char *text;
+  gint64 number;
 
-  *value = NULL;
-  if (!node || JSON_NODE_HOLDS_NULL(node))
-    return TRUE;
-  if (!holds(node, G_TYPE_STRING)) {
-    pass_varlink_call_reply_invalid_parameter(call, name);
-    return FALSE;
+  if (!node) {
+    if (param->type == PASS_PARAM_INT)
+      *(gint64 *)field = param->def;
+    return !param->required;
   }
-  *value = json_node_get_string(node);
-  return TRUE;
+  switch (param->type) {
+    case PASS_PARAM_STRING:
+    case PASS_PARAM_ADDRESS:
+      if (!holds(node, G_TYPE_STRING))
+        return FALSE;
+      text = json_node_get_string(node);
+      if (param->required && *text == '\0')
+        return FALSE;
+      if (param->type == PASS_PARAM_STRING) {
+        *(const char **)field = text;
+        return TRUE;
+      }
+      g_free(args->address);
+      args->address = pass_address_canonicalize(text, NULL);
+      return args->address != NULL;
+    case PASS_PARAM_BOOL_FLAG:
+      if (!holds(node, G_TYPE_BOOLEAN))
+        return FALSE;
+      if (json_node_get_boolean(node))
+        args->flags |= param->flag;
+      return TRUE;
+    case PASS_PARAM_INT:
+      if (!holds(node, G_TYPE_INT64))
+        return FALSE;
+      number = json_node_get_int(node);
+      if (number < param->min || number > param->max)
+        return FALSE;
+      *(gint64 *)field = number;
+      return TRUE;
+  }
+  g_return_val_if_reached(FALSE);
 }
 
 gboolean
-pass_params_get_string(PassVarlinkCall *call, JsonObject *parameters, const char *name,
-                       const char **value)
+pass_args_decode(PassArgs *args, const PassParam *params, JsonObject *parameters, const char **bad)
 {
-  if (!pass_params_get_optional_string(call, parameters, name, value))
-    return FALSE;
-  if (*value == NULL || **value == '\0') {
-    pass_varlink_call_reply_invalid_parameter(call, name);
-    return FALSE;
+  JsonObjectIter iter;
+  const char *name;
+
+  json_object_iter_init(&iter, parameters);
+  while (json_object_iter_next(&iter, &name, NULL)) {
+    if (!known(params, name)) {
+      *bad = name;
+      return FALSE;
+    }
   }
-  return TRUE;
-}
+  for (const PassParam *param = params; param && param->name; param++) {
+    JsonNode *node = json_object_get_member(parameters, param->name);
 
-char *
-pass_params_get_address(PassVarlinkCall *call, JsonObject *parameters)
-{
-  const char *given;
-  char *address;
-
-  if (!pass_params_get_string(call, parameters, "address", &given))
-    return NULL;
-  address = pass_address_canonicalize(given, NULL);
-  if (!address)
-    pass_varlink_call_reply_invalid_parameter(call, "address");
-  return address;
-}
-
-gboolean
-pass_params_get_flag(PassVarlinkCall *call, JsonObject *parameters, const char *name, guint flag,
-                     guint *flags)
-{
-  JsonNode *node = json_object_get_member(parameters, name);
-
-  if (!node || JSON_NODE_HOLDS_NULL(node))
-    return TRUE;
-  if (!holds(node, G_TYPE_BOOLEAN)) {
-    pass_varlink_call_reply_invalid_parameter(call, name);
-    return FALSE;
+    if (node && JSON_NODE_HOLDS_NULL(node))
+      node = NULL;
+    if (!decode(args, param, node)) {
+      *bad = param->name;
+      return FALSE;
+    }
   }
-  if (json_node_get_boolean(node))
-    *flags |= flag;
   return TRUE;
 }

@@ -1,29 +1,44 @@
-/* Decoding a method's parameters: each getter replies org.varlink.service.InvalidParameter with
- * the field's name and returns FALSE (or NULL) when the field is missing where required, of the
- * wrong JSON type, or malformed, so a handler just returns. */
+/* A method's parameters, described declaratively and decoded in one place: the first field
+ * that is unknown, missing where required, of the wrong JSON type or malformed is named, so
+ * the caller can answer org.varlink.service.InvalidParameter with it. */
 #pragma once
 
-#include "pass-varlink.h"
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
-/* Every member of @parameters is in @allowed (NULL-terminated). */
-gboolean pass_params_check_known(PassVarlinkCall *call, JsonObject *parameters,
-                                 const char *const *allowed);
+typedef enum {
+  PASS_PARAM_STRING,    /* a string; a required one must not be empty */
+  PASS_PARAM_ADDRESS,   /* a PCI address in any accepted form; stored canonical in address */
+  PASS_PARAM_BOOL_FLAG, /* a bool; true sets flag in flags */
+  PASS_PARAM_INT,       /* an integer in [min, max]; def when absent or null */
+} PassParamType;
 
-/* An optional string: *value NULL when absent or null. */
-gboolean pass_params_get_optional_string(PassVarlinkCall *call, JsonObject *parameters,
-                                         const char *name, const char **value);
+typedef struct {
+  const char *name; /* NULL ends a table */
+  PassParamType type;
+  gboolean required;
+  gsize offset;         /* STRING: of a const char * in PassArgs; INT: of a gint64 */
+  guint flag;           /* BOOL_FLAG: a PassOpFlags bit */
+  gint64 min, max, def; /* INT */
+} PassParam;
 
-/* A required, non-empty string. */
-gboolean pass_params_get_string(PassVarlinkCall *call, JsonObject *parameters, const char *name,
-                                const char **value);
+/* The decoded values of every method: fields a method does not take stay 0/NULL. Strings are
+ * borrowed from the call's parameters; NULL when absent or null. */
+typedef struct {
+  const char *domain;
+  char *address; /* canonical */
+  const char *vendor_id, *product_id, *device_class, *driver, *owner, *sriov;
+  guint flags;    /* PassOpFlags */
+  gint64 timeout; /* seconds */
+} PassArgs;
 
-/* The required "address", in canonical form (free it). */
-char *pass_params_get_address(PassVarlinkCall *call, JsonObject *parameters);
+void pass_args_clear(PassArgs *args);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PassArgs, pass_args_clear)
 
-/* An optional bool; when true, @flag is set in *flags. */
-gboolean pass_params_get_flag(PassVarlinkCall *call, JsonObject *parameters, const char *name,
-                              guint flag, guint *flags);
+/* Fills @args from @parameters as @params (NULL: none) describes. FALSE with *bad naming the
+ * field to report: a member not in @params first, then the fields in @params' order. */
+gboolean pass_args_decode(PassArgs *args, const PassParam *params, JsonObject *parameters,
+                          const char **bad);
 
 G_END_DECLS

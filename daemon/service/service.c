@@ -8,21 +8,8 @@
 #include "pass-error.h"
 #include "pass-idl.h"
 #include "service-json.h"
-#include "service-params.h"
-#include "service-ops.h"
-
-#define INTERFACE "io.passd.Manager"
-
-struct _PassService {
-  PassEngine *engine;
-  PassTx *tx;
-  char *uri;
-  guint watch_id;
-  GHashTable *device_texts; /* address -> serialized Device; dropped on every event for it */
-  char *list_text;          /* unfiltered ListDevices reply, valid for list_generation */
-  guint64 list_generation;
-  GPtrArray *subscribers; /* PassVarlinkCall refs of running Watch calls */
-};
+#include "service-methods.h"
+#include "service-private.h"
 
 /* ---- helpers ---- */
 
@@ -82,14 +69,12 @@ device_text(PassService *service, const PassDevice *device)
 
 /* ---- GetStatus ---- */
 
-static void
-get_status(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
+void
+pass_service_get_status(PassService *service, PassVarlinkCall *call, PassRequest *request,
+                        const PassArgs *args)
 {
-  PassService *service = user_data;
   g_autoptr(JsonObject) reply = json_object_new();
 
-  if (!pass_params_check_known(call, parameters, NULL))
-    return;
   json_object_set_string_member(reply, "version", PASS_VERSION);
   json_object_set_string_member(reply, "uri", service->uri);
   json_object_set_boolean_member(reply, "connected", pass_engine_is_connected(service->engine));
@@ -116,35 +101,25 @@ filter_clear(Filter *filter)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Filter, filter_clear)
 
-static const char *const list_parameters[] = {
-    "vendor_id", "product_id", "class", "driver", "owner", "sriov", NULL,
-};
-
-/* FALSE after replying InvalidParameter. */
+/* FALSE after replying InvalidParameter: the fields' forms, after their types. */
 static gboolean
-filter_parse(Filter *filter, PassVarlinkCall *call, JsonObject *parameters)
+filter_parse(Filter *filter, PassVarlinkCall *call, const PassArgs *args)
 {
-  const char *vendor_id, *product_id, *class, *digits;
+  const char *digits;
 
-  if (!pass_params_check_known(call, parameters, list_parameters) ||
-      !pass_params_get_optional_string(call, parameters, "vendor_id", &vendor_id) ||
-      !pass_params_get_optional_string(call, parameters, "product_id", &product_id) ||
-      !pass_params_get_optional_string(call, parameters, "class", &class) ||
-      !pass_params_get_optional_string(call, parameters, "driver", &filter->driver) ||
-      !pass_params_get_optional_string(call, parameters, "owner", &filter->owner) ||
-      !pass_params_get_optional_string(call, parameters, "sriov", &filter->sriov))
-    return FALSE;
-
-  if (vendor_id && !(filter->by_vendor = parse_id(vendor_id, &filter->vendor_id))) {
+  filter->driver = args->driver;
+  filter->owner = args->owner;
+  filter->sriov = args->sriov;
+  if (args->vendor_id && !(filter->by_vendor = parse_id(args->vendor_id, &filter->vendor_id))) {
     pass_varlink_call_reply_invalid_parameter(call, "vendor_id");
     return FALSE;
   }
-  if (product_id && !(filter->by_product = parse_id(product_id, &filter->product_id))) {
+  if (args->product_id && !(filter->by_product = parse_id(args->product_id, &filter->product_id))) {
     pass_varlink_call_reply_invalid_parameter(call, "product_id");
     return FALSE;
   }
-  if (class) {
-    if (!(digits = hex_digits(class, 6))) {
+  if (args->device_class) {
+    if (!(digits = hex_digits(args->device_class, 6))) {
       pass_varlink_call_reply_invalid_parameter(call, "class");
       return FALSE;
     }
@@ -219,15 +194,15 @@ list_text(PassService *service, const Filter *filter)
   return g_string_free(text, FALSE);
 }
 
-static void
-list_devices(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
+void
+pass_service_list_devices(PassService *service, PassVarlinkCall *call, PassRequest *request,
+                          const PassArgs *args)
 {
-  PassService *service = user_data;
   g_auto(Filter) filter = {0};
   g_autofree char *filtered = NULL;
   guint64 generation;
 
-  if (!filter_parse(&filter, call, parameters))
+  if (!filter_parse(&filter, call, args))
     return;
   if (!pass_engine_has_inventory(service->engine)) {
     reply_unavailable(service, call);
@@ -250,17 +225,14 @@ list_devices(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
 
 /* ---- GetDevice ---- */
 
-static void
-get_device(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
+void
+pass_service_get_device(PassService *service, PassVarlinkCall *call, PassRequest *request,
+                        const PassArgs *args)
 {
-  static const char *const known[] = {"address", NULL};
-  PassService *service = user_data;
-  g_autofree char *address = NULL, *text = NULL;
+  const char *address = args->address;
+  g_autofree char *text = NULL;
   PassDevice *device;
 
-  if (!pass_params_check_known(call, parameters, known) ||
-      !(address = pass_params_get_address(call, parameters)))
-    return;
   if (!pass_engine_has_inventory(service->engine)) {
     reply_unavailable(service, call);
     return;
@@ -281,19 +253,15 @@ get_device(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
 
 /* ---- GetDomain ---- */
 
-static void
-get_domain(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
+void
+pass_service_get_domain(PassService *service, PassVarlinkCall *call, PassRequest *request,
+                        const PassArgs *args)
 {
-  static const char *const known[] = {"domain", NULL};
-  PassService *service = user_data;
+  const char *name = args->domain;
   g_autoptr(JsonObject) reply = NULL;
-  const char *name;
   PassDomain *domain;
   JsonArray *devices;
 
-  if (!pass_params_check_known(call, parameters, known) ||
-      !pass_params_get_string(call, parameters, "domain", &name))
-    return;
   if (!pass_engine_has_inventory(service->engine)) {
     reply_unavailable(service, call);
     return;
@@ -345,15 +313,13 @@ subscriber_closed(PassVarlinkCall *call, gpointer user_data)
   g_ptr_array_remove(service->subscribers, call);
 }
 
-static void
-watch(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
+void
+pass_service_watch(PassService *service, PassVarlinkCall *call, PassRequest *request,
+                   const PassArgs *args)
 {
-  PassService *service = user_data;
   g_autoptr(JsonObject) subscribed = pass_json_event_subscribed();
   g_autofree char *text = NULL;
 
-  if (!pass_params_check_known(call, parameters, NULL))
-    return;
   if (!pass_varlink_call_wants_more(call)) {
     pass_varlink_call_reply_error(call, pass_error_to_name(PASS_ERROR_EXPECTED_MORE), NULL);
     return;
@@ -399,6 +365,7 @@ pass_service_new(PassEngine *engine, PassTx *tx, const char *uri)
   service->uri = g_strdup(uri);
   service->device_texts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   service->subscribers = g_ptr_array_new_with_free_func((GDestroyNotify)pass_varlink_call_unref);
+  service->bindings = g_ptr_array_new_with_free_func(g_free);
   service->watch_id = pass_engine_add_watch(engine, engine_event, service);
   return service;
 }
@@ -412,6 +379,7 @@ pass_service_free(PassService *service)
   for (guint i = 0; i < service->subscribers->len; i++)
     pass_varlink_call_set_closed_func(g_ptr_array_index(service->subscribers, i), NULL, NULL, NULL);
   g_ptr_array_unref(service->subscribers);
+  g_ptr_array_unref(service->bindings);
   g_hash_table_unref(service->device_texts);
   g_free(service->list_text);
   g_free(service->uri);
@@ -423,11 +391,6 @@ pass_service_register(PassService *service, PassVarlinkServer *server, GError **
 {
   if (!pass_varlink_server_add_interface(server, pass_idl_manager, error))
     return FALSE;
-  pass_varlink_server_add_method(server, INTERFACE ".GetStatus", get_status, service);
-  pass_varlink_server_add_method(server, INTERFACE ".ListDevices", list_devices, service);
-  pass_varlink_server_add_method(server, INTERFACE ".GetDevice", get_device, service);
-  pass_varlink_server_add_method(server, INTERFACE ".Watch", watch, service);
-  pass_varlink_server_add_method(server, INTERFACE ".GetDomain", get_domain, service);
-  pass_service_ops_register(server, service->tx);
+  pass_service_register_methods(service, server, pass_service_methods, pass_service_n_methods);
   return TRUE;
 }

@@ -1,5 +1,6 @@
-/* io.passd.Manager on a PassVarlinkServer: decodes parameters, asks the engine, encodes the
- * replies. The only code (with service-json.c) that knows the API's JSON field names. */
+/* io.passd.Manager on a PassVarlinkServer: decodes parameters, asks the engine and the
+ * transactions, encodes the replies. The only code that knows the API's JSON field names: the
+ * method table (service-methods.c) for parameters, service-json.c for replies. */
 #pragma once
 
 #include "engine.h"

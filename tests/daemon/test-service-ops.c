@@ -1,24 +1,19 @@
 /* Attach, Detach, Reattach over a real varlink socket: parameter decoding (InvalidParameter with
  * the field's name), the Action encoding and the errors' parameters. The engine runs on the
  * recording fake ops (fake-ops.c). */
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "fake-ops.h"
 #include "pass-error.h"
 #include "pass-varlink.h"
-#include "service-json.h"
+#include "service-call.h"
 #include "service.h"
 
 #define M "io.passd.Manager."
 
 typedef struct {
-  char *dir, *path;
-  PassEngine *engine;
-  PassTx *tx;
+  ServiceSocket s;
   FakeOps *fake;
-  PassService *service;
-  PassVarlinkServer *server;
 } Fixture;
 
 static void
@@ -26,11 +21,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
 
-  f->dir = g_dir_make_tmp("passd-test-service-ops-XXXXXX", &error);
-  g_assert_no_error(error);
-  f->path = g_build_filename(f->dir, "sock", NULL);
-  f->engine = pass_engine_new();
-  f->tx = pass_tx_new(f->engine);
+  service_socket_init(&f->s);
   f->fake = fake_ops_new();
   fake_ops_add_device(f->fake, "0000:01:00.0", 1, NULL, 0x030000, "nouveau", "nouveau");
   fake_ops_add_device(f->fake, "0000:01:00.1", 1, NULL, 0x040300, "snd_hda_intel", "snd_hda_intel");
@@ -41,89 +32,16 @@ fixture_setup(Fixture *f, gconstpointer data)
   fake_ops_add_domain(f->fake, "vm1", TRUE, TRUE);
   fake_ops_add_domain(f->fake, "vm2", FALSE, TRUE);
   fake_ops_add_hostdev(f->fake, "vm2", "0000:05:00.0", PASS_HOSTDEV_CONFIG);
-  fake_ops_load(f->fake, f->engine);
-  pass_tx_set_ops(f->tx, fake_ops_get_ops(f->fake));
-  f->service = pass_service_new(f->engine, f->tx, "test:///fake");
-  f->server = pass_varlink_server_new("passd", "passd", "0", "https://example.org");
-  g_assert_true(pass_service_register(f->service, f->server, &error));
-  g_assert_true(pass_varlink_server_listen_path(f->server, f->path, &error));
-  g_assert_no_error(error);
+  fake_ops_load(f->fake, f->s.engine);
+  pass_tx_set_ops(f->s.tx, fake_ops_get_ops(f->fake));
+  g_assert_true(pass_service_register(f->s.service, f->s.server, &error));
+  service_socket_listen(&f->s);
 }
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-  pass_service_free(f->service);
-  pass_varlink_server_free(f->server);
-  pass_tx_free(f->tx);
-  pass_engine_free(f->engine);
-  g_remove(f->path);
-  g_rmdir(f->dir);
-  g_free(f->path);
-  g_free(f->dir);
-}
-
-/* ---- one call on a client thread while the main context serves ---- */
-
-typedef struct {
-  const char *path, *method, *parameters;
-  JsonObject *reply, *error_parameters;
-  GError *error;
-  gint done;
-} Call;
-
-static gpointer
-call_thread(gpointer data)
-{
-  Call *call = data;
-  g_autoptr(PassVarlinkClient) client = pass_varlink_client_connect(call->path, &call->error);
-  g_autoptr(JsonNode) node = NULL;
-
-  if (client) {
-    node = json_from_string(call->parameters, &call->error);
-    g_assert_no_error(call->error);
-    call->reply = pass_varlink_client_call(client, call->method, json_node_get_object(node),
-                                           &call->error_parameters, &call->error);
-  }
-  g_atomic_int_set(&call->done, 1);
-  g_main_context_wakeup(NULL);
-  return NULL;
-}
-
-static void
-call_clear(Call *call)
-{
-  g_clear_pointer(&call->reply, json_object_unref);
-  g_clear_pointer(&call->error_parameters, json_object_unref);
-  g_clear_error(&call->error);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Call, call_clear)
-
-static void
-run_call(Fixture *f, Call *call, const char *method, const char *parameters)
-{
-  GThread *thread;
-
-  call->path = f->path;
-  call->method = method;
-  call->parameters = parameters;
-  thread = g_thread_new("client", call_thread, call);
-  while (!g_atomic_int_get(&call->done))
-    g_main_context_iteration(NULL, TRUE);
-  g_thread_join(thread);
-  for (int i = 0; i < 100 && g_main_context_iteration(NULL, FALSE); i++)
-    ;
-}
-
-static void
-assert_invalid(Fixture *f, const char *method, const char *parameters, const char *parameter)
-{
-  g_auto(Call) call = {0};
-
-  run_call(f, &call, method, parameters);
-  g_assert_error(call.error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER);
-  g_assert_nonnull(call.error_parameters);
-  g_assert_cmpstr(json_object_get_string_member(call.error_parameters, "parameter"), ==, parameter);
+  service_socket_clear(&f->s);
 }
 
 /* ---- tests ---- */
@@ -131,30 +49,31 @@ assert_invalid(Fixture *f, const char *method, const char *parameters, const cha
 static void
 test_decoding(Fixture *f, gconstpointer data)
 {
-  assert_invalid(f, M "Attach", "{\"address\": \"02:00.0\"}", "domain");
-  assert_invalid(f, M "Attach", "{\"domain\": 3, \"address\": \"02:00.0\"}", "domain");
-  assert_invalid(f, M "Attach", "{\"domain\": \"vm1\"}", "address");
-  assert_invalid(f, M "Attach", "{\"domain\": \"vm1\", \"address\": \"zz\"}", "address");
-  assert_invalid(f, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"live\": 1}",
-                 "live");
-  assert_invalid(f, M "Attach",
+  assert_invalid(f->s.path, M "Attach", "{\"address\": \"02:00.0\"}", "domain");
+  assert_invalid(f->s.path, M "Attach", "{\"domain\": 3, \"address\": \"02:00.0\"}", "domain");
+  assert_invalid(f->s.path, M "Attach", "{\"domain\": \"vm1\"}", "address");
+  assert_invalid(f->s.path, M "Attach", "{\"domain\": \"vm1\", \"address\": \"zz\"}", "address");
+  assert_invalid(f->s.path, M "Attach",
+                 "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"live\": 1}", "live");
+  assert_invalid(f->s.path, M "Attach",
                  "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"whole_group\": \"yes\"}",
                  "whole_group");
-  assert_invalid(f, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"bogus\": 1}",
-                 "bogus");
-  assert_invalid(f, M "Detach",
+  assert_invalid(f->s.path, M "Attach",
+                 "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"bogus\": 1}", "bogus");
+  assert_invalid(f->s.path, M "Detach",
                  "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"timeout\": \"5\"}", "timeout");
-  assert_invalid(f, M "Detach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"timeout\": -1}",
-                 "timeout");
-  assert_invalid(f, M "Detach",
+  assert_invalid(f->s.path, M "Detach",
+                 "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"timeout\": -1}", "timeout");
+  assert_invalid(f->s.path, M "Detach",
                  "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"dry_run\": null, "
                  "\"config\": []}",
                  "config");
-  assert_invalid(f, M "Reattach", "{}", "address");
-  assert_invalid(f, M "Reattach", "{\"address\": \"02:00.0\", \"dry_run\": \"no\"}", "dry_run");
+  assert_invalid(f->s.path, M "Reattach", "{}", "address");
+  assert_invalid(f->s.path, M "Reattach", "{\"address\": \"02:00.0\", \"dry_run\": \"no\"}",
+                 "dry_run");
   /* A semantic refusal names its parameter too, with a sentence. */
-  assert_invalid(f, M "Attach", "{\"domain\": \"vm2\", \"address\": \"02:00.0\", \"live\": true}",
-                 "live");
+  assert_invalid(f->s.path, M "Attach",
+                 "{\"domain\": \"vm2\", \"address\": \"02:00.0\", \"live\": true}", "live");
   g_assert_cmpuint(fake_ops_count_calls(f->fake, ""), ==, 0);
 }
 
@@ -165,7 +84,7 @@ test_attach_dry_run(Fixture *f, gconstpointer data)
   JsonArray *actions, *devices;
   JsonObject *host, *attach;
 
-  run_call(f, &call, M "Attach",
+  run_call(f->s.path, &call, M "Attach",
            "{\"domain\": \"vm1\", \"address\": \"pci_0000_02_00_0\", \"dry_run\": true}");
   g_assert_no_error(call.error);
   devices = json_object_get_array_member(call.reply, "devices");
@@ -201,7 +120,7 @@ test_reattach_default_driver(Fixture *f, gconstpointer data)
   g_auto(Call) call = {0};
   JsonObject *step;
 
-  run_call(f, &call, M "Reattach", "{\"address\": \"06:00.0\", \"dry_run\": true}");
+  run_call(f->s.path, &call, M "Reattach", "{\"address\": \"06:00.0\", \"dry_run\": true}");
   g_assert_no_error(call.error);
   step = json_array_get_object_element(json_object_get_array_member(call.reply, "actions"), 0);
   g_assert_cmpstr(json_object_get_string_member(step, "action"), ==, "reattach_host");
@@ -220,7 +139,7 @@ test_errors(Fixture *f, gconstpointer data)
   JsonArray *blocking;
   JsonObject *blocker;
 
-  run_call(f, &in_use, M "Attach", "{\"domain\": \"vm1\", \"address\": \"05:00.0\"}");
+  run_call(f->s.path, &in_use, M "Attach", "{\"domain\": \"vm1\", \"address\": \"05:00.0\"}");
   g_assert_error(in_use.error, PASS_ERROR, PASS_ERROR_DEVICE_IN_USE);
   g_assert_cmpstr(json_object_get_string_member(in_use.error_parameters, "address"), ==,
                   "0000:05:00.0");
@@ -229,7 +148,7 @@ test_errors(Fixture *f, gconstpointer data)
                   ==, "vm2");
   g_assert_true(json_object_has_member(in_use.error_parameters, "message"));
 
-  run_call(f, &group, M "Attach", "{\"domain\": \"vm1\", \"address\": \"01:00.0\"}");
+  run_call(f->s.path, &group, M "Attach", "{\"domain\": \"vm1\", \"address\": \"01:00.0\"}");
   g_assert_error(group.error, PASS_ERROR, PASS_ERROR_IOMMU_GROUP_NOT_VIABLE);
   g_assert_cmpint(json_object_get_int_member(group.error_parameters, "group"), ==, 1);
   blocking = json_object_get_array_member(group.error_parameters, "blocking");
@@ -238,11 +157,11 @@ test_errors(Fixture *f, gconstpointer data)
   g_assert_cmpstr(json_object_get_string_member(blocker, "address"), ==, "0000:01:00.1");
   g_assert_cmpstr(json_object_get_string_member(blocker, "driver"), ==, "snd_hda_intel");
 
-  run_call(f, &no_domain, M "Detach", "{\"domain\": \"nope\", \"address\": \"02:00.0\"}");
+  run_call(f->s.path, &no_domain, M "Detach", "{\"domain\": \"nope\", \"address\": \"02:00.0\"}");
   g_assert_error(no_domain.error, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN);
   g_assert_cmpstr(json_object_get_string_member(no_domain.error_parameters, "domain"), ==, "nope");
 
-  run_call(f, &not_assigned, M "Detach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
+  run_call(f->s.path, &not_assigned, M "Detach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
   g_assert_error(not_assigned.error, PASS_ERROR, PASS_ERROR_DEVICE_NOT_ASSIGNED);
   g_assert_cmpstr(json_object_get_string_member(not_assigned.error_parameters, "domain"), ==,
                   "vm1");
@@ -261,17 +180,17 @@ test_removal_pending(Fixture *f, gconstpointer data)
   JsonObject *assignment;
   gint64 deadline;
 
-  run_call(f, &attach, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
+  run_call(f->s.path, &attach, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
   g_assert_no_error(attach.error);
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(attach.reply, "actions")), ==,
                    2);
 
-  run_call(f, &detach, M "Detach",
+  run_call(f->s.path, &detach, M "Detach",
            "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"timeout\": 0}");
   g_assert_error(detach.error, PASS_ERROR, PASS_ERROR_REMOVAL_PENDING);
   g_assert_cmpstr(json_object_get_string_member(detach.error_parameters, "domain"), ==, "vm1");
 
-  run_call(f, &domain, M "GetDomain", "{\"domain\": \"vm1\"}");
+  run_call(f->s.path, &domain, M "GetDomain", "{\"domain\": \"vm1\"}");
   g_assert_no_error(domain.error);
   assignment =
       json_array_get_object_element(json_object_get_array_member(domain.reply, "devices"), 0);
@@ -279,14 +198,14 @@ test_removal_pending(Fixture *f, gconstpointer data)
   g_assert_true(json_object_get_boolean_member(assignment, "removal_pending"));
 
   alias = fake_ops_release(f->fake, "vm1", "0000:02:00.0");
-  pass_tx_device_removal(f->tx, "vm1", alias, FALSE);
+  pass_tx_device_removal(f->s.tx, "vm1", alias, FALSE);
   deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-  while (pass_tx_get_n_operations(f->tx) > 0) {
+  while (pass_tx_get_n_operations(f->s.tx) > 0) {
     g_assert_cmpint(g_get_monotonic_time(), <, deadline);
     g_main_context_iteration(NULL, FALSE);
     g_usleep(1000);
   }
-  g_assert_cmpstr(pass_engine_lookup_device(f->engine, "0000:02:00.0")->driver, ==, "nvme");
+  g_assert_cmpstr(pass_engine_lookup_device(f->s.engine, "0000:02:00.0")->driver, ==, "nvme");
 }
 
 int

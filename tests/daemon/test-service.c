@@ -1,20 +1,13 @@
 /* io.passd.Manager in-process: a real PassVarlinkServer on a temporary socket, the blocking
  * client on a thread, and the engine fed directly on the main thread (no libvirt). */
-#include <glib/gstdio.h>
 
 #include "pass-error.h"
 #include "pass-varlink.h"
-#include "service.h"
+#include "service-call.h"
 
 #define M "io.passd.Manager."
 
-typedef struct {
-  char *dir, *path;
-  PassEngine *engine;
-  PassTx *tx;
-  PassService *service;
-  PassVarlinkServer *server;
-} Fixture;
+typedef ServiceSocket Fixture;
 
 static PassDevice *
 make_device(const char *address, int group, const char *physfn, const char *driver)
@@ -39,29 +32,15 @@ fixture_setup(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
 
-  f->dir = g_dir_make_tmp("passd-test-service-XXXXXX", &error);
-  g_assert_no_error(error);
-  f->path = g_build_filename(f->dir, "sock", NULL);
-  f->engine = pass_engine_new();
-  f->tx = pass_tx_new(f->engine);
-  f->service = pass_service_new(f->engine, f->tx, "test:///fake");
-  f->server = pass_varlink_server_new("passd", "passd", "0", "https://example.org");
+  service_socket_init(f);
   g_assert_true(pass_service_register(f->service, f->server, &error));
-  g_assert_true(pass_varlink_server_listen_path(f->server, f->path, &error));
-  g_assert_no_error(error);
+  service_socket_listen(f);
 }
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-  pass_service_free(f->service);
-  pass_varlink_server_free(f->server);
-  pass_tx_free(f->tx);
-  pass_engine_free(f->engine);
-  g_remove(f->path);
-  g_rmdir(f->dir);
-  g_free(f->path);
-  g_free(f->dir);
+  service_socket_clear(f);
 }
 
 /* A host with an SR-IOV NIC (one VF so far) owned by vm1, and an unbound device. */

@@ -1,0 +1,150 @@
+#define G_LOG_DOMAIN "passd"
+
+#include "service-methods.h"
+
+#include <stddef.h>
+
+#include "pass-error.h"
+#include "service-private.h"
+#include "tx.h"
+
+#define INTERFACE           "io.passd.Manager"
+#define MAX_TIMEOUT_SECONDS (24 * 3600)
+
+/* Detach's default is given in the IDL's unit. */
+G_STATIC_ASSERT(PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS % 1000 == 0);
+
+/* clang-format off */
+#define STRING(name, field, required) \
+  {name, PASS_PARAM_STRING, required, .offset = offsetof(PassArgs, field)}
+#define ADDRESS         {"address", PASS_PARAM_ADDRESS, TRUE}
+#define FLAG(name, bit) {name, PASS_PARAM_BOOL_FLAG, FALSE, .flag = bit}
+#define END             {NULL}
+/* Which device, in which domain, in which definitions: Attach and Detach alike. */
+#define ASSIGNMENT \
+  STRING("domain", domain, TRUE), ADDRESS, FLAG("live", PASS_OP_LIVE), \
+  FLAG("config", PASS_OP_CONFIG)
+/* clang-format on */
+
+/* Each table lists its fields in the order they are checked: that decides which of several bad
+ * ones is reported. */
+static const PassParam list_devices_params[] = {
+    STRING("vendor_id", vendor_id, FALSE),
+    STRING("product_id", product_id, FALSE),
+    STRING("class", device_class, FALSE),
+    STRING("driver", driver, FALSE),
+    STRING("owner", owner, FALSE),
+    STRING("sriov", sriov, FALSE),
+    END,
+};
+static const PassParam get_device_params[] = {ADDRESS, END};
+static const PassParam get_domain_params[] = {STRING("domain", domain, TRUE), END};
+static const PassParam attach_params[] = {
+    ASSIGNMENT,
+    FLAG("whole_group", PASS_OP_WHOLE_GROUP),
+    FLAG("force", PASS_OP_FORCE),
+    FLAG("interface", PASS_OP_INTERFACE),
+    FLAG("dry_run", PASS_OP_DRY_RUN),
+    END,
+};
+static const PassParam detach_params[] = {
+    ASSIGNMENT,
+    FLAG("dry_run", PASS_OP_DRY_RUN),
+    {"timeout", PASS_PARAM_INT, FALSE, .offset = offsetof(PassArgs, timeout), .min = 0,
+     .max = MAX_TIMEOUT_SECONDS, .def = PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS / 1000},
+    END,
+};
+static const PassParam reattach_params[] = {ADDRESS, FLAG("dry_run", PASS_OP_DRY_RUN), END};
+
+const PassMethod pass_service_methods[] = {
+    {"GetStatus", pass_service_get_status, PASS_ACCESS_READ, NULL},
+    {"ListDevices", pass_service_list_devices, PASS_ACCESS_READ, list_devices_params},
+    {"GetDevice", pass_service_get_device, PASS_ACCESS_READ, get_device_params},
+    {"Watch", pass_service_watch, PASS_ACCESS_READ, NULL},
+    {"GetDomain", pass_service_get_domain, PASS_ACCESS_READ, get_domain_params},
+    {"Attach", pass_service_attach, PASS_ACCESS_WRITE, attach_params},
+    {"Detach", pass_service_detach, PASS_ACCESS_WRITE, detach_params},
+    {"Reattach", pass_service_reattach, PASS_ACCESS_WRITE, reattach_params},
+};
+const guint pass_service_n_methods = G_N_ELEMENTS(pass_service_methods);
+
+const PassMethod *
+pass_service_lookup_method(const char *name)
+{
+  for (guint i = 0; i < pass_service_n_methods; i++)
+    if (g_str_equal(pass_service_methods[i].name, name))
+      return &pass_service_methods[i];
+  return NULL;
+}
+
+gboolean
+pass_service_authorize(PassService *service, PassRequest *request, const PassMethod *method)
+{
+  return TRUE;
+}
+
+static gboolean
+allowed(PassService *service, PassRequest *request, const PassMethod *method)
+{
+  switch (method->access) {
+    case PASS_ACCESS_READ:
+      return TRUE;
+    case PASS_ACCESS_WRITE:
+      return pass_service_authorize(service, request, method);
+    case PASS_ACCESS_NONE:
+      break;
+  }
+  return FALSE; /* deny by default: an entry must say who may call it */
+}
+
+typedef struct {
+  PassService *service;
+  const PassMethod *method;
+} Binding;
+
+static void
+dispatch(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
+{
+  const Binding *binding = user_data;
+  const PassMethod *method = binding->method;
+  g_autoptr(PassRequest) request = pass_request_new(
+      method->name, pass_varlink_call_get_peer_uid(call), pass_varlink_call_get_peer_pid(call));
+  g_auto(PassArgs) args = {0};
+  const char *bad;
+
+  if (!allowed(binding->service, request, method)) {
+    g_autoptr(JsonObject) extra = json_object_new();
+    g_autofree char *who = pass_request_describe(request);
+
+    g_info("%s: permission denied", who);
+    json_object_set_string_member(extra, "method", pass_varlink_call_get_method(call));
+    pass_varlink_call_reply_error(call, pass_error_to_name(PASS_ERROR_PERMISSION_DENIED), extra);
+    return;
+  }
+  /* Every change to the host is in the log with who asked for it. */
+  if (method->access == PASS_ACCESS_WRITE) {
+    g_autofree char *who = pass_request_describe(request);
+
+    g_info("%s", who);
+  }
+  if (!pass_args_decode(&args, method->params, parameters, &bad)) {
+    pass_varlink_call_reply_invalid_parameter(call, bad);
+    return;
+  }
+  method->func(binding->service, call, request, &args);
+}
+
+void
+pass_service_register_methods(PassService *service, PassVarlinkServer *server,
+                              const PassMethod *methods, guint n_methods)
+{
+  for (guint i = 0; i < n_methods; i++) {
+    Binding *binding = g_new(Binding, 1);
+    g_autofree char *name = g_strconcat(INTERFACE ".", methods[i].name, NULL);
+
+    binding->service = service;
+    binding->method = &methods[i];
+    g_ptr_array_add(service->bindings, binding);
+    pass_varlink_server_add_method(server, name, dispatch, binding);
+  }
+}

@@ -1,0 +1,51 @@
+/* io.passd.Manager's one method table: for every method its handler, who may call it and its
+ * parameters. One dispatcher serves every entry: it makes the PassRequest, checks access,
+ * decodes the parameters and only then runs the handler. */
+#pragma once
+
+#include "request.h"
+#include "service.h"
+#include "service-params.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  PASS_ACCESS_NONE, /* not callable: an entry that says nothing is refused */
+  PASS_ACCESS_READ,
+  PASS_ACCESS_WRITE, /* changes the host; goes through pass_service_authorize() */
+} PassAccess;
+
+/* A handler, called with @args decoded already; it replies (now or later, keeping a ref on
+ * @call). A function type, so that the handlers below are declared with it. */
+typedef void PassMethodHandler(PassService *service, PassVarlinkCall *call, PassRequest *request,
+                               const PassArgs *args);
+
+typedef struct {
+  const char *name; /* short: "Attach" */
+  PassMethodHandler *func;
+  PassAccess access;
+  const PassParam *params; /* NULL-name terminated; NULL: the method takes none */
+} PassMethod;
+
+extern const PassMethod pass_service_methods[];
+extern const guint pass_service_n_methods;
+
+/* The entry called @name in the table, or NULL. */
+const PassMethod *pass_service_lookup_method(const char *name);
+
+/* Whether @request may call the write method @method. The one place authorisation decides;
+ * today everyone who can open the socket (root-only by its file mode) may. */
+gboolean pass_service_authorize(PassService *service, PassRequest *request,
+                                const PassMethod *method);
+
+/* Registers every entry of @methods with the dispatcher (pass_service_register() does it with
+ * the table; tests with their own). The interface must be added. */
+void pass_service_register_methods(PassService *service, PassVarlinkServer *server,
+                                   const PassMethod *methods, guint n_methods);
+
+/* The handlers (service.c: read, service-ops.c: write). */
+PassMethodHandler pass_service_get_status, pass_service_list_devices, pass_service_get_device,
+    pass_service_watch, pass_service_get_domain;
+PassMethodHandler pass_service_attach, pass_service_detach, pass_service_reattach;
+
+G_END_DECLS

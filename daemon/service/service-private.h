@@ -1,0 +1,21 @@
+/* The service's state, shared by its files: service.c (lifetime, the read methods),
+ * service-methods.c (the table and the dispatcher) and service-ops.c (the write methods). */
+#pragma once
+
+#include "service.h"
+
+G_BEGIN_DECLS
+
+struct _PassService {
+  PassEngine *engine;
+  PassTx *tx;
+  char *uri;
+  guint watch_id;
+  GHashTable *device_texts; /* address -> serialized Device; dropped on every event for it */
+  char *list_text;          /* unfiltered ListDevices reply, valid for list_generation */
+  guint64 list_generation;
+  GPtrArray *subscribers; /* PassVarlinkCall refs of running Watch calls */
+  GPtrArray *bindings;    /* the dispatcher's user data, one per registered method */
+};
+
+G_END_DECLS
