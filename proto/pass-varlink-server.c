@@ -1,3 +1,4 @@
+#define _GNU_SOURCE  /* struct ucred */
 #define G_LOG_DOMAIN "passd-varlink"
 
 #include "pass-varlink.h"
@@ -44,7 +45,10 @@ struct _PassVarlinkServer {
   guint n_connections;
   gsize max_message;
   guint max_connections;
+  guint max_connections_per_uid;
   gsize max_output;
+  mode_t socket_mode;       /* of a socket file we create */
+  gid_t socket_group;       /* its group, or (gid_t)-1 to leave it */
   guint n_refused;          /* since refused_logged_at */
   gint64 refused_logged_at; /* monotonic time of the last "refusing" message */
   char *socket_path;        /* unlinked on free if it is still our socket */
@@ -63,7 +67,9 @@ struct _Connection {
   GByteArray *output;
   gsize output_start;
   uid_t uid;
+  gid_t gid;
   pid_t pid;
+  GArray *groups;           /* gid_t, supplementary; NULL when unknown */
   PassVarlinkCall *current; /* awaiting its final reply */
   gboolean dispatching;
   gboolean read_eof;
@@ -77,7 +83,9 @@ struct _PassVarlinkCall {
   JsonObject *parameters;
   gboolean more, oneway, finished;
   uid_t uid;
+  gid_t gid;
   pid_t pid;
+  GArray *groups; /* the connection's, shared */
   PassVarlinkCallClosedFunc closed_func;
   gpointer closed_data;
   GDestroyNotify closed_destroy;
@@ -110,6 +118,7 @@ connection_unref(Connection *conn)
   g_clear_object(&conn->socket);
   pass_varlink_input_clear(&conn->input);
   g_byte_array_unref(conn->output);
+  g_clear_pointer(&conn->groups, g_array_unref);
   g_free(conn);
 }
 
@@ -317,6 +326,7 @@ pass_varlink_call_unref(PassVarlinkCall *call)
     call->closed_destroy(call->closed_data);
   g_free(call->method);
   json_object_unref(call->parameters);
+  g_clear_pointer(&call->groups, g_array_unref);
   g_free(call);
 }
 
@@ -344,10 +354,22 @@ pass_varlink_call_get_peer_uid(PassVarlinkCall *call)
   return call->uid;
 }
 
+gid_t
+pass_varlink_call_get_peer_gid(PassVarlinkCall *call)
+{
+  return call->gid;
+}
+
 pid_t
 pass_varlink_call_get_peer_pid(PassVarlinkCall *call)
 {
   return call->pid;
+}
+
+GArray *
+pass_varlink_call_get_peer_groups(PassVarlinkCall *call)
+{
+  return call->groups;
 }
 
 gboolean
@@ -566,7 +588,9 @@ connection_dispatch(Connection *conn, JsonObject *message, GError **error)
   call->oneway = oneway;
   call->more = more && !oneway;
   call->uid = conn->uid;
+  call->gid = conn->gid;
   call->pid = conn->pid;
+  call->groups = conn->groups ? g_array_ref(conn->groups) : NULL;
   call->connection = connection_ref(conn);
   if (!oneway)
     conn->current = pass_varlink_call_ref(call);
@@ -706,6 +730,9 @@ pass_varlink_server_new(const char *vendor, const char *product, const char *ver
   server->listeners = g_ptr_array_new_with_free_func((GDestroyNotify)listener_free);
   server->max_message = PASS_VARLINK_DEFAULT_MAX_MESSAGE;
   server->max_connections = PASS_VARLINK_DEFAULT_MAX_CONNECTIONS;
+  server->max_connections_per_uid = PASS_VARLINK_DEFAULT_MAX_CONNECTIONS_PER_UID;
+  server->socket_mode = 0600;
+  server->socket_group = (gid_t)-1;
   server->max_output = PASS_VARLINK_DEFAULT_MAX_OUTPUT;
 
   g_assert(pass_varlink_server_add_interface(server, pass_varlink_service_idl, NULL));
@@ -745,6 +772,19 @@ pass_varlink_server_set_limits(PassVarlinkServer *server, gsize max_message_size
 {
   server->max_message = max_message_size;
   server->max_connections = max_connections;
+}
+
+void
+pass_varlink_server_set_max_connections_per_uid(PassVarlinkServer *server, guint max)
+{
+  server->max_connections_per_uid = max;
+}
+
+void
+pass_varlink_server_set_socket_access(PassVarlinkServer *server, mode_t mode, gid_t group)
+{
+  server->socket_mode = mode & 0777;
+  server->socket_group = group;
 }
 
 void
@@ -846,51 +886,110 @@ server_reap_hung_up(PassVarlinkServer *server)
     connection_unref(conns[j]);
 }
 
+/* The peer's credentials as the kernel recorded them at its connect(): SO_PEERCRED for uid,
+ * gid and pid, SO_PEERGROUPS (Linux 4.13) for the supplementary groups. Read once per
+ * connection, from the socket itself: unlike /proc/PID/status it cannot race with the peer
+ * exiting and its pid being reused, and unlike getpwuid_r() + getgrouplist() it makes no NSS
+ * call that could block the main loop (LDAP, sssd), and gives the groups the peer really has
+ * rather than what the group database says now. */
+static void
+read_peer_credentials(Connection *conn, int fd)
+{
+  struct ucred cred;
+  socklen_t length = sizeof cred;
+  g_autoptr(GArray) groups = g_array_sized_new(FALSE, FALSE, sizeof(gid_t), 32);
+
+  conn->uid = (uid_t)-1;
+  conn->gid = (gid_t)-1;
+  conn->pid = 0;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) == 0 && length == sizeof cred) {
+    conn->uid = cred.uid;
+    conn->gid = cred.gid;
+    conn->pid = cred.pid;
+  }
+  length = 32 * sizeof(gid_t);
+  for (;;) {
+    g_array_set_size(groups, length / sizeof(gid_t));
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups->data, &length) == 0)
+      break;
+    if (errno != ERANGE) /* an older kernel: no supplementary groups known */
+      return;
+    /* ERANGE: @length now says how much it takes */
+  }
+  g_array_set_size(groups, length / sizeof(gid_t));
+  conn->groups = g_steal_pointer(&groups);
+}
+
+static guint
+server_count_uid(PassVarlinkServer *server, uid_t uid)
+{
+  guint n = 0;
+
+  for (GList *l = server->connections; l; l = l->next)
+    n += ((Connection *)l->data)->uid == uid;
+  return n;
+}
+
+/* Logged at most every few seconds: a connect flood must not flood the journal too. */
+static void server_refuse(PassVarlinkServer *server, GSocket *client, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+
+static void
+server_refuse(PassVarlinkServer *server, GSocket *client, const char *format, ...)
+{
+  gint64 now = g_get_monotonic_time();
+
+  server->n_refused++;
+  if (server->refused_logged_at == 0 || now - server->refused_logged_at >= 10 * G_USEC_PER_SEC) {
+    g_autofree char *why = NULL;
+    va_list args;
+
+    va_start(args, format);
+    why = g_strdup_vprintf(format, args);
+    va_end(args);
+    g_message("Refusing varlink connections: %s (%u refused)", why, server->n_refused);
+    server->refused_logged_at = now;
+    server->n_refused = 0;
+  }
+  g_socket_close(client, NULL);
+}
+
 static void
 server_accept_one(PassVarlinkServer *server, GSocket *client)
 {
-  if (server->n_connections >= server->max_connections)
+  Connection *conn = g_new0(Connection, 1);
+
+  read_peer_credentials(conn, g_socket_get_fd(client));
+  if (server->n_connections >= server->max_connections ||
+      server_count_uid(server, conn->uid) >= server->max_connections_per_uid)
     server_reap_hung_up(server);
   if (server->n_connections >= server->max_connections) {
-    /* Logged at most every few seconds: a connect flood must not flood the journal too. */
-    gint64 now = g_get_monotonic_time();
-    server->n_refused++;
-    if (server->refused_logged_at == 0 || now - server->refused_logged_at >= 10 * G_USEC_PER_SEC) {
-      g_message("Refusing varlink connections: limit of %u reached (%u refused)",
-                server->max_connections, server->n_refused);
-      server->refused_logged_at = now;
-      server->n_refused = 0;
-    }
-    g_socket_close(client, NULL);
+    server_refuse(server, client, "limit of %u reached", server->max_connections);
+  } else if (server_count_uid(server, conn->uid) >= server->max_connections_per_uid) {
+    server_refuse(server, client, "uid %d has the limit of %u per uid", (int)conn->uid,
+                  server->max_connections_per_uid);
+  } else {
+    conn->ref_count = 1; /* the server's */
+    conn->server = server;
+    conn->socket = g_object_ref(client);
+    conn->output = g_byte_array_new();
+    pass_varlink_input_init(&conn->input, server->max_message);
+    g_socket_set_blocking(client, FALSE);
+
+    conn->source = g_source_new(&connection_source_funcs, sizeof(ConnectionSource));
+    ((ConnectionSource *)conn->source)->connection = conn;
+    g_source_set_name(conn->source, "passd varlink connection");
+    conn->fd_tag =
+        g_source_add_unix_fd(conn->source, g_socket_get_fd(client), G_IO_IN | G_IO_HUP | G_IO_ERR);
+    g_source_attach(conn->source, server->context);
+
+    server->connections = g_list_prepend(server->connections, conn);
+    server->n_connections++;
+    g_debug("Varlink connection from uid %d, pid %d", (int)conn->uid, (int)conn->pid);
     return;
   }
-
-  Connection *conn = g_new0(Connection, 1);
-  conn->ref_count = 1; /* the server's */
-  conn->server = server;
-  conn->socket = g_object_ref(client);
-  conn->output = g_byte_array_new();
-  conn->uid = (uid_t)-1;
-  conn->pid = 0;
-  pass_varlink_input_init(&conn->input, server->max_message);
-  g_socket_set_blocking(client, FALSE);
-
-  g_autoptr(GCredentials) credentials = g_socket_get_credentials(client, NULL);
-  if (credentials) {
-    conn->uid = g_credentials_get_unix_user(credentials, NULL);
-    conn->pid = g_credentials_get_unix_pid(credentials, NULL);
-  }
-
-  conn->source = g_source_new(&connection_source_funcs, sizeof(ConnectionSource));
-  ((ConnectionSource *)conn->source)->connection = conn;
-  g_source_set_name(conn->source, "passd varlink connection");
-  conn->fd_tag =
-      g_source_add_unix_fd(conn->source, g_socket_get_fd(client), G_IO_IN | G_IO_HUP | G_IO_ERR);
-  g_source_attach(conn->source, server->context);
-
-  server->connections = g_list_prepend(server->connections, conn);
-  server->n_connections++;
-  g_debug("Varlink connection from uid %d, pid %d", (int)conn->uid, (int)conn->pid);
+  g_clear_pointer(&conn->groups, g_array_unref);
+  g_free(conn);
 }
 
 static gboolean
@@ -955,6 +1054,19 @@ remove_stale_socket(const char *path, GError **error)
   return TRUE;
 }
 
+/* The socket file is born with at most @mode (its owner's bits): nobody else can connect in the
+ * moment before it gets its final group and mode. Only at start-up, so the process-wide umask
+ * is ours to borrow. */
+static gboolean
+bind_with_mode(GSocket *socket, GSocketAddress *address, mode_t mode, GError **error)
+{
+  mode_t saved = umask(0777 & ~(mode & 0700));
+  gboolean ok = g_socket_bind(socket, address, FALSE, error);
+
+  umask(saved);
+  return ok;
+}
+
 gboolean
 pass_varlink_server_listen_path(PassVarlinkServer *server, const char *path, GError **error)
 {
@@ -977,10 +1089,19 @@ pass_varlink_server_listen_path(PassVarlinkServer *server, const char *path, GEr
   /* GLib's default backlog of 10 refuses bursts of clients connecting at once (EAGAIN). */
   if (socket)
     g_socket_set_listen_backlog(socket, SOMAXCONN);
-  if (socket == NULL || !g_socket_bind(socket, address, FALSE, &local_error) ||
+  if (socket == NULL || !bind_with_mode(socket, address, server->socket_mode, &local_error) ||
       !g_socket_listen(socket, &local_error)) {
     g_set_error(error, local_error->domain, local_error->code, "Cannot listen on %s: %s", path,
                 local_error->message);
+    return FALSE;
+  }
+  /* Group first: the file only opens to the group once it is the group's. */
+  if ((server->socket_group != (gid_t)-1 && chown(path, (uid_t)-1, server->socket_group) < 0) ||
+      chmod(path, server->socket_mode) < 0) {
+    int saved = errno;
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "Cannot set the access of %s: %s",
+                path, g_strerror(saved));
+    g_unlink(path);
     return FALSE;
   }
   if (g_lstat(path, &st) == 0 && server->socket_path == NULL) {

@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 
 #define PASS_VARLINK_DEFAULT_MAX_MESSAGE     (16u * 1024 * 1024)
 #define PASS_VARLINK_DEFAULT_MAX_CONNECTIONS 256u
+/* So that one user cannot take every slot from the others. */
+#define PASS_VARLINK_DEFAULT_MAX_CONNECTIONS_PER_UID 32u
 
 typedef struct _PassVarlinkServer PassVarlinkServer;
 typedef struct _PassVarlinkCall PassVarlinkCall;
@@ -32,6 +34,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassVarlinkServer, pass_varlink_server_free)
 
 void pass_varlink_server_set_limits(PassVarlinkServer *server, gsize max_message_size,
                                     guint max_connections);
+/* A peer whose uid has @max connections open already is refused at accept. */
+void pass_varlink_server_set_max_connections_per_uid(PassVarlinkServer *server, guint max);
+/* The mode (default 0600) and group ((gid_t)-1, the default: left as created) of the socket file
+ * pass_varlink_server_listen_path() creates; call before it. */
+void pass_varlink_server_set_socket_access(PassVarlinkServer *server, mode_t mode, gid_t group);
 
 /* @description is the interface file's text, served verbatim by GetInterfaceDescription; the
  * interface name is read from its "interface" line. FALSE if it has none. */
@@ -59,9 +66,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassVarlinkCall, pass_varlink_call_unref)
 const char *pass_varlink_call_get_method(PassVarlinkCall *call);
 gboolean pass_varlink_call_wants_more(PassVarlinkCall *call);
 gboolean pass_varlink_call_is_oneway(PassVarlinkCall *call);
-/* Peer credentials from SO_PEERCRED at accept time. */
+/* Peer credentials from SO_PEERCRED at accept time; (uid_t)-1 and (gid_t)-1 when unknown. */
 uid_t pass_varlink_call_get_peer_uid(PassVarlinkCall *call);
+gid_t pass_varlink_call_get_peer_gid(PassVarlinkCall *call);
 pid_t pass_varlink_call_get_peer_pid(PassVarlinkCall *call);
+/* The peer's supplementary groups (gid_t) at connect time (SO_PEERGROUPS), read once per
+ * connection; borrowed, valid as long as the call. NULL when the kernel could not tell. */
+GArray *pass_varlink_call_get_peer_groups(PassVarlinkCall *call);
 /* FALSE once the peer has gone away; replies to a closed call are dropped silently. */
 gboolean pass_varlink_call_is_open(PassVarlinkCall *call);
 
