@@ -2,10 +2,13 @@
  * watches it and acts through the backend (libvirt + sysfs); PassService serves both on varlink. */
 #define G_LOG_DOMAIN "passd"
 
+#include <errno.h>
 #include <glib-unix.h>
+#include <grp.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -21,6 +24,19 @@
 
 /* systemd kills a service that is not ready in time; a slow first inventory must not do that. */
 #define READY_TIMEOUT_SECONDS 15
+/* Bounds of --max-connections and --max-connections-per-uid, and the descriptors passd needs
+ * besides its connections (libvirt, the listener, uevents, logs). */
+#define MAX_CONNECTIONS_LIMIT   4096
+#define FDS_BESIDES_CONNECTIONS 32
+
+/* What the command line sets up for the server and the service. */
+typedef struct {
+  const char *uri, *socket_path, *host_root;
+  gid_t write_group; /* PASS_AUTHZ_NO_GROUP: none */
+  mode_t socket_mode;
+  gboolean socket_mode_given;
+  guint max_connections, max_connections_per_uid;
+} Options;
 
 typedef struct {
   GMainLoop *loop;
@@ -183,7 +199,7 @@ static const PassVirtCallbacks virt_callbacks = {
 /* ---- socket ---- */
 
 static gboolean
-listen_socket(PassVarlinkServer *server, const char *path, GError **error)
+listen_socket(PassVarlinkServer *server, const Options *options, GError **error)
 {
   int n = sd_listen_fds(TRUE);
 
@@ -192,11 +208,16 @@ listen_socket(PassVarlinkServer *server, const char *path, GError **error)
     return FALSE;
   }
   if (n == 0) {
-    if (!pass_varlink_server_listen_path(server, path, error))
+    pass_varlink_server_set_socket_access(server, options->socket_mode, options->write_group);
+    if (!pass_varlink_server_listen_path(server, options->socket_path, error))
       return FALSE;
-    g_debug("listening on %s", path);
+    g_debug("listening on %s (mode %04o)", options->socket_path, (unsigned)options->socket_mode);
     return TRUE;
   }
+  /* The service manager made the socket: its unit says who may open it. */
+  if (options->socket_mode_given || options->write_group != PASS_AUTHZ_NO_GROUP)
+    g_message("the socket passed by the service manager keeps its own mode and group "
+              "(SocketMode=, SocketGroup=)");
   if (n > 1)
     g_warning("%d sockets passed by the service manager; using the first", n);
   if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0) {
@@ -222,9 +243,10 @@ on_quit_signal(gpointer user_data)
 /* ---- main ---- */
 
 static int
-run(const char *uri, const char *socket_path, const char *host_root)
+run(const Options *options)
 {
   g_autoptr(GError) error = NULL;
+  const char *uri = options->uri;
   Daemon daemon = {.uri = uri};
   PassVarlinkServer *server = NULL;
   PassService *service = NULL;
@@ -237,19 +259,22 @@ run(const char *uri, const char *socket_path, const char *host_root)
   daemon.engine = pass_engine_new();
   daemon.tx = pass_tx_new(daemon.engine);
   service = pass_service_new(daemon.engine, daemon.tx, uri);
+  pass_service_set_write_group(service, options->write_group);
   server = pass_varlink_server_new("passd", "passd", PASS_VERSION,
                                    "file:///usr/share/doc/passd/README.md");
+  pass_varlink_server_set_limits(server, PASS_VARLINK_DEFAULT_MAX_MESSAGE,
+                                 options->max_connections);
+  pass_varlink_server_set_max_connections_per_uid(server, options->max_connections_per_uid);
   sigterm_id = g_unix_signal_add(SIGTERM, on_quit_signal, &daemon);
   sigint_id = g_unix_signal_add(SIGINT, on_quit_signal, &daemon);
 
-  if (!pass_service_register(service, server, &error) ||
-      !listen_socket(server, socket_path, &error)) {
+  if (!pass_service_register(service, server, &error) || !listen_socket(server, options, &error)) {
     g_printerr("passd: %s\n", error->message);
     goto out;
   }
 
   virt = pass_virt_new(uri, &virt_callbacks, &daemon);
-  host = pass_host_new(host_root);
+  host = pass_host_new(options->host_root);
   pass_tx_set_ops(daemon.tx, pass_backend_new(virt, host));
   pass_virt_start(virt);
   daemon.ready_timeout_id = g_timeout_add_seconds(READY_TIMEOUT_SECONDS, ready_timeout, &daemon);
@@ -276,19 +301,93 @@ out:
   return status;
 }
 
+/* ---- options ---- */
+
+/* @text as a number in [@min, @max] of @base; FALSE (printed) otherwise. */
+static gboolean
+parse_number(const char *option, const char *text, guint base, guint64 min, guint64 max,
+             guint64 *out)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_ascii_string_to_unsigned(text, base, min, max, out, &error))
+    return TRUE;
+  g_printerr("passd: --%s: %s\n", option, error->message);
+  return FALSE;
+}
+
+/* The gid of group @name; FALSE (printed) when there is none. */
+static gboolean
+lookup_group(const char *name, gid_t *gid)
+{
+  struct group entry, *found = NULL;
+  long size = sysconf(_SC_GETGR_R_SIZE_MAX);
+  g_autofree char *buffer = NULL;
+  int err;
+
+  for (size = size > 0 ? size : 1024;; size *= 2) {
+    g_free(buffer);
+    buffer = g_malloc(size);
+    err = getgrnam_r(name, &entry, buffer, size, &found);
+    if (err != ERANGE)
+      break;
+  }
+  if (found == NULL) {
+    g_printerr("passd: --group: %s\n", err ? g_strerror(err) : "no such group (see /etc/group)");
+    return FALSE;
+  }
+  *gid = found->gr_gid;
+  return TRUE;
+}
+
+/* Every connection is a descriptor: refuse a cap the process could never reach. */
+static gboolean
+check_fd_limit(guint max_connections)
+{
+  struct rlimit limit;
+
+  if (getrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur == RLIM_INFINITY ||
+      limit.rlim_cur >= (rlim_t)max_connections + FDS_BESIDES_CONNECTIONS)
+    return TRUE;
+  g_printerr("passd: --max-connections %u needs more file descriptors than the limit of %llu "
+             "(ulimit -n; LimitNOFILE= under systemd)\n",
+             max_connections, (unsigned long long)limit.rlim_cur);
+  return FALSE;
+}
+
 int
 main(int argc, char **argv)
 {
   g_autofree char *uri = NULL, *socket_path = NULL, *host_root = NULL;
+  g_autofree char *group = NULL, *socket_mode = NULL, *max_connections = NULL;
+  g_autofree char *max_per_uid = NULL;
   gboolean verbose = FALSE, version = FALSE;
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) context = NULL;
+  Options options = {
+      .write_group = PASS_AUTHZ_NO_GROUP,
+      .max_connections = PASS_VARLINK_DEFAULT_MAX_CONNECTIONS,
+      .max_connections_per_uid = PASS_VARLINK_DEFAULT_MAX_CONNECTIONS_PER_UID,
+  };
+  guint64 number;
   const GOptionEntry entries[] = {
       {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
        "libvirt connection URI (default: " PASS_DEFAULT_URI ")", "URI"},
       {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path,
        "Varlink socket to listen on unless socket-activated (default: " PASS_DEFAULT_SOCKET ")",
        "PATH"},
+      {"group", 'g', 0, G_OPTION_ARG_STRING, &group,
+       "Members of GROUP may also attach, detach and reattach (default: only root); the socket "
+       "file becomes root:GROUP, mode 0660",
+       "GROUP"},
+      {"socket-mode", 0, 0, G_OPTION_ARG_STRING, &socket_mode,
+       "Octal mode of the socket file passd creates (default: 0600, 0660 with --group); who can "
+       "open it may read",
+       "MODE"},
+      {"max-connections", 0, 0, G_OPTION_ARG_STRING, &max_connections,
+       "Clients connected at once, 1 to 4096 (default: 256)", "N"},
+      {"max-connections-per-uid", 0, 0, G_OPTION_ARG_STRING, &max_per_uid,
+       "Clients connected at once with the same uid, 1 to 4096 (default: 32)", "N"},
       {"host-root", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &host_root,
        "Directory standing for / when checking which devices the host needs (for tests "
        "against libvirt's test driver; default: /)",
@@ -297,7 +396,6 @@ main(int argc, char **argv)
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
       {NULL},
   };
-
   /* Each thread that allocates (libvirt's event thread, the worker pool) would otherwise get
    * an arena of its own, each holding on to its freed memory. passd's threads do little
    * allocation at once, so two arenas cost no contention worth having. A fixed mmap threshold
@@ -328,6 +426,32 @@ main(int argc, char **argv)
     g_printerr("passd: --host-root needs an absolute path\n");
     return 2;
   }
-  return run(uri ? uri : PASS_DEFAULT_URI, socket_path ? socket_path : PASS_DEFAULT_SOCKET,
-             host_root ? host_root : "/");
+  if (group && !lookup_group(group, &options.write_group))
+    return 2;
+  options.socket_mode = group ? 0660 : 0600;
+  if (socket_mode) {
+    if (!g_ascii_string_to_unsigned(socket_mode, 8, 0, 0777, &number, NULL)) {
+      g_printerr("passd: --socket-mode: '%s' is not an octal mode from 0 to 0777\n", socket_mode);
+      return 2;
+    }
+    options.socket_mode = (mode_t)number;
+    options.socket_mode_given = TRUE;
+  }
+  if (max_connections) {
+    if (!parse_number("max-connections", max_connections, 10, 1, MAX_CONNECTIONS_LIMIT, &number))
+      return 2;
+    options.max_connections = (guint)number;
+  }
+  if (max_per_uid) {
+    if (!parse_number("max-connections-per-uid", max_per_uid, 10, 1, MAX_CONNECTIONS_LIMIT,
+                      &number))
+      return 2;
+    options.max_connections_per_uid = (guint)number;
+  }
+  if (!check_fd_limit(options.max_connections))
+    return 2;
+  options.uri = uri ? uri : PASS_DEFAULT_URI;
+  options.socket_path = socket_path ? socket_path : PASS_DEFAULT_SOCKET;
+  options.host_root = host_root ? host_root : "/";
+  return run(&options);
 }

@@ -6,10 +6,11 @@ request_clear(gpointer data)
   PassRequest *request = data;
 
   g_free(request->method);
+  g_clear_pointer(&request->groups, g_array_unref);
 }
 
 PassRequest *
-pass_request_new(const char *method, uid_t uid, pid_t pid)
+pass_request_new(const char *method, uid_t uid, gid_t gid, pid_t pid, GArray *groups)
 {
   static guint64 last_id;
   PassRequest *request = g_atomic_rc_box_new0(PassRequest);
@@ -17,7 +18,9 @@ pass_request_new(const char *method, uid_t uid, pid_t pid)
   request->id = ++last_id; /* main context only */
   request->method = g_strdup(method);
   request->uid = uid;
+  request->gid = gid;
   request->pid = pid;
+  request->groups = groups ? g_array_ref(groups) : NULL;
   return request;
 }
 

@@ -80,7 +80,11 @@ pass_service_lookup_method(const char *name)
 gboolean
 pass_service_authorize(PassService *service, PassRequest *request, const PassMethod *method)
 {
-  return TRUE;
+  GArray *groups = request->groups;
+
+  return pass_authz_may_write(request->uid, request->gid,
+                              groups ? (const gid_t *)(gpointer)groups->data : NULL,
+                              groups ? groups->len : 0, service->write_group);
 }
 
 static gboolean
@@ -108,7 +112,8 @@ dispatch(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
   const Binding *binding = user_data;
   const PassMethod *method = binding->method;
   g_autoptr(PassRequest) request = pass_request_new(
-      method->name, pass_varlink_call_get_peer_uid(call), pass_varlink_call_get_peer_pid(call));
+      method->name, pass_varlink_call_get_peer_uid(call), pass_varlink_call_get_peer_gid(call),
+      pass_varlink_call_get_peer_pid(call), pass_varlink_call_get_peer_groups(call));
   g_auto(PassArgs) args = {0};
   const char *bad;
 

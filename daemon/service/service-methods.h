@@ -33,8 +33,8 @@ extern const guint pass_service_n_methods;
 /* The entry called @name in the table, or NULL. */
 const PassMethod *pass_service_lookup_method(const char *name);
 
-/* Whether @request may call the write method @method. The one place authorisation decides;
- * today everyone who can open the socket (root-only by its file mode) may. */
+/* Whether @request may call the write method @method. The one place authorisation decides:
+ * root, and members of the service's write group if it has one (pass_authz_may_write()). */
 gboolean pass_service_authorize(PassService *service, PassRequest *request,
                                 const PassMethod *method);
 

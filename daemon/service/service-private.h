@@ -16,6 +16,7 @@ struct _PassService {
   guint64 list_generation;
   GPtrArray *subscribers; /* PassVarlinkCall refs of running Watch calls */
   GPtrArray *bindings;    /* the dispatcher's user data, one per registered method */
+  gid_t write_group;      /* who besides root may write; PASS_AUTHZ_NO_GROUP: nobody */
 };
 
 G_END_DECLS

@@ -367,7 +367,14 @@ pass_service_new(PassEngine *engine, PassTx *tx, const char *uri)
   service->subscribers = g_ptr_array_new_with_free_func((GDestroyNotify)pass_varlink_call_unref);
   service->bindings = g_ptr_array_new_with_free_func(g_free);
   service->watch_id = pass_engine_add_watch(engine, engine_event, service);
+  service->write_group = PASS_AUTHZ_NO_GROUP;
   return service;
+}
+
+void
+pass_service_set_write_group(PassService *service, gid_t group)
+{
+  service->write_group = group;
 }
 
 void

@@ -290,6 +290,20 @@ test_invalid(Fixture *f, gconstpointer data)
   g_assert_cmpuint(seen.calls, ==, 0);
 }
 
+/* @groups are this process's supplementary groups, as the socket told the server. */
+static void
+assert_own_groups(GArray *groups)
+{
+  int n = getgroups(0, NULL);
+  g_autofree gid_t *own = g_new(gid_t, MAX(n, 1));
+
+  g_assert_cmpint(getgroups(n, own), ==, n);
+  g_assert_nonnull(groups);
+  g_assert_cmpuint(groups->len, ==, n);
+  for (int i = 0; i < n; i++)
+    g_assert_cmpuint(g_array_index(groups, gid_t, i), ==, own[i]);
+}
+
 static void
 test_request(Fixture *f, gconstpointer data)
 {
@@ -304,7 +318,9 @@ test_request(Fixture *f, gconstpointer data)
   g_assert_nonnull(seen.request);
   g_assert_cmpstr(seen.request->method, ==, "Attach");
   g_assert_cmpuint(seen.request->uid, ==, getuid());
+  g_assert_cmpuint(seen.request->gid, ==, getgid());
   g_assert_cmpint(seen.request->pid, ==, getpid());
+  assert_own_groups(seen.request->groups);
   g_assert_cmpstr(seen.domain, ==, "vm1");
   g_assert_cmpstr(seen.address, ==, "0000:02:00.0");
   g_assert_cmpuint(seen.flags, ==, PASS_OP_LIVE | PASS_OP_DRY_RUN);
@@ -337,6 +353,33 @@ test_no_access(Fixture *f, gconstpointer data)
   g_assert_cmpuint(seen.calls, ==, 0);
 }
 
+/* The hook hands the request's credentials and the service's group to the rule. */
+static void
+test_authorize(Fixture *f, gconstpointer data)
+{
+  const PassMethod *attach = pass_service_lookup_method("Attach");
+  g_autoptr(GArray) groups = g_array_new(FALSE, FALSE, sizeof(gid_t));
+  gid_t group = 990, other = 27;
+  g_autoptr(PassRequest) root = pass_request_new("Attach", 0, 0, 1, NULL);
+  g_autoptr(PassRequest) user = pass_request_new("Attach", 1000, 1000, 2, groups);
+  g_autoptr(PassRequest) primary = pass_request_new("Attach", 1000, group, 3, NULL);
+  g_autoptr(PassRequest) member = NULL;
+
+  g_array_append_val(groups, other);
+  g_assert_true(pass_service_authorize(f->service, root, attach));
+  g_assert_false(pass_service_authorize(f->service, user, attach));
+  g_assert_false(pass_service_authorize(f->service, primary, attach));
+
+  pass_service_set_write_group(f->service, group);
+  g_assert_true(pass_service_authorize(f->service, root, attach));
+  g_assert_false(pass_service_authorize(f->service, user, attach));
+  g_assert_true(pass_service_authorize(f->service, primary, attach));
+  /* A supplementary group will do. */
+  g_array_append_val(groups, group);
+  member = pass_request_new("Attach", 1000, 1000, 4, groups);
+  g_assert_true(pass_service_authorize(f->service, member, attach));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -347,6 +390,7 @@ main(int argc, char **argv)
   ADD("/service-methods/invalid", test_invalid);
   ADD("/service-methods/request", test_request);
   ADD("/service-methods/no-access", test_no_access);
+  ADD("/service-methods/authorize", test_authorize);
 #undef ADD
   return g_test_run();
 }

@@ -159,6 +159,8 @@ class BadInput(passd.PassdCase):
 
 class ConnectionCap(passd.PassdCase):
     CAP = 256
+    # every connection here is root's: the cap per uid must not come first
+    EXTRA_ARGS = ("--max-connections-per-uid", str(CAP))
 
     def test_connection_cap(self):
         total = self.CAP + 44
