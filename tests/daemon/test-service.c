@@ -1,9 +1,15 @@
 /* io.passd.Manager in-process: a real PassVarlinkServer on a temporary socket, the blocking
  * client on a thread, and the engine fed directly on the main thread (no libvirt). */
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include "pass-error.h"
 #include "pass-varlink.h"
+#include "pass-varlink-private.h"
 #include "service-call.h"
+#include "service-private.h"
 
 #define M "io.passd.Manager."
 
@@ -461,6 +467,16 @@ client_after_loss(Fixture *f, PassVarlinkClient *client)
   assert_list(client, NULL, "0000:00:1f.3 0000:02:00.0 0000:05:00.0");
 }
 
+/* Served as before. */
+static void
+client_after_watch(Fixture *f, PassVarlinkClient *client)
+{
+  g_autoptr(JsonObject) status = call_ok(client, M "GetStatus", NULL);
+
+  g_assert_true(json_object_get_boolean_member(status, "connected"));
+  assert_list(client, NULL, "0000:00:1f.3 0000:02:00.0 0000:02:10.0");
+}
+
 static void
 test_watch(Fixture *f, gconstpointer data)
 {
@@ -474,6 +490,65 @@ test_watch(Fixture *f, gconstpointer data)
   run_client(f, client_after_loss);
 }
 
+/* A raw peer on @path with a small receive buffer, so that what it does not read piles up in
+ * the server. */
+static int
+connect_raw(const char *path)
+{
+  struct sockaddr_un address = {.sun_family = AF_UNIX};
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int size = 4096;
+
+  g_assert_cmpint(fd, >=, 0);
+  g_assert_cmpint(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size), ==, 0);
+  g_strlcpy(address.sun_path, path, sizeof address.sun_path);
+  g_assert_cmpint(connect(fd, (struct sockaddr *)&address, sizeof address), ==, 0);
+  return fd;
+}
+
+static void
+drain_main_context(void)
+{
+  for (int i = 0; i < 100 && g_main_context_iteration(NULL, FALSE); i++)
+    ;
+}
+
+/* A subscriber that stops reading is dropped once its queued events pass the cap, instead of
+ * growing passd's memory; the events that follow go nowhere and other clients are served. */
+static void
+test_watch_slow_reader(Fixture *f, gconstpointer data)
+{
+  static const char watch[] = "{\"method\":\"" M "Watch\",\"more\":true}";
+  const gsize cap = 256 * 1024;
+  int hog;
+  guint events;
+
+  load_host(f);
+  pass_varlink_server_set_max_output(f->server, cap);
+  hog = connect_raw(f->path);
+  g_assert_cmpint(write(hog, watch, sizeof watch), ==, sizeof watch); /* with its NUL */
+  while (f->service->subscribers->len == 0)
+    g_main_context_iteration(NULL, TRUE);
+  g_assert_cmpuint(pass_varlink_server_get_n_connections(f->server), ==, 1);
+
+  /* The VF's driver flips back and forth: one changed event each time (~600 bytes). */
+  for (events = 0; events < 100000 && pass_varlink_server_get_n_connections(f->server) > 0;
+       events++) {
+    g_autoptr(PassDevice) vf =
+        make_device("0000:02:10.0", 20, "0000:02:00.0", events % 2 ? "vfio-pci" : NULL);
+
+    pass_engine_device_changed(f->engine, vf);
+    drain_main_context();
+  }
+  g_test_message("dropped after %u events", events);
+  g_assert_cmpuint(pass_varlink_server_get_n_connections(f->server), ==, 0);
+  g_assert_cmpuint(f->service->subscribers->len, ==, 0);
+  /* Dropped at the cap, not later: the kernel's buffers hold some too, far less than this. */
+  g_assert_cmpuint(events, <, 4 * cap / 500);
+  run_client(f, client_after_watch);
+  close(hog);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -484,6 +559,7 @@ main(int argc, char **argv)
   ADD("/service/domain", test_domain);
   ADD("/service/cache", test_cache);
   ADD("/service/watch", test_watch);
+  ADD("/service/watch-slow-reader", test_watch_slow_reader);
 #undef ADD
   return g_test_run();
 }
