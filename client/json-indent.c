@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "pass-varlink-private.h"
+
 typedef struct {
   const char *p;
   const char *end;
@@ -52,24 +54,24 @@ append_indent(GString *out, guint level)
   }
 }
 
-/* A scalar exactly as json-glib prints it after parsing it: for the rare shapes whose text
- * would change (escapes, non-integer or oversized numbers), by asking json-glib. */
+/* A scalar exactly as json-glib prints it once the varlink parser has read it: for the rare
+ * shapes whose text would change (escapes, non-integer or oversized numbers). */
 static void
 append_via_json_glib(GString *out, const char *token, gsize length)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable();
   g_autoptr(JsonGenerator) generator = json_generator_new();
-  g_autofree char *wrapped = g_strdup_printf("[%.*s]", (int)length, token);
+  g_autofree char *wrapped = g_strdup_printf("{\"v\":%.*s}", (int)length, token);
+  g_autoptr(JsonObject) object = pass_varlink_message_parse(wrapped, strlen(wrapped), NULL);
   g_autofree char *text = NULL;
   gsize n = 0;
 
-  if (!json_parser_load_from_data(parser, wrapped, -1, NULL)) {
+  if (object == NULL) {
     put(out, token, length);
     return;
   }
-  json_generator_set_root(generator, json_parser_get_root(parser));
+  json_generator_set_root(generator, json_object_get_member(object, "v"));
   text = json_generator_to_data(generator, &n);
-  put(out, text + 1, n - 2); /* without the brackets */
+  put(out, text, n);
 }
 
 /* Strings print as received unless they hold an escape (json-glib re-escapes its own way) or

@@ -310,8 +310,9 @@ pass_varlink_message_check(const char *text, gsize length, PassJsonMember *membe
 /* ---- building the tree ----
  * json-glib's own parser spends most of its time in its tokenizer; once the text is known to be
  * strict JSON, the tree is built here in one plain walk instead, with the values json-glib would
- * give. The few inputs where json-glib's reading is peculiar (surrogate escapes, integers that
- * may overflow) go to json-glib itself, so the result is always the same. */
+ * give. The few inputs where json-glib's reading is peculiar (surrogate escapes) go to json-glib
+ * itself, so the result is the same; integers beyond gint64, which json-glib wraps, are
+ * doubles instead (see build_number()). */
 
 typedef struct {
   const char *p;
@@ -395,11 +396,13 @@ build_number(Builder *b)
     double value = g_ascii_strtod(text, NULL);
     return json_node_init_double(json_node_alloc(), negative ? value * -1.0 : value);
   }
-  if (b->p - digits > 18) {
-    b->defer = TRUE; /* json-glib wraps what does not fit; leave that to it */
-    return json_node_init_int(json_node_alloc(), 0);
-  }
   g_autofree char *text = g_strndup(start, b->p - start);
+  gint64 value;
+  /* Beyond gint64 json-glib wraps (-18446744073709551611 reads as 5: a timeout of 5 s): such a
+   * number is a double here, which no int parameter takes. The one place the tree differs. */
+  if (b->p - digits > 18 &&
+      !g_ascii_string_to_signed(text, 10, G_MININT64, G_MAXINT64, &value, NULL))
+    return json_node_init_double(json_node_alloc(), g_ascii_strtod(text, NULL));
   return json_node_init_int(json_node_alloc(), g_ascii_strtoll(text, NULL, 10));
 }
 
