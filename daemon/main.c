@@ -214,8 +214,10 @@ listen_socket(PassVarlinkServer *server, const Options *options, GError **error)
     g_debug("listening on %s (mode %04o)", options->socket_path, (unsigned)options->socket_mode);
     return TRUE;
   }
-  /* The service manager made the socket: its unit says who may open it. */
-  if (options->socket_mode_given || options->write_group != PASS_AUTHZ_NO_GROUP)
+  /* The service manager made the socket: its unit says who may open it. --group still
+   * decides who may write (passd.service passes it), so only an ignored --socket-mode is worth
+   * a word. */
+  if (options->socket_mode_given)
     g_message("the socket passed by the service manager keeps its own mode and group "
               "(SocketMode=, SocketGroup=)");
   if (n > 1)
