@@ -51,7 +51,7 @@ passctl_format_checks(JsonArray *checks)
     if (fix != NULL)
       g_string_append_printf(out, "      fix:   %s\n", fix);
   }
-  g_string_append_printf(out, "\n%u checks: %u failed, %u warnings\n", n,
+  g_string_append_printf(out, "\n%u checks: %u failed, %u warned\n", n,
                          passctl_checks_failed(checks), warned);
   return g_string_free(g_steal_pointer(&out), FALSE);
 }
