@@ -1,10 +1,9 @@
 /* host/host-doctor against fake hosts built in a temp dir: an Intel host with its IOMMU on, an
  * AMD host, a host without an IOMMU, and devices below bridges with and without ACS. Never
  * touches the real /sys: every PassHost here has a fresh g_dir_make_tmp() root. */
-#include <glib/gstdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "fake-root.h"
 #include "host-doctor.h"
 
 #define RP      "sys/devices/pci0000:00/0000:00:1c.0"
@@ -17,59 +16,6 @@ typedef struct {
 } Fixture;
 
 static void
-put_bytes(Fixture *fx, const char *path, const void *contents, gssize length)
-{
-  g_autofree char *full = g_build_filename(fx->root, path, NULL);
-  g_autofree char *dir = g_path_get_dirname(full);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-  g_file_set_contents(full, contents, length, &error);
-  g_assert_no_error(error);
-}
-
-static void
-put(Fixture *fx, const char *path, const char *contents)
-{
-  put_bytes(fx, path, contents, -1);
-}
-
-static void
-mkdirs(Fixture *fx, const char *path)
-{
-  g_autofree char *full = g_build_filename(fx->root, path, NULL);
-
-  g_assert_cmpint(g_mkdir_with_parents(full, 0755), ==, 0);
-}
-
-static void
-link_to(Fixture *fx, const char *path, const char *target)
-{
-  g_autofree char *full = g_build_filename(fx->root, path, NULL);
-  g_autofree char *dir = g_path_get_dirname(full);
-
-  g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-  g_assert_cmpint(symlink(target, full), ==, 0);
-}
-
-static void
-rm_rf(const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-    g_autofree char *child = g_build_filename(path, name, NULL);
-
-    if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-      rm_rf(child);
-    else
-      g_unlink(child);
-  }
-  g_rmdir(path);
-}
-
-static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -78,7 +24,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
   g_assert_no_error(error);
   fx->host = pass_host_new(fx->root);
   fx->checks = g_ptr_array_new_with_free_func((GDestroyNotify)pass_check_free);
-  put(fx, "proc/sys/kernel/osrelease", RELEASE "\n");
+  fake_root_put(fx->root, "proc/sys/kernel/osrelease", RELEASE "\n");
 }
 
 static void
@@ -86,7 +32,7 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 {
   g_ptr_array_unref(fx->checks);
   pass_host_free(fx->host);
-  rm_rf(fx->root);
+  g_assert_true(fake_root_remove(fx->root));
   g_free(fx->root);
 }
 
@@ -131,7 +77,7 @@ iommu_groups(Fixture *fx, guint n)
   for (guint i = 0; i < n; i++) {
     g_autofree char *path = g_strdup_printf("sys/kernel/iommu_groups/%u/devices", i);
 
-    mkdirs(fx, path);
+    fake_root_mkdirs(fx->root, path);
   }
 }
 
@@ -153,18 +99,19 @@ test_intel_on(Fixture *fx, gconstpointer data)
       "module-vfio-iommu-type1",
   };
 
-  put(fx, "proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: fpu vmx ept\n");
-  put(fx, "dev/kvm", "");
-  put(fx, "sys/firmware/acpi/tables/DMAR", "");
+  fake_root_put(fx->root, "proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: fpu vmx ept\n");
+  fake_root_put(fx->root, "dev/kvm", "");
+  fake_root_put(fx->root, "sys/firmware/acpi/tables/DMAR", "");
   iommu_groups(fx, 3);
-  put(fx, "sys/class/iommu/dmar0/intel-iommu/ecap", "f050da\n");
-  put(fx, "sys/class/iommu/dmar1/intel-iommu/ecap", "0x19e2ff0505e\n");
-  put(fx, "proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro intel_iommu=on iommu=pt\n");
-  put(fx, "etc/default/grub", "GRUB_CMDLINE_LINUX=\"intel_iommu=on iommu=pt\"\n");
-  mkdirs(fx, "sys/module/vfio");
-  mkdirs(fx, "sys/module/vfio_pci");
-  put(fx, "lib/modules/" RELEASE "/modules.dep",
-      "kernel/drivers/vfio/vfio_iommu_type1.ko.xz: kernel/drivers/vfio/vfio.ko.xz\n");
+  fake_root_put(fx->root, "sys/class/iommu/dmar0/intel-iommu/ecap", "f050da\n");
+  fake_root_put(fx->root, "sys/class/iommu/dmar1/intel-iommu/ecap", "0x19e2ff0505e\n");
+  fake_root_put(fx->root, "proc/cmdline",
+                "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro intel_iommu=on iommu=pt\n");
+  fake_root_put(fx->root, "etc/default/grub", "GRUB_CMDLINE_LINUX=\"intel_iommu=on iommu=pt\"\n");
+  fake_root_mkdirs(fx->root, "sys/module/vfio");
+  fake_root_mkdirs(fx->root, "sys/module/vfio_pci");
+  fake_root_put(fx->root, "lib/modules/" RELEASE "/modules.dep",
+                "kernel/drivers/vfio/vfio_iommu_type1.ko.xz: kernel/drivers/vfio/vfio.ko.xz\n");
 
   pass_host_doctor_host(fx->host, fx->checks);
   g_assert_cmpuint(fx->checks->len, ==, G_N_ELEMENTS(order));
@@ -188,11 +135,11 @@ static void
 test_intel_default_on(Fixture *fx, gconstpointer data)
 {
   /* No intel_iommu= at all, yet groups: a kernel with VT-d on by default needs no word. */
-  put(fx, "proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: vmx\n");
-  put(fx, "sys/firmware/acpi/tables/DMAR", "");
+  fake_root_put(fx->root, "proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: vmx\n");
+  fake_root_put(fx->root, "sys/firmware/acpi/tables/DMAR", "");
   iommu_groups(fx, 1);
-  put(fx, "sys/class/iommu/dmar0/intel-iommu/ecap", "f050d2\n");
-  put(fx, "proc/cmdline", "root=/dev/sda1\n");
+  fake_root_put(fx->root, "sys/class/iommu/dmar0/intel-iommu/ecap", "f050d2\n");
+  fake_root_put(fx->root, "proc/cmdline", "root=/dev/sda1\n");
 
   pass_host_doctor_host(fx->host, fx->checks);
   assert_check(fx, "kernel-cmdline-iommu", PASS_CHECK_PASS, "enabled VT-d by default", NULL);
@@ -209,16 +156,16 @@ test_intel_default_on(Fixture *fx, gconstpointer data)
 static void
 test_amd(Fixture *fx, gconstpointer data)
 {
-  put(fx, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: fpu svm npt\n");
-  put(fx, "dev/kvm", "");
-  put(fx, "sys/firmware/acpi/tables/IVRS", "");
+  fake_root_put(fx->root, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: fpu svm npt\n");
+  fake_root_put(fx->root, "dev/kvm", "");
+  fake_root_put(fx->root, "sys/firmware/acpi/tables/IVRS", "");
   iommu_groups(fx, 40);
-  mkdirs(fx, "sys/class/iommu/ivhd0/amd-iommu");
-  put(fx, "proc/cmdline", "initrd=\\initrd.img root=UUID=1234 rw\n");
-  put(fx, "etc/kernel/cmdline", "root=UUID=1234 rw\n");
-  put(fx, "lib/modules/" RELEASE "/modules.builtin",
-      "kernel/drivers/vfio/vfio.ko\nkernel/drivers/vfio/vfio_iommu_type1.ko\n"
-      "kernel/drivers/vfio/pci/vfio-pci.ko\n");
+  fake_root_mkdirs(fx->root, "sys/class/iommu/ivhd0/amd-iommu");
+  fake_root_put(fx->root, "proc/cmdline", "initrd=\\initrd.img root=UUID=1234 rw\n");
+  fake_root_put(fx->root, "etc/kernel/cmdline", "root=UUID=1234 rw\n");
+  fake_root_put(fx->root, "lib/modules/" RELEASE "/modules.builtin",
+                "kernel/drivers/vfio/vfio.ko\nkernel/drivers/vfio/vfio_iommu_type1.ko\n"
+                "kernel/drivers/vfio/pci/vfio-pci.ko\n");
 
   pass_host_doctor_host(fx->host, fx->checks);
   assert_check(fx, "cpu-virtualization", PASS_CHECK_PASS, "svm", NULL);
@@ -238,10 +185,10 @@ test_amd(Fixture *fx, gconstpointer data)
 static void
 test_amd_off(Fixture *fx, gconstpointer data)
 {
-  put(fx, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: svm\n");
-  put(fx, "sys/firmware/acpi/tables/IVRS", "");
-  mkdirs(fx, "sys/kernel/iommu_groups");
-  put(fx, "proc/cmdline", "root=/dev/sda1 amd_iommu=off\n");
+  fake_root_put(fx->root, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: svm\n");
+  fake_root_put(fx->root, "sys/firmware/acpi/tables/IVRS", "");
+  fake_root_mkdirs(fx->root, "sys/kernel/iommu_groups");
+  fake_root_put(fx->root, "proc/cmdline", "root=/dev/sda1 amd_iommu=off\n");
 
   pass_host_doctor_host(fx->host, fx->checks);
   assert_check(fx, "iommu-enabled", PASS_CHECK_FAIL, "no groups; /proc/cmdline: amd_iommu=off",
@@ -253,9 +200,9 @@ test_amd_off(Fixture *fx, gconstpointer data)
 static void
 test_no_iommu(Fixture *fx, gconstpointer data)
 {
-  put(fx, "proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: fpu hypervisor\n");
-  put(fx, "proc/cmdline", "console=ttyS0 -- intel_iommu=on\n");
-  put(fx, "etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n");
+  fake_root_put(fx->root, "proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: fpu hypervisor\n");
+  fake_root_put(fx->root, "proc/cmdline", "console=ttyS0 -- intel_iommu=on\n");
+  fake_root_put(fx->root, "etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n");
 
   pass_host_doctor_host(fx->host, fx->checks);
   assert_check(fx, "cpu-virtualization", PASS_CHECK_FAIL, "neither vmx nor svm", "VT-x");
@@ -274,12 +221,12 @@ test_no_iommu(Fixture *fx, gconstpointer data)
 static void
 test_configured_not_booted(Fixture *fx, gconstpointer data)
 {
-  put(fx, "proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: vmx\n");
-  put(fx, "sys/firmware/acpi/tables/DMAR", "");
-  put(fx, "proc/cmdline", "root=/dev/sda1\n");
-  put(fx, "etc/default/grub", "GRUB_CMDLINE_LINUX=\"intel_iommu=on\"\n");
-  put(fx, "sys/class/iommu/dmar0/intel-iommu/ecap", "f050da\n");
-  put(fx, "proc/cmdline", "root=/dev/sda1 intremap=off\n");
+  fake_root_put(fx->root, "proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: vmx\n");
+  fake_root_put(fx->root, "sys/firmware/acpi/tables/DMAR", "");
+  fake_root_put(fx->root, "proc/cmdline", "root=/dev/sda1\n");
+  fake_root_put(fx->root, "etc/default/grub", "GRUB_CMDLINE_LINUX=\"intel_iommu=on\"\n");
+  fake_root_put(fx->root, "sys/class/iommu/dmar0/intel-iommu/ecap", "f050da\n");
+  fake_root_put(fx->root, "proc/cmdline", "root=/dev/sda1 intremap=off\n");
 
   pass_host_doctor_host(fx->host, fx->checks);
   assert_check(fx, "kernel-cmdline-iommu", PASS_CHECK_FAIL, "no intel_iommu=on",
@@ -308,29 +255,31 @@ put_config(Fixture *fx, const char *path, gsize length, gboolean acs)
       config[0x14a] = 0x01;
     }
   }
-  put_bytes(fx, path, config, length);
+  fake_root_put_bytes(fx->root, path, config, length);
 }
 
 /* A root port, a device below it, and the bus links. */
 static void
 device_tree(Fixture *fx, gsize port_config, gboolean acs)
 {
-  put(fx, RP "/class", "0x060400\n");
+  fake_root_put(fx->root, RP "/class", "0x060400\n");
   put_config(fx, RP "/config", port_config, acs);
-  put(fx, RP "/0000:02:00.0/class", "0x020000\n");
-  put(fx, RP "/0000:02:00.0/reset_method", "flr bus\n");
-  put(fx, RP "/0000:02:00.0/sriov_totalvfs", "7\n");
-  put(fx, RP "/0000:02:00.0/sriov_numvfs", "2\n");
-  put(fx, RP "/0000:02:00.1/class", "0x020000\n");
-  put(fx, RP "/0000:02:00.1/reset", "");
-  link_to(fx, RP "/0000:02:00.1/physfn", "../0000:02:00.0");
-  put(fx, "sys/devices/pci0000:00/0000:00:02.0/class", "0x030000\n");
-  link_to(fx, "sys/bus/pci/devices/0000:00:1c.0", "../../../devices/pci0000:00/0000:00:1c.0");
-  link_to(fx, "sys/bus/pci/devices/0000:02:00.0",
-          "../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0");
-  link_to(fx, "sys/bus/pci/devices/0000:02:00.1",
-          "../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.1");
-  link_to(fx, "sys/bus/pci/devices/0000:00:02.0", "../../../devices/pci0000:00/0000:00:02.0");
+  fake_root_put(fx->root, RP "/0000:02:00.0/class", "0x020000\n");
+  fake_root_put(fx->root, RP "/0000:02:00.0/reset_method", "flr bus\n");
+  fake_root_put(fx->root, RP "/0000:02:00.0/sriov_totalvfs", "7\n");
+  fake_root_put(fx->root, RP "/0000:02:00.0/sriov_numvfs", "2\n");
+  fake_root_put(fx->root, RP "/0000:02:00.1/class", "0x020000\n");
+  fake_root_put(fx->root, RP "/0000:02:00.1/reset", "");
+  fake_root_link(fx->root, RP "/0000:02:00.1/physfn", "../0000:02:00.0");
+  fake_root_put(fx->root, "sys/devices/pci0000:00/0000:00:02.0/class", "0x030000\n");
+  fake_root_link(fx->root, "sys/bus/pci/devices/0000:00:1c.0",
+                 "../../../devices/pci0000:00/0000:00:1c.0");
+  fake_root_link(fx->root, "sys/bus/pci/devices/0000:02:00.0",
+                 "../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0");
+  fake_root_link(fx->root, "sys/bus/pci/devices/0000:02:00.1",
+                 "../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.1");
+  fake_root_link(fx->root, "sys/bus/pci/devices/0000:00:02.0",
+                 "../../../devices/pci0000:00/0000:00:02.0");
 }
 
 static void
