@@ -13,7 +13,8 @@ static const struct {
   const char *meaning;
 } exit_codes[] = {
     {PASSCTL_EXIT_OK, "success"},
-    {PASSCTL_EXIT_FAILED, "passd answered with an error (the operation failed)"},
+    {PASSCTL_EXIT_FAILED, "passd answered with an error (the operation failed); check: a check "
+                          "failed"},
     {PASSCTL_EXIT_USAGE, "usage error or invalid argument (e.g. a malformed address)"},
     {PASSCTL_EXIT_UNREACHABLE, "cannot reach passd (no socket, refused, or disconnected)"},
     {PASSCTL_EXIT_PERMISSION, "permission denied"},

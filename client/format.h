@@ -79,6 +79,14 @@ char *passctl_format_device_show(JsonObject *device, GHashTable *group);
 
 char *passctl_format_status(JsonObject *status, const char *socket_path);
 
+/* ---- format-check.c ---- */
+
+/* CheckHost's checks: "FAIL  title" per check; under each that is not a pass, its evidence
+ * and fix indented; then a count. */
+char *passctl_format_checks(JsonArray *checks);
+/* How many of @checks failed (NULL: none). */
+guint passctl_checks_failed(JsonArray *checks);
+
 /* ---- format-monitor.c ---- */
 
 /* One line (with newline) for a Watch event, prefixed with @time; NULL for events that have

@@ -16,6 +16,7 @@ static const PassctlCommand commands[] = {
     {"detach", passctl_cmd_detach, "Take a device from a domain, back to its host driver"},
     {"reattach", passctl_cmd_reattach, "Give an unowned device back to its host driver"},
     {"vm", passctl_cmd_vm, "Show the host devices a domain holds"},
+    {"check", passctl_cmd_check, "Check the host (and a device) for passthrough"},
 };
 
 static const PassctlCommand *

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * so keep the two in step (errors.c). */
 typedef enum {
   PASSCTL_EXIT_OK = 0,          /* success */
-  PASSCTL_EXIT_FAILED = 1,      /* passd answered with an error: the operation failed */
+  PASSCTL_EXIT_FAILED = 1,      /* passd answered with an error, or a check failed */
   PASSCTL_EXIT_USAGE = 2,       /* usage error or invalid argument (incl. a bad address) */
   PASSCTL_EXIT_UNREACHABLE = 3, /* cannot reach passd: no socket, refused, disconnected */
   PASSCTL_EXIT_PERMISSION = 4,  /* permission denied */
@@ -40,6 +40,7 @@ int passctl_cmd_attach(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_detach(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_reattach(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_vm(PassctlContext *ctx, int argc, char **argv);
+int passctl_cmd_check(PassctlContext *ctx, int argc, char **argv);
 
 /* ---- errors.c: sentences and exit codes, all in one place ---- */
 

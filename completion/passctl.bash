@@ -114,7 +114,7 @@ _passctl() {
     mapfile -t candidates < <(_passctl_commands "$passctl")
   else
     case $command:${#positionals[@]} in
-      show:0 | reattach:0 | attach:1)
+      show:0 | reattach:0 | check:0 | attach:1)
         mapfile -t candidates < <(_passctl_addresses "$passctl" "${sockargs[@]}" --) ;;
       detach:1)
         # only what that domain holds

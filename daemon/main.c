@@ -15,7 +15,7 @@
 
 #include "backend.h"
 #include "engine.h"
-#include "host.h"
+#include "host-doctor.h"
 #include "pass-config.h"
 #include "pass-varlink.h"
 #include "service.h"
@@ -196,6 +196,21 @@ static const PassVirtCallbacks virt_callbacks = {
     .domain_device_removed = on_domain_device_removed,
 };
 
+/* ---- the host doctor ---- */
+
+/* CheckHost's probes, on the service's worker thread: host/ reads, the service decides when.
+ * @data is the root (it lives as long as the process); each run has a PassHost of its own, so
+ * a run still going at shutdown never reads a freed one. */
+static void
+run_doctor(const char *address, GPtrArray *checks, gpointer data)
+{
+  g_autoptr(PassHost) host = pass_host_new(data);
+
+  pass_host_doctor_host(host, checks);
+  if (address != NULL)
+    pass_host_doctor_device(host, address, checks);
+}
+
 /* ---- socket ---- */
 
 static gboolean
@@ -277,6 +292,7 @@ run(const Options *options)
 
   virt = pass_virt_new(uri, &virt_callbacks, &daemon);
   host = pass_host_new(options->host_root);
+  pass_service_set_doctor(service, run_doctor, (gpointer)options->host_root);
   pass_tx_set_ops(daemon.tx, pass_backend_new(virt, host));
   pass_virt_start(virt);
   daemon.ready_timeout_id = g_timeout_add_seconds(READY_TIMEOUT_SECONDS, ready_timeout, &daemon);

@@ -105,6 +105,19 @@ pass_json_assignment(const PassHostdev *hostdev, const PassDevice *device, gbool
   return object;
 }
 
+JsonObject *
+pass_json_check(const PassCheck *check)
+{
+  JsonObject *object = json_object_new();
+
+  json_object_set_string_member(object, "id", check->id);
+  json_object_set_string_member(object, "title", check->title);
+  json_object_set_string_member(object, "status", pass_check_status_name(check->status));
+  json_object_set_string_member(object, "evidence", check->evidence);
+  set_string_or_null(object, "fix", check->fix);
+  return object;
+}
+
 const char *
 pass_json_domain_state(const PassDomain *domain)
 {

@@ -1,4 +1,4 @@
-/* io.passd.Manager's types (Device, Assignment, Event, Action) and error parameters as JSON,
+/* io.passd.Manager's types (Device, Assignment, Event, Action, Check) and error parameters as JSON,
  * field names and formats exactly as the IDL spells them. Absent optional fields are null, not
  * missing. */
 #pragma once
@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 
 #include "action.h"
+#include "check.h"
 #include "engine.h"
 
 G_BEGIN_DECLS
@@ -35,6 +36,9 @@ JsonObject *pass_json_event_subscribed(void);
 
 /* An Action. */
 JsonObject *pass_json_action(const PassAction *action);
+
+/* A Check (fix is null when it passes). */
+JsonObject *pass_json_check(const PassCheck *check);
 
 /* The IDL error's parameters (besides "message") for the error of @result. */
 JsonObject *pass_json_op_error(const PassOpResult *result);

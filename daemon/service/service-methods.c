@@ -54,6 +54,7 @@ static const PassParam detach_params[] = {
      .max = MAX_TIMEOUT_SECONDS, .def = PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS / 1000},
     END,
 };
+static const PassParam check_host_params[] = {{"address", PASS_PARAM_ADDRESS, FALSE}, END};
 static const PassParam reattach_params[] = {ADDRESS, FLAG("dry_run", PASS_OP_DRY_RUN), END};
 
 const PassMethod pass_service_methods[] = {
@@ -62,6 +63,7 @@ const PassMethod pass_service_methods[] = {
     {"GetDevice", pass_service_get_device, PASS_ACCESS_READ, get_device_params},
     {"Watch", pass_service_watch, PASS_ACCESS_READ, NULL},
     {"GetDomain", pass_service_get_domain, PASS_ACCESS_READ, get_domain_params},
+    {"CheckHost", pass_service_check_host, PASS_ACCESS_READ, check_host_params},
     {"Attach", pass_service_attach, PASS_ACCESS_WRITE, attach_params},
     {"Detach", pass_service_detach, PASS_ACCESS_WRITE, detach_params},
     {"Reattach", pass_service_reattach, PASS_ACCESS_WRITE, reattach_params},

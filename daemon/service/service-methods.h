@@ -43,9 +43,9 @@ gboolean pass_service_authorize(PassService *service, PassRequest *request,
 void pass_service_register_methods(PassService *service, PassVarlinkServer *server,
                                    const PassMethod *methods, guint n_methods);
 
-/* The handlers (service.c: read, service-ops.c: write). */
+/* The handlers (service.c: read, service-doctor.c: CheckHost, service-ops.c: write). */
 PassMethodHandler pass_service_get_status, pass_service_list_devices, pass_service_get_device,
-    pass_service_watch, pass_service_get_domain;
+    pass_service_watch, pass_service_get_domain, pass_service_check_host;
 PassMethodHandler pass_service_attach, pass_service_detach, pass_service_reattach;
 
 G_END_DECLS

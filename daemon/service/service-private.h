@@ -1,5 +1,6 @@
 /* The service's state, shared by its files: service.c (lifetime, the read methods),
- * service-methods.c (the table and the dispatcher) and service-ops.c (the write methods). */
+ * service-methods.c (the table and the dispatcher) and service-ops.c (the write methods),
+ * service-doctor.c (CheckHost). */
 #pragma once
 
 #include "service.h"
@@ -14,9 +15,14 @@ struct _PassService {
   GHashTable *device_texts; /* address -> serialized Device; dropped on every event for it */
   char *list_text;          /* unfiltered ListDevices reply, valid for list_generation */
   guint64 list_generation;
-  GPtrArray *subscribers; /* PassVarlinkCall refs of running Watch calls */
-  GPtrArray *bindings;    /* the dispatcher's user data, one per registered method */
-  gid_t write_group;      /* who besides root may write; PASS_AUTHZ_NO_GROUP: nobody */
+  GPtrArray *subscribers;       /* PassVarlinkCall refs of running Watch calls */
+  GPtrArray *bindings;          /* the dispatcher's user data, one per registered method */
+  gid_t write_group;            /* who besides root may write; PASS_AUTHZ_NO_GROUP: nobody */
+  PassServiceDoctorFunc doctor; /* CheckHost's host probes; NULL: none */
+  gpointer doctor_data;
 };
+
+/* NoSuchDevice for @address (GetDevice, CheckHost). */
+void pass_service_reply_no_such_device(PassVarlinkCall *call, const char *address);
 
 G_END_DECLS

@@ -52,6 +52,17 @@ reply_unavailable(PassService *service, PassVarlinkCall *call)
   pass_varlink_call_reply_gerror(call, error, NULL);
 }
 
+void
+pass_service_reply_no_such_device(PassVarlinkCall *call, const char *address)
+{
+  g_autoptr(JsonObject) extra = json_object_new();
+  g_autoptr(GError) error =
+      g_error_new(PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "No PCI device at %s", address);
+
+  json_object_set_string_member(extra, "address", address);
+  pass_varlink_call_reply_gerror(call, error, extra);
+}
+
 /* The serialized Device, built once per change of the device. */
 static const char *
 device_text(PassService *service, const PassDevice *device)
@@ -239,12 +250,7 @@ pass_service_get_device(PassService *service, PassVarlinkCall *call, PassRequest
   }
   device = pass_engine_lookup_device(service->engine, address);
   if (!device) {
-    g_autoptr(JsonObject) extra = json_object_new();
-    g_autoptr(GError) error =
-        g_error_new(PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "No PCI device at %s", address);
-
-    json_object_set_string_member(extra, "address", address);
-    pass_varlink_call_reply_gerror(call, error, extra);
+    pass_service_reply_no_such_device(call, address);
     return;
   }
   text = g_strdup_printf("{\"device\":%s}", device_text(service, device));
@@ -375,6 +381,13 @@ void
 pass_service_set_write_group(PassService *service, gid_t group)
 {
   service->write_group = group;
+}
+
+void
+pass_service_set_doctor(PassService *service, PassServiceDoctorFunc func, gpointer data)
+{
+  service->doctor = func;
+  service->doctor_data = data;
 }
 
 void

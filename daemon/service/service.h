@@ -4,6 +4,7 @@
 #pragma once
 
 #include "authz.h"
+#include "check.h"
 #include "engine.h"
 #include "tx.h"
 #include "pass-varlink.h"
@@ -22,6 +23,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassService, pass_service_free)
 /* Members of @group (primary or supplementary) may call the methods that change the host too;
  * PASS_AUTHZ_NO_GROUP (the default): only root. */
 void pass_service_set_write_group(PassService *service, gid_t group);
+
+/* The host doctor's probes for CheckHost: append PassCheck*s for the host and, when @address
+ * (canonical) is not NULL, for that device to @checks. Called on a worker thread, never on the
+ * main loop, since it reads dozens of files. A function handed in by main.c (which wires it to
+ * host/host-doctor.h) rather than a call into host/: the service may not see host/, and
+ * tx's PassOps is the wrong home too, its jobs run on libvirt's workers and need a connection,
+ * while the doctor must answer when libvirt is down. */
+typedef void (*PassServiceDoctorFunc)(const char *address, GPtrArray *checks, gpointer data);
+
+/* @data must outlive the service. Without a doctor CheckHost reports only what the service
+ * knows itself (libvirt, IOMMU group viability). */
+void pass_service_set_doctor(PassService *service, PassServiceDoctorFunc func, gpointer data);
 
 /* Add the interface and its methods to @server. */
 gboolean pass_service_register(PassService *service, PassVarlinkServer *server, GError **error);

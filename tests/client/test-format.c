@@ -483,6 +483,38 @@ test_json_text(void)
   g_assert_cmpstr(compact, ==, "{\"a\":[1,2],\"b\":null}\n");
 }
 
+static void
+test_checks(void)
+{
+  g_autoptr(JsonObject) reply = parse_object(
+      "{\"checks\": ["
+      "{\"id\": \"cpu-virtualization\", \"title\": \"CPU virtualisation\", \"status\": \"pass\","
+      " \"evidence\": \"/proc/cpuinfo: flags include vmx\", \"fix\": null},"
+      "{\"id\": \"iommu-enabled\", \"title\": \"IOMMU enabled\", \"status\": \"fail\","
+      " \"evidence\": \"/sys/kernel/iommu_groups: no groups\", \"fix\": \"reboot\"},"
+      "{\"id\": \"kernel-cmdline-passthrough\", \"title\": \"iommu=pt\", \"status\": \"warn\","
+      " \"evidence\": \"no iommu=pt\", \"fix\": \"add it\"},"
+      "{\"id\": \"future\", \"status\": \"maybe\", \"evidence\": \"?\", \"fix\": null}]}");
+  JsonArray *checks = json_object_get_array_member(reply, "checks");
+  g_autofree char *text = passctl_format_checks(checks);
+  g_autofree char *empty = passctl_format_checks(NULL);
+
+  g_assert_cmpstr(text, ==,
+                  "PASS  CPU virtualisation\n"
+                  "FAIL  IOMMU enabled\n"
+                  "      found: /sys/kernel/iommu_groups: no groups\n"
+                  "      fix:   reboot\n"
+                  "WARN  iommu=pt\n"
+                  "      found: no iommu=pt\n"
+                  "      fix:   add it\n"
+                  "????  future\n"
+                  "      found: ?\n"
+                  "\n4 checks: 1 failed, 1 warned\n");
+  g_assert_cmpuint(passctl_checks_failed(checks), ==, 1);
+  g_assert_cmpuint(passctl_checks_failed(NULL), ==, 0);
+  g_assert_cmpstr(empty, ==, "\n0 checks: 0 failed, 0 warned\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -505,5 +537,6 @@ main(int argc, char **argv)
   g_test_add_func("/client/events", test_events);
   g_test_add_func("/client/fields", test_fields);
   g_test_add_func("/client/json", test_json_text);
+  g_test_add_func("/client/checks", test_checks);
   return g_test_run();
 }

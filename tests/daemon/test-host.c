@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "fake-root.h"
 #include "host-private.h"
 #include "pass-error.h"
 
@@ -18,31 +19,19 @@ typedef struct {
 static void
 put(Fixture *fx, const char *path, const char *contents)
 {
-  g_autofree char *full = g_build_filename(fx->root, path, NULL);
-  g_autofree char *dir = g_path_get_dirname(full);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-  g_file_set_contents(full, contents, -1, &error);
-  g_assert_no_error(error);
+  fake_root_put(fx->root, path, contents);
 }
 
 static void
 mkdirs(Fixture *fx, const char *path)
 {
-  g_autofree char *full = g_build_filename(fx->root, path, NULL);
-
-  g_assert_cmpint(g_mkdir_with_parents(full, 0755), ==, 0);
+  fake_root_mkdirs(fx->root, path);
 }
 
 static void
 link_to(Fixture *fx, const char *path, const char *target)
 {
-  g_autofree char *full = g_build_filename(fx->root, path, NULL);
-  g_autofree char *dir = g_path_get_dirname(full);
-
-  g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-  g_assert_cmpint(symlink(target, full), ==, 0);
+  fake_root_link(fx->root, path, target);
 }
 
 static char *
@@ -54,27 +43,6 @@ get(Fixture *fx, const char *path)
   if (!g_file_get_contents(full, &contents, NULL, NULL))
     return NULL;
   return contents;
-}
-
-static gboolean
-rm_rf(const char *path)
-{
-  g_autoptr(GFile) file = g_file_new_for_path(path);
-  g_autoptr(GFileEnumerator) children = NULL;
-  GFileInfo *info;
-
-  children = g_file_enumerate_children(file, G_FILE_ATTRIBUTE_STANDARD_NAME,
-                                       G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  while (children != NULL && (info = g_file_enumerator_next_file(children, NULL, NULL)) != NULL) {
-    g_autoptr(GFileInfo) owned = info;
-    g_autofree char *child = g_build_filename(path, g_file_info_get_name(info), NULL);
-
-    if (g_file_info_get_file_type(info) == G_FILE_TYPE_DIRECTORY)
-      rm_rf(child);
-    else
-      g_unlink(child);
-  }
-  return g_rmdir(path) == 0;
 }
 
 static void
@@ -93,7 +61,7 @@ static void
 teardown(Fixture *fx, gconstpointer data)
 {
   pass_host_free(fx->host);
-  g_assert_true(rm_rf(fx->root));
+  g_assert_true(fake_root_remove(fx->root));
   g_free(fx->root);
 }
 

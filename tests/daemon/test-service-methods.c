@@ -110,7 +110,7 @@ test_table(void)
 {
   g_autoptr(GHashTable) idl = idl_methods();
 
-  g_assert_cmpuint(g_hash_table_size(idl), ==, 8);
+  g_assert_cmpuint(g_hash_table_size(idl), ==, 9);
   g_assert_cmpuint(pass_service_n_methods, ==, g_hash_table_size(idl));
   for (guint i = 0; i < pass_service_n_methods; i++) {
     const PassMethod *method = &pass_service_methods[i];
@@ -132,6 +132,7 @@ test_table(void)
   g_assert_cmpint(pass_service_lookup_method("GetDevice")->access, ==, PASS_ACCESS_READ);
   g_assert_cmpint(pass_service_lookup_method("Watch")->access, ==, PASS_ACCESS_READ);
   g_assert_cmpint(pass_service_lookup_method("GetDomain")->access, ==, PASS_ACCESS_READ);
+  g_assert_cmpint(pass_service_lookup_method("CheckHost")->access, ==, PASS_ACCESS_READ);
   g_assert_null(pass_service_lookup_method("Bogus"));
 }
 
@@ -192,6 +193,11 @@ test_decode(void)
   assert_bad("ListDevices", "{\"sriov\": 1, \"vendor_id\": 8086}", "vendor_id");
   assert_bad("GetDevice", "{}", "address");
   assert_bad("GetDevice", "{\"address\": null}", "address");
+  /* CheckHost's address is optional, but when given it must be one. */
+  assert_bad("CheckHost", "{}", NULL);
+  assert_bad("CheckHost", "{\"address\": null}", NULL);
+  assert_bad("CheckHost", "{\"address\": \"\"}", "address");
+  assert_bad("CheckHost", "{\"address\": \"zz\"}", "address");
 
   g_assert_null(decode("Attach",
                        "{\"domain\": \"vm1\", \"address\": \"pci_0000_02_00_0\", \"live\": true, "

@@ -549,6 +549,88 @@ test_watch_slow_reader(Fixture *f, gconstpointer data)
   close(hog);
 }
 
+/* ---- CheckHost ---- */
+
+static GThread *doctor_thread; /* where the fake doctor ran last */
+
+/* Stands for host/host-doctor: one host check, and one per device. */
+static void
+fake_doctor(const char *address, GPtrArray *checks, gpointer data)
+{
+  doctor_thread = g_thread_self();
+  g_ptr_array_add(checks, pass_check_new("cpu-virtualization", "CPU", PASS_CHECK_PASS,
+                                         "/proc/cpuinfo: vmx", "never shown"));
+  if (address != NULL)
+    g_ptr_array_add(checks, pass_check_new("device-reset", address, PASS_CHECK_WARN,
+                                           "no reset_method", "use FLR"));
+}
+
+/* "id=status" of every check, in order. */
+static char *
+check_summary(JsonObject *reply)
+{
+  JsonArray *checks = json_object_get_array_member(reply, "checks");
+  GString *out = g_string_new(NULL);
+
+  for (guint i = 0; i < json_array_get_length(checks); i++) {
+    JsonObject *check = json_array_get_object_element(checks, i);
+
+    g_string_append_printf(out, "%s%s=%s", i ? " " : "", json_object_get_string_member(check, "id"),
+                           json_object_get_string_member(check, "status"));
+    /* a fix exactly when there is something to fix */
+    g_assert_cmpint(json_object_get_null_member(check, "fix"), ==,
+                    g_str_equal(json_object_get_string_member(check, "status"), "pass"));
+  }
+  return g_string_free(out, FALSE);
+}
+
+#define assert_checks(client, parameters, expected)                                                \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    g_autoptr(JsonObject) _r = call_ok(client, M "CheckHost", parameters);                         \
+    g_autofree char *_s = check_summary(_r);                                                       \
+    g_assert_cmpstr(_s, ==, expected);                                                             \
+  }                                                                                                \
+  G_STMT_END
+
+static void
+client_check_unavailable(Fixture *f, PassVarlinkClient *client)
+{
+  /* libvirt down: the host's probes still run, the group cannot be told */
+  assert_checks(client, NULL, "cpu-virtualization=pass libvirt=fail");
+  assert_checks(client, "{\"address\":\"00:1f.3\"}",
+                "cpu-virtualization=pass libvirt=fail device-iommu-group=warn device-reset=warn");
+}
+
+static void
+client_check(Fixture *f, PassVarlinkClient *client)
+{
+  g_autofree char *params = NULL;
+
+  assert_checks(client, "{}", "cpu-virtualization=pass libvirt=pass");
+  assert_checks(client, "{\"address\":\"pci_0000_02_10_0\"}",
+                "cpu-virtualization=pass libvirt=pass device-iommu-group=pass device-reset=warn");
+  g_assert_cmpint(call_error(client, M "CheckHost", "{\"address\":\"09:00.0\"}", &params), ==,
+                  PASS_ERROR_NO_SUCH_DEVICE);
+  g_assert_cmpstr(params, ==,
+                  "{\"message\":\"No PCI device at 0000:09:00.0\",\"address\":\"0000:09:00.0\"}");
+  g_assert_cmpint(call_error(client, M "CheckHost", "{\"address\":\"zz\"}", NULL), ==,
+                  PASS_ERROR_INVALID_PARAMETER);
+}
+
+static void
+test_check_host(Fixture *f, gconstpointer data)
+{
+  pass_service_set_doctor(f->service, fake_doctor, NULL);
+  doctor_thread = NULL;
+  run_client(f, client_check_unavailable);
+  /* the probes never run on the main loop */
+  g_assert_nonnull(doctor_thread);
+  g_assert_true(doctor_thread != g_thread_self());
+  load_host(f);
+  run_client(f, client_check);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -560,6 +642,7 @@ main(int argc, char **argv)
   ADD("/service/cache", test_cache);
   ADD("/service/watch", test_watch);
   ADD("/service/watch-slow-reader", test_watch_slow_reader);
+  ADD("/service/check-host", test_check_host);
 #undef ADD
   return g_test_run();
 }
