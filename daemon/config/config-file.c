@@ -113,7 +113,8 @@ get_string(const Key *key, GKeyFile *file, char **why)
 
   if (!value)
     *why = g_strdup(error->message);
-  return value;
+  /* GKeyFile keeps trailing blanks; no value here (URI, path, name, number) wants them. */
+  return value ? g_strstrip(value) : NULL;
 }
 
 static gboolean
@@ -192,6 +193,12 @@ parse_group(const Key *key, GKeyFile *file, PassConfig *config, char **why)
   return FALSE;
 }
 
+static int
+compare_strings(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static gboolean
 parse_addresses(const Key *key, GKeyFile *file, PassConfig *config, char **why)
 {
@@ -223,7 +230,7 @@ parse_addresses(const Key *key, GKeyFile *file, PassConfig *config, char **why)
     else
       g_ptr_array_add(addresses, address);
   }
-  g_ptr_array_sort(addresses, (GCompareFunc)g_strcmp0);
+  g_ptr_array_sort(addresses, compare_strings);
   g_ptr_array_add(addresses, NULL);
   g_strfreev(config->protected_devices);
   config->protected_devices = (GStrv)g_ptr_array_free(g_steal_pointer(&addresses), FALSE);

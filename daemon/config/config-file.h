@@ -40,7 +40,8 @@ void pass_config_free(PassConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassConfig, pass_config_free)
 
 /* Parse @text, the contents of @path (used in messages only). NULL with @error
- * (G_KEY_FILE_ERROR) saying "PATH:LINE: KEY: why" for the first problem in the file. */
+ * (G_KEY_FILE_ERROR_PARSE) saying "PATH:LINE: KEY: why" for the first problem: of the
+ * structure (groups, lines, keys set twice), else the first bad key in the file. */
 PassConfig *pass_config_parse(const char *path, const char *text, GError **error);
 
 /* Read and parse @path. A missing file is an empty configuration unless @required. */

@@ -208,6 +208,32 @@ test_removal_pending(Fixture *f, gconstpointer data)
   g_assert_cmpstr(pass_engine_lookup_device(f->s.engine, "0000:02:00.0")->driver, ==, "nvme");
 }
 
+/* A Detach without a timeout waits as long as the transactions' default says (RemovalTimeout
+ * in passd.conf): 0 answers RemovalPending at once, where 20 s would outlast the test. */
+static void
+test_default_timeout(Fixture *f, gconstpointer data)
+{
+  g_auto(Call) attach = {0};
+  g_auto(Call) detach = {0};
+  g_autofree char *alias = NULL;
+  gint64 deadline;
+
+  pass_tx_set_removal_timeout(f->s.tx, 0);
+  run_call(f->s.path, &attach, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
+  g_assert_no_error(attach.error);
+  run_call(f->s.path, &detach, M "Detach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
+  g_assert_error(detach.error, PASS_ERROR, PASS_ERROR_REMOVAL_PENDING);
+
+  alias = fake_ops_release(f->fake, "vm1", "0000:02:00.0");
+  pass_tx_device_removal(f->s.tx, "vm1", alias, FALSE);
+  deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  while (pass_tx_get_n_operations(f->s.tx) > 0) {
+    g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(1000);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -219,6 +245,7 @@ main(int argc, char **argv)
   ADD("/service-ops/reattach-default-driver", test_reattach_default_driver);
   ADD("/service-ops/errors", test_errors);
   ADD("/service-ops/removal-pending", test_removal_pending);
+  ADD("/service-ops/default-timeout", test_default_timeout);
 #undef ADD
   return g_test_run();
 }
