@@ -492,7 +492,11 @@ main(int argc, char **argv)
   options.uri = config->connect ? config->connect : PASS_DEFAULT_URI;
   options.socket_path = config->socket ? config->socket : PASS_DEFAULT_SOCKET;
   options.host_root = host_root ? host_root : "/";
-  if (config->path)
-    g_debug("configuration from %s", config->path);
+  /* StateDirectory is validated and kept for the journal of devices passd took (not yet). */
+  g_debug("configuration: %s; Detach waits %u s by default; %u devices in ProtectedDevices; "
+          "state in %s",
+          config->path ? config->path : "no file", options.removal_timeout_ms / 1000,
+          config->protected_devices ? g_strv_length(config->protected_devices) : 0,
+          config->state_directory ? config->state_directory : PASS_CONFIG_DEFAULT_STATE_DIRECTORY);
   return run(&options);
 }

@@ -4,6 +4,9 @@
 #include <glib/gstdio.h>
 
 #include "config-file.h"
+#include "pass-config.h"
+#include "pass-varlink.h"
+#include "tx.h"
 
 #define PATH "/t/passd.conf"
 
@@ -251,6 +254,44 @@ test_lookup_group(void)
   g_assert_cmpstr(error->message, ==, "no such group (see /etc/group)");
 }
 
+/* The installed example: uncommented, every key is there and valid (Group=root, since a passd
+ * group need not exist here), and the defaults it shows are the code's. */
+static void
+test_example(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL, *got = NULL;
+  g_autoptr(GString) uncommented = g_string_new(NULL);
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(PassConfig) config = NULL;
+
+  g_assert_true(g_file_get_contents(PASS_TEST_CONFIG_EXAMPLE, &text, NULL, &error));
+  g_assert_no_error(error);
+  lines = g_strsplit(text, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    const char *line = lines[i];
+
+    if (line[0] == '#' && g_ascii_isupper(line[1]))
+      line = g_str_has_prefix(line, "#Group=") ? "Group=root" : line + 1;
+    g_string_append_printf(uncommented, "%s\n", line);
+  }
+  config = pass_config_parse(PASS_TEST_CONFIG_EXAMPLE, uncommented->str, &error);
+  g_assert_no_error(error);
+  got = describe(config);
+  g_assert_cmpstr(got, ==,
+                  "Connect=qemu:///system Socket=/run/passd/io.passd.Manager Group=root(0) "
+                  "SocketMode=0600 MaxConnections=256 MaxConnectionsPerUid=32 RemovalTimeout=20 "
+                  "StateDirectory=/var/lib/passd ProtectedDevices=0000:41:00.0,0000:41:00.1 "
+                  "Verbose=0");
+  g_assert_cmpstr(config->connect, ==, PASS_DEFAULT_URI);
+  g_assert_cmpstr(config->socket, ==, PASS_DEFAULT_SOCKET);
+  g_assert_cmpint(config->max_connections, ==, PASS_VARLINK_DEFAULT_MAX_CONNECTIONS);
+  g_assert_cmpint(config->max_connections_per_uid, ==,
+                  PASS_VARLINK_DEFAULT_MAX_CONNECTIONS_PER_UID);
+  g_assert_cmpint(config->removal_timeout * 1000, ==, PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS);
+  g_assert_cmpstr(config->state_directory, ==, PASS_CONFIG_DEFAULT_STATE_DIRECTORY);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -260,5 +301,6 @@ main(int argc, char **argv)
   g_test_add_func("/config/load", test_load);
   g_test_add_func("/config/override", test_override);
   g_test_add_func("/config/lookup-group", test_lookup_group);
+  g_test_add_func("/config/example", test_example);
   return g_test_run();
 }
