@@ -169,6 +169,19 @@ test_errors(Fixture *f, gconstpointer data)
                   "0000:02:00.0");
 }
 
+/* Until the pending unplugs are done. */
+static void
+wait_no_operations(Fixture *f)
+{
+  gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+  while (pass_tx_get_n_operations(f->s.tx) > 0) {
+    g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(1000);
+  }
+}
+
 /* A real attach, then GetDomain while an unplug is pending, then the late event. */
 static void
 test_removal_pending(Fixture *f, gconstpointer data)
@@ -178,7 +191,6 @@ test_removal_pending(Fixture *f, gconstpointer data)
   g_auto(Call) domain = {0};
   g_autofree char *alias = NULL;
   JsonObject *assignment;
-  gint64 deadline;
 
   run_call(f->s.path, &attach, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
   g_assert_no_error(attach.error);
@@ -199,12 +211,7 @@ test_removal_pending(Fixture *f, gconstpointer data)
 
   alias = fake_ops_release(f->fake, "vm1", "0000:02:00.0");
   pass_tx_device_removal(f->s.tx, "vm1", alias, FALSE);
-  deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-  while (pass_tx_get_n_operations(f->s.tx) > 0) {
-    g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-    g_main_context_iteration(NULL, FALSE);
-    g_usleep(1000);
-  }
+  wait_no_operations(f);
   g_assert_cmpstr(pass_engine_lookup_device(f->s.engine, "0000:02:00.0")->driver, ==, "nvme");
 }
 
@@ -216,7 +223,6 @@ test_default_timeout(Fixture *f, gconstpointer data)
   g_auto(Call) attach = {0};
   g_auto(Call) detach = {0};
   g_autofree char *alias = NULL;
-  gint64 deadline;
 
   pass_tx_set_removal_timeout(f->s.tx, 0);
   run_call(f->s.path, &attach, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
@@ -226,12 +232,7 @@ test_default_timeout(Fixture *f, gconstpointer data)
 
   alias = fake_ops_release(f->fake, "vm1", "0000:02:00.0");
   pass_tx_device_removal(f->s.tx, "vm1", alias, FALSE);
-  deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-  while (pass_tx_get_n_operations(f->s.tx) > 0) {
-    g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-    g_main_context_iteration(NULL, FALSE);
-    g_usleep(1000);
-  }
+  wait_no_operations(f);
 }
 
 int
