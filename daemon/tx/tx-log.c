@@ -42,7 +42,7 @@ void
 tx_log_event(Op *op, GLogLevelFlags level, const GError *error, const char *format, ...)
 {
   GLogField fields[MAX_FIELDS];
-  gsize n = 0;
+  gsize n = 0, first_device;
   g_autofree char *message = NULL, *request = NULL, *uid = NULL;
   va_list args;
 
@@ -54,11 +54,22 @@ tx_log_event(Op *op, GLogLevelFlags level, const GError *error, const char *form
   FIELD("PRIORITY", priority(level));
   FIELD("GLIB_DOMAIN", G_LOG_DOMAIN);
   FIELD("PASSD_OPERATION", tx_op_name(op));
-  /* The device asked for, then the others the operation takes along (its group). */
+  /* The device asked for, then the others the operation takes along (its group) or gives
+   * back with it (members held on vfio-pci): each one's history has the line. */
+  first_device = n;
   FIELD("PASSD_DEVICE", op->address);
-  for (guint i = 0; i < op->devices->len && n < MAX_FIELDS - 5; i++)
-    if (!g_str_equal(g_ptr_array_index(op->devices, i), op->address))
-      FIELD("PASSD_DEVICE", g_ptr_array_index(op->devices, i));
+  for (guint i = 0; i < op->devices->len + op->steps->len && n < MAX_FIELDS - 5; i++) {
+    const char *address =
+        i < op->devices->len
+            ? g_ptr_array_index(op->devices, i)
+            : ((PassAction *)g_ptr_array_index(op->steps, i - op->devices->len))->address;
+    gboolean seen = FALSE;
+
+    for (gsize j = first_device; j < n && !seen; j++)
+      seen = g_str_equal(fields[j].value, address);
+    if (!seen)
+      FIELD("PASSD_DEVICE", address);
+  }
   if (op->domain)
     FIELD("PASSD_DOMAIN", op->domain);
   if (op->request) {

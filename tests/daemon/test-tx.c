@@ -1104,6 +1104,26 @@ test_journal_detach(Fixture *f, gconstpointer data)
   capture_stop();
 }
 
+/* The last member of a group taken whole leaving gives the other back: both are named. */
+static void
+test_journal_detach_group(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) first = {0};
+  g_auto(Outcome) last = {0};
+
+  attach_ok(f, "vm2", "0000:01:00.0", PASS_OP_WHOLE_GROUP);
+  pass_tx_detach(f->tx, NULL, "vm2", "0000:01:00.0", 0, 5000, on_done, &first);
+  wait_for(&first);
+  capture_start();
+  pass_tx_detach(f->tx, NULL, "vm2", "0000:01:00.1", 0, 5000, on_done, &last);
+  wait_for(&last);
+  g_assert_cmpint(last.code, ==, -1);
+  assert_record("detach 0000:01:00.1 / vm2: done (3 steps)",
+                "PRIORITY=5 GLIB_DOMAIN=passd PASSD_OPERATION=detach PASSD_DEVICE=0000:01:00.1 "
+                "PASSD_DEVICE=0000:01:00.0 PASSD_DOMAIN=vm2");
+  capture_stop();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1143,6 +1163,7 @@ main(int argc, char **argv)
   ADD("/engine-attach/journal/attach", test_journal_attach);
   ADD("/engine-attach/journal/attach-failed", test_journal_attach_failed);
   ADD("/engine-attach/journal/detach", test_journal_detach);
+  ADD("/engine-attach/journal/detach-group", test_journal_detach_group);
 #undef ADD
   return g_test_run();
 }
