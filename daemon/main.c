@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "config-file.h"
 #include "engine.h"
 #include "host-doctor.h"
 #include "pass-config.h"
@@ -24,18 +25,23 @@
 
 /* systemd kills a service that is not ready in time; a slow first inventory must not do that. */
 #define READY_TIMEOUT_SECONDS 15
-/* Bounds of --max-connections and --max-connections-per-uid, and the descriptors passd needs
- * besides its connections (libvirt, the listener, uevents, logs). */
-#define MAX_CONNECTIONS_LIMIT   4096
+/* The descriptors passd needs besides its connections (libvirt, the listener, uevents, logs). */
 #define FDS_BESIDES_CONNECTIONS 32
 
-/* What the command line sets up for the server and the service. */
+/* RemovalTimeout and Detach's timeout parameter take the same values. */
+G_STATIC_ASSERT((gint64)PASS_CONFIG_MAX_REMOVAL_TIMEOUT * 1000 == PASS_TX_MAX_REMOVAL_TIMEOUT_MS);
+
+/* What the configuration file and the command line set up for the server, the service and
+ * the transactions. */
 typedef struct {
   const char *uri, *socket_path, *host_root;
   gid_t write_group; /* PASS_AUTHZ_NO_GROUP: none */
   mode_t socket_mode;
   gboolean socket_mode_given;
   guint max_connections, max_connections_per_uid;
+  guint removal_timeout_ms;
+  const char *const *protected_devices; /* NULL: none */
+  char *protected_why;                  /* where they are listed */
 } Options;
 
 typedef struct {
@@ -275,6 +281,8 @@ run(const Options *options)
   daemon.loop = g_main_loop_new(NULL, FALSE);
   daemon.engine = pass_engine_new();
   daemon.tx = pass_tx_new(daemon.engine);
+  pass_tx_set_removal_timeout(daemon.tx, options->removal_timeout_ms);
+  pass_tx_set_protected(daemon.tx, options->protected_devices, options->protected_why);
   service = pass_service_new(daemon.engine, daemon.tx, uri);
   pass_service_set_write_group(service, options->write_group);
   server = pass_varlink_server_new("passd", "passd", PASS_VERSION,
@@ -334,30 +342,6 @@ parse_number(const char *option, const char *text, guint base, guint64 min, guin
   return FALSE;
 }
 
-/* The gid of group @name; FALSE (printed) when there is none. */
-static gboolean
-lookup_group(const char *name, gid_t *gid)
-{
-  struct group entry, *found = NULL;
-  long size = sysconf(_SC_GETGR_R_SIZE_MAX);
-  g_autofree char *buffer = NULL;
-  int err;
-
-  for (size = size > 0 ? size : 1024;; size *= 2) {
-    g_free(buffer);
-    buffer = g_malloc(size);
-    err = getgrnam_r(name, &entry, buffer, size, &found);
-    if (err != ERANGE)
-      break;
-  }
-  if (found == NULL) {
-    g_printerr("passd: --group: %s\n", err ? g_strerror(err) : "no such group (see /etc/group)");
-    return FALSE;
-  }
-  *gid = found->gr_gid;
-  return TRUE;
-}
-
 /* Every connection is a descriptor: refuse a cap the process could never reach. */
 static gboolean
 check_fd_limit(guint max_connections)
@@ -378,17 +362,19 @@ main(int argc, char **argv)
 {
   g_autofree char *uri = NULL, *socket_path = NULL, *host_root = NULL;
   g_autofree char *group = NULL, *socket_mode = NULL, *max_connections = NULL;
-  g_autofree char *max_per_uid = NULL;
+  g_autofree char *max_per_uid = NULL, *config_path = NULL, *protected_why = NULL;
   gboolean verbose = FALSE, version = FALSE;
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) context = NULL;
-  Options options = {
-      .write_group = PASS_AUTHZ_NO_GROUP,
-      .max_connections = PASS_VARLINK_DEFAULT_MAX_CONNECTIONS,
-      .max_connections_per_uid = PASS_VARLINK_DEFAULT_MAX_CONNECTIONS_PER_UID,
-  };
+  g_autoptr(PassConfig) config = NULL;
+  g_autoptr(PassConfig) command_line = pass_config_new();
+  Options options = {.write_group = PASS_AUTHZ_NO_GROUP};
   guint64 number;
   const GOptionEntry entries[] = {
+      {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_path,
+       "Configuration file (default: " PASS_CONFIG_DEFAULT_PATH ", which may be missing); the "
+       "options override it",
+       "FILE"},
       {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
        "libvirt connection URI (default: " PASS_DEFAULT_URI ")", "URI"},
       {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path,
@@ -437,39 +423,80 @@ main(int argc, char **argv)
     return EXIT_SUCCESS;
   }
 
-  setup_logging(verbose);
-  /* A subscriber that vanishes mid-write must not kill the daemon. */
-  signal(SIGPIPE, SIG_IGN);
+  /* The file first: a bad one is an error even where the options would override it. */
+  config = pass_config_load(config_path ? config_path : PASS_CONFIG_DEFAULT_PATH,
+                            config_path != NULL, &error);
+  if (!config) {
+    g_printerr("passd: %s\n", error->message);
+    return 2;
+  }
   if (host_root && !g_path_is_absolute(host_root)) {
     g_printerr("passd: --host-root needs an absolute path\n");
     return 2;
   }
-  if (group && !lookup_group(group, &options.write_group))
-    return 2;
-  options.socket_mode = group ? 0660 : 0600;
+  command_line->connect = g_strdup(uri);
+  command_line->socket = g_strdup(socket_path);
+  if (group) {
+    if (!pass_config_lookup_group(group, &command_line->group_id, &error)) {
+      g_printerr("passd: --group: %s\n", error->message);
+      return 2;
+    }
+    command_line->group = g_strdup(group);
+  }
   if (socket_mode) {
     if (!g_ascii_string_to_unsigned(socket_mode, 8, 0, 0777, &number, NULL)) {
       g_printerr("passd: --socket-mode: '%s' is not an octal mode from 0 to 0777\n", socket_mode);
       return 2;
     }
-    options.socket_mode = (mode_t)number;
-    options.socket_mode_given = TRUE;
+    command_line->socket_mode = (int)number;
   }
   if (max_connections) {
-    if (!parse_number("max-connections", max_connections, 10, 1, MAX_CONNECTIONS_LIMIT, &number))
-      return 2;
-    options.max_connections = (guint)number;
-  }
-  if (max_per_uid) {
-    if (!parse_number("max-connections-per-uid", max_per_uid, 10, 1, MAX_CONNECTIONS_LIMIT,
+    if (!parse_number("max-connections", max_connections, 10, 1, PASS_CONFIG_MAX_CONNECTIONS,
                       &number))
       return 2;
-    options.max_connections_per_uid = (guint)number;
+    command_line->max_connections = (int)number;
   }
+  if (max_per_uid) {
+    if (!parse_number("max-connections-per-uid", max_per_uid, 10, 1, PASS_CONFIG_MAX_CONNECTIONS,
+                      &number))
+      return 2;
+    command_line->max_connections_per_uid = (int)number;
+  }
+  if (verbose)
+    command_line->verbose = TRUE;
+  pass_config_override(config, command_line);
+
+  setup_logging(config->verbose == TRUE);
+  /* A subscriber that vanishes mid-write must not kill the daemon. */
+  signal(SIGPIPE, SIG_IGN);
+  if (config->group)
+    options.write_group = config->group_id;
+  options.socket_mode = config->group ? 0660 : 0600;
+  if (config->socket_mode >= 0) {
+    options.socket_mode = (mode_t)config->socket_mode;
+    options.socket_mode_given = TRUE;
+  }
+  options.max_connections = config->max_connections > 0 ? (guint)config->max_connections
+                                                        : PASS_VARLINK_DEFAULT_MAX_CONNECTIONS;
+  options.max_connections_per_uid = config->max_connections_per_uid > 0
+                                        ? (guint)config->max_connections_per_uid
+                                        : PASS_VARLINK_DEFAULT_MAX_CONNECTIONS_PER_UID;
   if (!check_fd_limit(options.max_connections))
     return 2;
-  options.uri = uri ? uri : PASS_DEFAULT_URI;
-  options.socket_path = socket_path ? socket_path : PASS_DEFAULT_SOCKET;
+  options.removal_timeout_ms = config->removal_timeout >= 0 ? (guint)config->removal_timeout * 1000
+                                                            : PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS;
+  options.protected_devices = (const char *const *)config->protected_devices;
+  if (config->protected_devices)
+    options.protected_why = protected_why =
+        g_strdup_printf("listed in ProtectedDevices in %s", config->path);
+  options.uri = config->connect ? config->connect : PASS_DEFAULT_URI;
+  options.socket_path = config->socket ? config->socket : PASS_DEFAULT_SOCKET;
   options.host_root = host_root ? host_root : "/";
+  /* StateDirectory is validated and kept for the journal of devices passd took (not yet). */
+  g_debug("configuration: %s; Detach waits %u s by default; %u devices in ProtectedDevices; "
+          "state in %s",
+          config->path ? config->path : "no file", options.removal_timeout_ms / 1000,
+          config->protected_devices ? g_strv_length(config->protected_devices) : 0,
+          config->state_directory ? config->state_directory : PASS_CONFIG_DEFAULT_STATE_DIRECTORY);
   return run(&options);
 }

@@ -8,11 +8,7 @@
 #include "service-private.h"
 #include "tx.h"
 
-#define INTERFACE           "io.passd.Manager"
-#define MAX_TIMEOUT_SECONDS (24 * 3600)
-
-/* Detach's default is given in the IDL's unit. */
-G_STATIC_ASSERT(PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS % 1000 == 0);
+#define INTERFACE "io.passd.Manager"
 
 /* clang-format off */
 #define STRING(name, field, required) \
@@ -50,8 +46,9 @@ static const PassParam attach_params[] = {
 static const PassParam detach_params[] = {
     ASSIGNMENT,
     FLAG("dry_run", PASS_OP_DRY_RUN),
+    /* Absent: the transactions' default (RemovalTimeout in passd.conf). */
     {"timeout", PASS_PARAM_INT, FALSE, .offset = offsetof(PassArgs, timeout), .min = 0,
-     .max = MAX_TIMEOUT_SECONDS, .def = PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS / 1000},
+     .max = PASS_TX_MAX_REMOVAL_TIMEOUT_MS / 1000, .def = PASS_ARGS_TIMEOUT_DEFAULT},
     END,
 };
 static const PassParam check_host_params[] = {{"address", PASS_PARAM_ADDRESS, FALSE}, END};

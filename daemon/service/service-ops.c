@@ -62,8 +62,11 @@ void
 pass_service_detach(PassService *service, PassVarlinkCall *call, PassRequest *request,
                     const PassArgs *args)
 {
-  pass_tx_detach(service->tx, request, args->domain, args->address, args->flags,
-                 (guint)args->timeout * 1000, op_done, reply_new(call, FALSE));
+  guint timeout_ms = args->timeout == PASS_ARGS_TIMEOUT_DEFAULT ? PASS_TX_REMOVAL_TIMEOUT_DEFAULT
+                                                                : (guint)args->timeout * 1000;
+
+  pass_tx_detach(service->tx, request, args->domain, args->address, args->flags, timeout_ms,
+                 op_done, reply_new(call, FALSE));
 }
 
 void

@@ -30,8 +30,10 @@ typedef struct {
   char *address; /* canonical */
   const char *vendor_id, *product_id, *device_class, *driver, *owner, *sriov;
   guint flags;    /* PassOpFlags */
-  gint64 timeout; /* seconds */
+  gint64 timeout; /* seconds; PASS_ARGS_TIMEOUT_DEFAULT when not given */
 } PassArgs;
+
+#define PASS_ARGS_TIMEOUT_DEFAULT (-1)
 
 void pass_args_clear(PassArgs *args);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PassArgs, pass_args_clear)

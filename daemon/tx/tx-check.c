@@ -160,6 +160,33 @@ tx_check_group(Op *op, PassDevice *device)
 }
 
 gboolean
+tx_fail_protected(Op *op, const char *address, const char *reason)
+{
+  g_free(op->result->address);
+  op->result->address = g_strdup(address);
+  g_free(op->result->reason);
+  op->result->reason = g_strdup(reason);
+  return tx_verdict(op, PASS_ERROR_DEVICE_PROTECTED, "%s is protected: %s", address, reason);
+}
+
+gboolean
+tx_check_listed(Op *op)
+{
+  PassTx *tx = op->tx;
+
+  for (guint i = 0; tx->protected && i < op->protect->len; i++) {
+    const PassDevice *device = g_ptr_array_index(op->protect, i);
+
+    if (g_strv_contains((const char *const *)tx->protected, device->address)) {
+      g_autofree char *reason = g_strdup_printf("%s is %s", device->address, tx->protected_why);
+
+      return tx_fail_protected(op, device->address, reason);
+    }
+  }
+  return TRUE;
+}
+
+gboolean
 tx_fail_parameter(Op *op, const char *parameter, const char *format, ...)
 {
   va_list args;

@@ -37,6 +37,9 @@ struct _PassTx {
   PassLocks *locks;
   GHashTable *originals; /* address -> original driver (char*, NULL: none); known when present */
   GPtrArray *ops_alive;  /* Op*, every operation not finished */
+  guint removal_timeout_ms;
+  GStrv protected; /* canonical addresses from configuration; NULL: none */
+  char *protected_why;
 };
 
 struct _Op {
@@ -57,6 +60,7 @@ struct _Op {
   GPtrArray *protect; /* PassDevice*: judged on the worker before any step (attach) */
   GPtrArray *steps;   /* PassAction*: the plan */
   GPtrArray *reread;  /* char*: devices to re-read after the job */
+  gboolean started;   /* its steps (or its unplug) began: the host may have changed */
 
   /* detach */
   char *alias;
@@ -81,6 +85,15 @@ typedef struct {
 /* Reply (unless answered already), release the locks, free @op. */
 void tx_op_finish(Op *op);
 
+/* ---- tx-log.c ---- */
+/* "attach", "detach", "reattach". */
+const char *tx_op_name(const Op *op);
+/* A log line about @op, with the journal fields naming it (PASSD_OPERATION, PASSD_DEVICE for
+ * each of its devices, PASSD_DOMAIN, PASSD_REQUEST, PASSD_UID) and, with @error, PASSD_ERROR
+ * (the varlink error name the client gets). */
+void tx_log_event(Op *op, GLogLevelFlags level, const GError *error, const char *format, ...)
+    G_GNUC_PRINTF(4, 5);
+
 /* ---- tx-check.c: verdicts; each returns FALSE/NULL with op->result filled, and the caller
  * ends the operation (tx_op_finish) ---- */
 gboolean tx_verdict(Op *op, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
@@ -93,6 +106,10 @@ PassDomain *tx_need_domain(Op *op);
 gboolean tx_fail_in_use(Op *op, const char *address, GPtrArray *owners, char *why);
 /* Nobody holds @address, its PF or any of its VFs. */
 gboolean tx_check_unowned(Op *op, const char *address);
+/* DeviceProtected for @address because of @reason. */
+gboolean tx_fail_protected(Op *op, const char *address, const char *reason);
+/* None of op->protect is in the configured list (pass_tx_set_protected). */
+gboolean tx_check_listed(Op *op);
 /* @device's IOMMU group is viable with op->devices going. */
 gboolean tx_check_group(Op *op, PassDevice *device);
 gboolean tx_fail_parameter(Op *op, const char *parameter, const char *format, ...)

@@ -67,6 +67,7 @@ pass_tx_new(PassEngine *engine)
   tx->locks = pass_locks_new();
   tx->originals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   tx->ops_alive = g_ptr_array_new();
+  tx->removal_timeout_ms = PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS;
   tx->watch_id = pass_engine_add_watch(engine, on_engine_event, tx);
   return tx;
 }
@@ -91,6 +92,8 @@ pass_tx_free(PassTx *tx)
   pass_locks_free(tx->locks);
   g_hash_table_unref(tx->originals);
   pass_ops_free(tx->ops);
+  g_strfreev(tx->protected);
+  g_free(tx->protected_why);
   g_free(tx);
 }
 
@@ -99,6 +102,27 @@ pass_tx_set_ops(PassTx *tx, PassOps *ops)
 {
   pass_ops_free(tx->ops);
   tx->ops = ops;
+}
+
+void
+pass_tx_set_removal_timeout(PassTx *tx, guint timeout_ms)
+{
+  tx->removal_timeout_ms = timeout_ms;
+}
+
+guint
+pass_tx_get_removal_timeout(PassTx *tx)
+{
+  return tx->removal_timeout_ms;
+}
+
+void
+pass_tx_set_protected(PassTx *tx, const char *const *addresses, const char *why)
+{
+  g_strfreev(tx->protected);
+  g_free(tx->protected_why);
+  tx->protected = addresses && *addresses ? g_strdupv((char **)addresses) : NULL;
+  tx->protected_why = g_strdup(why ? why : "listed as protected");
 }
 
 guint
@@ -149,20 +173,6 @@ op_free(Op *op)
   g_free(op);
 }
 
-static const char *
-op_name(const Op *op)
-{
-  switch (op->kind) {
-    case OP_ATTACH:
-      return "attach";
-    case OP_DETACH:
-      return "detach";
-    case OP_REATTACH:
-      return "reattach";
-  }
-  return "operation";
-}
-
 /* Reply (once) and keep going: a pending unplug lives on after its client got its answer. */
 static void
 op_reply(Op *op)
@@ -170,9 +180,11 @@ op_reply(Op *op)
   PassOpDoneFunc done = op->done;
 
   op->done = NULL;
+  /* A refusal changed nothing; a failure after the steps began is part of the history. */
   if (op->result->error)
-    g_info("%s %s%s%s: %s", op_name(op), op->address, op->domain ? " / " : "",
-           op->domain ? op->domain : "", op->result->error->message);
+    tx_log_event(op, op->started ? G_LOG_LEVEL_MESSAGE : G_LOG_LEVEL_INFO, op->result->error,
+                 "%s %s%s%s: %s", tx_op_name(op), op->address, op->domain ? " / " : "",
+                 op->domain ? op->domain : "", op->result->error->message);
   if (done)
     done(op->result, op->user_data);
 }
@@ -343,8 +355,9 @@ steps_done(GObject *source, GAsyncResult *res, gpointer user_data)
     op->result->error = g_steal_pointer(&result->error);
   } else {
     op->result->actions = g_steal_pointer(&actions);
-    g_info("%s %s%s%s: done (%u steps)", op_name(op), op->address, op->domain ? " / " : "",
-           op->domain ? op->domain : "", op->result->actions->len);
+    tx_log_event(op, G_LOG_LEVEL_MESSAGE, NULL, "%s %s%s%s: done (%u steps)", tx_op_name(op),
+                 op->address, op->domain ? " / " : "", op->domain ? op->domain : "",
+                 op->result->actions->len);
   }
   tx_job_result_free(result);
   tx_op_finish(op);
@@ -482,8 +495,9 @@ attach_continue(Op *op)
     return;
   }
   who = pass_request_describe(op->request);
-  g_info("attach %s to %s (%s): %u steps, for %s", op->address, op->domain,
-         pass_hostdev_where_text(op->where), op->steps->len, who);
+  op->started = TRUE;
+  tx_log_event(op, G_LOG_LEVEL_MESSAGE, NULL, "attach %s to %s (%s): %u steps, for %s", op->address,
+               op->domain, pass_hostdev_where_text(op->where), op->steps->len, who);
   run_steps(op);
 }
 
@@ -501,10 +515,7 @@ protect_done(GObject *source, GAsyncResult *res, gpointer user_data)
     return;
   }
   if (verdict) {
-    g_free(op->result->address);
-    op->result->address = g_strdup(verdict[0]);
-    op->result->reason = g_strdup(verdict[1]);
-    tx_verdict(op, PASS_ERROR_DEVICE_PROTECTED, "%s is protected: %s", verdict[0], verdict[1]);
+    tx_fail_protected(op, verdict[0], verdict[1]);
     tx_op_finish(op);
     return;
   }
@@ -514,7 +525,8 @@ protect_done(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 attach_granted(Op *op)
 {
-  if (!attach_check(op)) {
+  /* The configured list first: it needs no worker. */
+  if (!attach_check(op) || !tx_check_listed(op)) {
     tx_op_finish(op);
     return;
   }
@@ -555,8 +567,9 @@ detach_may_reattach(Op *op, const PassHostdev *hostdev, guint where, PassDevice 
       return FALSE;
   member = tx_group_member_owned(op, device);
   if (member) {
-    g_info("%s stays on %s: %s of its IOMMU group is still assigned", op->address, VFIO_DRIVER,
-           member);
+    tx_log_event(op, G_LOG_LEVEL_INFO, NULL,
+                 "%s stays on %s: %s of its IOMMU group is still assigned", op->address,
+                 VFIO_DRIVER, member);
     return FALSE;
   }
   return TRUE;
@@ -616,8 +629,9 @@ unplug_done(GObject *source, GAsyncResult *res, gpointer user_data)
     detach_continue(op);
     return;
   }
-  g_info("detach %s from %s: unplug requested, waiting up to %u ms for the guest", op->address,
-         op->domain, op->timeout_ms);
+  tx_log_event(op, G_LOG_LEVEL_INFO, NULL,
+               "detach %s from %s: unplug requested, waiting up to %u ms for the guest",
+               op->address, op->domain, op->timeout_ms);
   op->timeout_id = g_timeout_add(op->timeout_ms, removal_timeout_cb, op);
 }
 
@@ -643,7 +657,8 @@ removal_timeout_cb(gpointer user_data)
 static void
 finish_granted(Op *op)
 {
-  g_info("detach %s from %s: the guest released it, finishing", op->address, op->domain);
+  tx_log_event(op, G_LOG_LEVEL_MESSAGE, NULL, "detach %s from %s: the guest released it, finishing",
+               op->address, op->domain);
   run_steps(op);
 }
 
@@ -657,8 +672,9 @@ detach_continue(Op *op)
 
     op->wait = WAIT_NONE;
     if (pending)
-      g_warning("%s refused to release %s (DEVICE_REMOVAL_FAILED); it stays assigned", op->domain,
-                op->address);
+      tx_log_event(op, G_LOG_LEVEL_WARNING, NULL,
+                   "%s refused to release %s (DEVICE_REMOVAL_FAILED); it stays assigned",
+                   op->domain, op->address);
     tx_verdict(op, PASS_ERROR_REMOVAL_FAILED,
                "%s refused to release %s (DEVICE_REMOVAL_FAILED); it stays assigned", op->domain,
                op->address);
@@ -740,8 +756,10 @@ detach_granted(Op *op)
     return;
   }
   who = pass_request_describe(op->request);
-  g_info("detach %s from %s (%s), for %s", op->address, op->domain,
-         pass_hostdev_where_text(((PassAction *)g_ptr_array_index(op->steps, 0))->where), who);
+  op->started = TRUE;
+  tx_log_event(
+      op, G_LOG_LEVEL_MESSAGE, NULL, "detach %s from %s (%s), for %s", op->address, op->domain,
+      pass_hostdev_where_text(((PassAction *)g_ptr_array_index(op->steps, 0))->where), who);
   if (!op->live_unplug) {
     run_steps(op);
     return;
@@ -760,7 +778,8 @@ pass_tx_detach(PassTx *tx, PassRequest *request, const char *domain, const char 
   /* The whole group: members held back earlier may go back to the host with this device. */
   g_autoptr(GPtrArray) devices = request_devices(tx->engine, address, TRUE);
 
-  op->timeout_ms = timeout_ms;
+  op->timeout_ms =
+      timeout_ms == PASS_TX_REMOVAL_TIMEOUT_DEFAULT ? tx->removal_timeout_ms : timeout_ms;
   op_lock(op, devices);
 }
 
@@ -813,7 +832,8 @@ reattach_granted(Op *op)
     return;
   }
   who = pass_request_describe(op->request);
-  g_info("reattach %s to the host, for %s", op->address, who);
+  op->started = TRUE;
+  tx_log_event(op, G_LOG_LEVEL_MESSAGE, NULL, "reattach %s to the host, for %s", op->address, who);
   run_steps(op);
 }
 

@@ -16,7 +16,12 @@ G_BEGIN_DECLS
 
 typedef struct _PassTx PassTx;
 
+/* How long a detach waits for the guest unless it says (RemovalTimeout in passd.conf sets
+ * another default), and the longest it may ask for (a day). */
 #define PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS 20000
+#define PASS_TX_MAX_REMOVAL_TIMEOUT_MS     (24 * 3600 * 1000)
+/* pass_tx_detach's @timeout_ms for "the PassTx's default" (pass_tx_set_removal_timeout). */
+#define PASS_TX_REMOVAL_TIMEOUT_DEFAULT G_MAXUINT
 
 /* Watches @engine, which must outlive the PassTx. */
 PassTx *pass_tx_new(PassEngine *engine);
@@ -27,15 +32,27 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassTx, pass_tx_free)
  * with PASS_ERROR_HYPERVISOR_UNAVAILABLE. */
 void pass_tx_set_ops(PassTx *tx, PassOps *ops);
 
+/* The wait of a detach that does not give its own. */
+void pass_tx_set_removal_timeout(PassTx *tx, guint timeout_ms);
+guint pass_tx_get_removal_timeout(PassTx *tx);
+
+/* Devices an attach refuses like those the host needs (DeviceProtected, unless forced), from
+ * configuration: @addresses canonical (NULL: none); @why ends the reason "ADDRESS is WHY",
+ * e.g. "listed in ProtectedDevices in /etc/passd/passd.conf". Both are copied. */
+void pass_tx_set_protected(PassTx *tx, const char *const *addresses, const char *why);
+
 /* @result is borrowed for the call. May run before the starting function returns. */
 typedef void (*PassOpDoneFunc)(const PassOpResult *result, gpointer user_data);
 
-/* @request: who asks (a ref is taken; NULL for passd's own operations). @flags: PassOpFlags. */
+/* @request: who asks (a ref is taken; NULL for passd's own operations). @flags: PassOpFlags.
+ * Each operation that changes the host logs its start and its end with journal fields naming
+ * it (see tx_log_event in tx-log.c): PASSD_OPERATION, PASSD_DEVICE (once per device),
+ * PASSD_DOMAIN, PASSD_REQUEST, PASSD_UID, and PASSD_ERROR on failure. */
 void pass_tx_attach(PassTx *tx, PassRequest *request, const char *domain, const char *address,
                     guint flags, PassOpDoneFunc done, gpointer user_data);
-/* @timeout_ms: how long to wait for the guest to release a hot-plugged device before answering
- * RemovalPending (the transaction then finishes by itself when the guest lets go). Flags: LIVE,
- * CONFIG, DRY_RUN. */
+/* @timeout_ms (or PASS_TX_REMOVAL_TIMEOUT_DEFAULT): how long to wait for the guest to release a
+ * hot-plugged device before answering RemovalPending (the transaction then finishes by itself when
+ * the guest lets go). Flags: LIVE, CONFIG, DRY_RUN. */
 void pass_tx_detach(PassTx *tx, PassRequest *request, const char *domain, const char *address,
                     guint flags, guint timeout_ms, PassOpDoneFunc done, gpointer user_data);
 /* Flags: DRY_RUN. */

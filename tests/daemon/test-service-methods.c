@@ -206,11 +206,10 @@ test_decode(void)
   g_assert_cmpstr(attach.domain, ==, "vm1");
   g_assert_cmpstr(attach.address, ==, "0000:02:00.0");
   g_assert_cmpuint(attach.flags, ==, PASS_OP_LIVE | PASS_OP_DRY_RUN);
-  /* Detach's timeout: seconds, 20 when not given. */
+  /* Detach's timeout: seconds; when not given, the transactions' default (RemovalTimeout). */
   g_assert_null(
       decode("Detach", "{\"domain\": \"d\", \"address\": \"02:00.0\"}", &detach, &detach_node));
-  g_assert_cmpint(detach.timeout, ==, PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS / 1000);
-  g_assert_cmpint(detach.timeout, ==, 20);
+  g_assert_cmpint(detach.timeout, ==, PASS_ARGS_TIMEOUT_DEFAULT);
   g_assert_null(decode("Detach",
                        "{\"domain\": \"d\", \"address\": \"02:00.0\", \"timeout\": 86400}",
                        &timeout, &timeout_node));
@@ -340,7 +339,7 @@ test_request(Fixture *f, gconstpointer data)
   g_assert_cmpuint(seen.request->id, >, id);
   g_assert_cmpuint(seen.request->uid, ==, getuid());
   g_assert_cmpint(seen.request->pid, ==, getpid());
-  g_assert_cmpint(seen.timeout, ==, 20);
+  g_assert_cmpint(seen.timeout, ==, PASS_ARGS_TIMEOUT_DEFAULT);
 }
 
 static void

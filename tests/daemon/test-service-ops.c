@@ -169,6 +169,19 @@ test_errors(Fixture *f, gconstpointer data)
                   "0000:02:00.0");
 }
 
+/* Until the pending unplugs are done. */
+static void
+wait_no_operations(Fixture *f)
+{
+  gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+  while (pass_tx_get_n_operations(f->s.tx) > 0) {
+    g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(1000);
+  }
+}
+
 /* A real attach, then GetDomain while an unplug is pending, then the late event. */
 static void
 test_removal_pending(Fixture *f, gconstpointer data)
@@ -178,7 +191,6 @@ test_removal_pending(Fixture *f, gconstpointer data)
   g_auto(Call) domain = {0};
   g_autofree char *alias = NULL;
   JsonObject *assignment;
-  gint64 deadline;
 
   run_call(f->s.path, &attach, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
   g_assert_no_error(attach.error);
@@ -199,13 +211,28 @@ test_removal_pending(Fixture *f, gconstpointer data)
 
   alias = fake_ops_release(f->fake, "vm1", "0000:02:00.0");
   pass_tx_device_removal(f->s.tx, "vm1", alias, FALSE);
-  deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-  while (pass_tx_get_n_operations(f->s.tx) > 0) {
-    g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-    g_main_context_iteration(NULL, FALSE);
-    g_usleep(1000);
-  }
+  wait_no_operations(f);
   g_assert_cmpstr(pass_engine_lookup_device(f->s.engine, "0000:02:00.0")->driver, ==, "nvme");
+}
+
+/* A Detach without a timeout waits as long as the transactions' default says (RemovalTimeout
+ * in passd.conf): 0 answers RemovalPending at once, where 20 s would outlast the test. */
+static void
+test_default_timeout(Fixture *f, gconstpointer data)
+{
+  g_auto(Call) attach = {0};
+  g_auto(Call) detach = {0};
+  g_autofree char *alias = NULL;
+
+  pass_tx_set_removal_timeout(f->s.tx, 0);
+  run_call(f->s.path, &attach, M "Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
+  g_assert_no_error(attach.error);
+  run_call(f->s.path, &detach, M "Detach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\"}");
+  g_assert_error(detach.error, PASS_ERROR, PASS_ERROR_REMOVAL_PENDING);
+
+  alias = fake_ops_release(f->fake, "vm1", "0000:02:00.0");
+  pass_tx_device_removal(f->s.tx, "vm1", alias, FALSE);
+  wait_no_operations(f);
 }
 
 int
@@ -219,6 +246,7 @@ main(int argc, char **argv)
   ADD("/service-ops/reattach-default-driver", test_reattach_default_driver);
   ADD("/service-ops/errors", test_errors);
   ADD("/service-ops/removal-pending", test_removal_pending);
+  ADD("/service-ops/default-timeout", test_default_timeout);
 #undef ADD
   return g_test_run();
 }

@@ -1,6 +1,8 @@
 /* The engine's Attach/Detach/Reattach transactions against the recording fake ops: validation
  * errors with their parameters, the planned and executed steps, rollback to the exact driver,
- * serialization and parallelism, and the unplug wait (event, failure, timeout then late event). */
+ * serialization and parallelism, the unplug wait (event, failure, timeout then late event), the
+ * configured protected devices and default removal timeout, and the journal fields of the
+ * operations' log lines. */
 #include <string.h>
 
 #include "tx-locks.h"
@@ -841,10 +843,293 @@ test_locks(void)
   g_assert_cmpuint(pass_locks_get_n_waiting(locks), ==, 0);
 }
 
+/* ---- configuration ---- */
+
+#define LISTED "listed in ProtectedDevices in /etc/passd/passd.conf"
+
+static void
+test_configured_protected(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) listed = {0};
+  g_auto(Outcome) member = {0};
+  g_auto(Outcome) forced = {0};
+  g_auto(Outcome) other = {0};
+
+  pass_tx_set_protected(f->tx, (const char *const[]){"0000:01:00.1", "0000:03:00.0", NULL}, LISTED);
+  attach(f, "vm1", "0000:03:00.0", 0, &listed);
+  g_assert_cmpint(listed.code, ==, PASS_ERROR_DEVICE_PROTECTED);
+  g_assert_cmpstr(listed.address, ==, "0000:03:00.0");
+  g_assert_cmpstr(listed.reason, ==, "0000:03:00.0 is " LISTED);
+  g_assert_cmpstr(listed.message, ==, "0000:03:00.0 is protected: 0000:03:00.0 is " LISTED);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "detach_host"), ==, 0);
+  /* The list covers the group a whole-group attach takes along. */
+  attach(f, "vm1", "0000:01:00.0", PASS_OP_WHOLE_GROUP, &member);
+  g_assert_cmpint(member.code, ==, PASS_ERROR_DEVICE_PROTECTED);
+  g_assert_cmpstr(member.address, ==, "0000:01:00.1");
+  /* --force overrides it as it does the host's verdict; the others are not affected. */
+  attach(f, "vm1", "0000:03:00.0", PASS_OP_FORCE, &forced);
+  g_assert_cmpint(forced.code, ==, -1);
+  attach(f, "vm1", "0000:02:00.0", 0, &other);
+  g_assert_cmpint(other.code, ==, -1);
+  /* An empty list protects nothing more. */
+  pass_tx_set_protected(f->tx, (const char *const[]){NULL}, LISTED);
+  attach_ok(f, "vm2", "0000:01:00.0", PASS_OP_WHOLE_GROUP);
+}
+
+static void
+test_default_removal_timeout(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) o = {0};
+  g_autofree char *alias = NULL;
+
+  g_assert_cmpuint(pass_tx_get_removal_timeout(f->tx), ==, PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS);
+  pass_tx_set_removal_timeout(f->tx, 50);
+  attach_ok(f, "vm1", "0000:02:00.0", 0);
+  pass_tx_detach(f->tx, NULL, "vm1", "0000:02:00.0", 0, PASS_TX_REMOVAL_TIMEOUT_DEFAULT, on_done,
+                 &o);
+  wait_for(&o); /* after 50 ms, not 20 s */
+  g_assert_cmpint(o.code, ==, PASS_ERROR_REMOVAL_PENDING);
+  alias = fake_ops_release(f->fake, "vm1", "0000:02:00.0");
+  pass_tx_device_removal(f->tx, "vm1", alias, FALSE);
+  spin_until(f, no_operations);
+}
+
+/* ---- the journal fields ---- */
+
+typedef struct {
+  GLogLevelFlags level;
+  GStrv fields; /* "KEY=value", in the order given */
+} Record;
+
+static GMutex capture_lock;
+static GPtrArray *captured; /* Record*, while a test captures; NULL otherwise */
+
+static void
+record_free(Record *record)
+{
+  g_strfreev(record->fields);
+  g_free(record);
+}
+
+static GLogWriterOutput
+capture_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  g_mutex_lock(&capture_lock);
+  if (captured) {
+    Record *record = g_new0(Record, 1);
+
+    record->level = level;
+    record->fields = g_new0(char *, n_fields + 1);
+    for (gsize i = 0; i < n_fields; i++)
+      record->fields[i] = g_strdup_printf("%s=%s", fields[i].key, (const char *)fields[i].value);
+    g_ptr_array_add(captured, record);
+  }
+  g_mutex_unlock(&capture_lock);
+  return g_log_writer_default(level, fields, n_fields, user_data);
+}
+
+static void
+capture_start(void)
+{
+  g_mutex_lock(&capture_lock);
+  captured = g_ptr_array_new_with_free_func((GDestroyNotify)record_free);
+  g_mutex_unlock(&capture_lock);
+}
+
+static void
+capture_stop(void)
+{
+  g_mutex_lock(&capture_lock);
+  g_clear_pointer(&captured, g_ptr_array_unref);
+  g_mutex_unlock(&capture_lock);
+}
+
+/* The one record whose MESSAGE is @message. */
+static const Record *
+find_record(const char *message)
+{
+  g_autofree char *field = g_strconcat("MESSAGE=", message, NULL);
+  const Record *found = NULL;
+
+  g_mutex_lock(&capture_lock);
+  for (guint i = 0; i < captured->len; i++) {
+    const Record *record = g_ptr_array_index(captured, i);
+
+    if (g_strv_contains((const char *const *)record->fields, field)) {
+      g_assert_null(found);
+      found = record;
+    }
+  }
+  if (!found)
+    for (guint i = 0; i < captured->len; i++) {
+      g_autofree char *all = g_strjoinv(" | ", ((Record *)g_ptr_array_index(captured, i))->fields);
+
+      g_test_message("record: %s", all);
+    }
+  g_mutex_unlock(&capture_lock);
+  g_assert_nonnull(found);
+  return found;
+}
+
+/* @record's PASSD_ fields (and PRIORITY), space-separated in order, to compare at once. */
+static char *
+record_fields(const Record *record)
+{
+  g_autoptr(GString) text = g_string_new(NULL);
+
+  for (guint i = 0; record->fields[i]; i++)
+    if (g_str_has_prefix(record->fields[i], "PASSD_") ||
+        g_str_has_prefix(record->fields[i], "PRIORITY=") ||
+        g_str_has_prefix(record->fields[i], "GLIB_DOMAIN="))
+      g_string_append_printf(text, "%s%s", text->len ? " " : "", record->fields[i]);
+  return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+static void
+assert_record(const char *message, const char *fields)
+{
+  g_autofree char *got = record_fields(find_record(message));
+
+  g_assert_cmpstr(got, ==, fields);
+}
+
+static void
+test_journal_attach(Fixture *f, gconstpointer data)
+{
+  g_autoptr(PassRequest) request = pass_request_new("Attach", 4242, 4242, 77, NULL);
+  g_autofree char *who = pass_request_describe(request);
+  g_autofree char *start =
+      g_strdup_printf("attach 0000:02:00.0 to vm1 (live+config): 2 steps, for %s", who);
+  g_autofree char *fields = g_strdup_printf(
+      "PRIORITY=5 GLIB_DOMAIN=passd PASSD_OPERATION=attach PASSD_DEVICE=0000:02:00.0 "
+      "PASSD_DOMAIN=vm1 PASSD_REQUEST=%" G_GUINT64_FORMAT " PASSD_UID=4242",
+      request->id);
+  g_auto(Outcome) o = {0};
+
+  capture_start();
+  pass_tx_attach(f->tx, request, "vm1", "0000:02:00.0", 0, on_done, &o);
+  wait_for(&o);
+  g_assert_cmpint(o.code, ==, -1);
+  assert_record(start, fields);
+  assert_record("attach 0000:02:00.0 / vm1: done (2 steps)", fields);
+  capture_stop();
+}
+
+static void
+test_journal_attach_failed(Fixture *f, gconstpointer data)
+{
+  g_autoptr(PassRequest) request = pass_request_new("Attach", 0, 0, 0, NULL);
+  g_autofree char *fields = NULL;
+  g_auto(Outcome) refused = {0};
+  g_auto(Outcome) failed = {0};
+  g_auto(Outcome) group = {0};
+
+  capture_start();
+  /* Refused: nothing changed, so at info level, with the error's name. */
+  pass_tx_attach(f->tx, request, "vm1", "0000:00:01.0", 0, on_done, &refused);
+  wait_for(&refused);
+  fields =
+      g_strdup_printf("PRIORITY=6 GLIB_DOMAIN=passd PASSD_OPERATION=attach "
+                      "PASSD_DEVICE=0000:00:01.0 PASSD_DOMAIN=vm1 PASSD_REQUEST=%" G_GUINT64_FORMAT
+                      " PASSD_UID=0 PASSD_ERROR=io.passd.Manager.DeviceProtected",
+                      request->id);
+  assert_record("attach 0000:00:01.0 / vm1: 0000:00:01.0 is protected: it is a bridge", fields);
+
+  /* Failed after its steps began (and rolled back): part of the device's history. */
+  fake_ops_fail_call(f->fake, "attach vm1 0000:03:00.0");
+  attach(f, "vm1", "0000:03:00.0", 0, &failed);
+  g_assert_cmpint(failed.code, ==, PASS_ERROR_HYPERVISOR_ERROR);
+  {
+    g_autofree char *message = g_strdup_printf("attach 0000:03:00.0 / vm1: %s", failed.message);
+
+    /* passd's own operation (no request): no request id, no uid. */
+    assert_record(message, "PRIORITY=5 GLIB_DOMAIN=passd PASSD_OPERATION=attach "
+                           "PASSD_DEVICE=0000:03:00.0 PASSD_DOMAIN=vm1 "
+                           "PASSD_ERROR=io.passd.Manager.HypervisorError");
+  }
+
+  /* A whole group: every device it takes is named. */
+  attach(f, "vm1", "0000:01:00.0", PASS_OP_WHOLE_GROUP, &group);
+  g_assert_cmpint(group.code, ==, -1);
+  assert_record("attach 0000:01:00.0 / vm1: done (4 steps)",
+                "PRIORITY=5 GLIB_DOMAIN=passd PASSD_OPERATION=attach PASSD_DEVICE=0000:01:00.0 "
+                "PASSD_DEVICE=0000:01:00.1 PASSD_DOMAIN=vm1");
+  capture_stop();
+}
+
+/* The fields of a detach of 02:00.0 from vm1 for @request. */
+static char *
+detach_fields(const PassRequest *request, const char *priority, const char *error)
+{
+  return g_strdup_printf(
+      "PRIORITY=%s GLIB_DOMAIN=passd PASSD_OPERATION=detach "
+      "PASSD_DEVICE=0000:02:00.0 PASSD_DOMAIN=vm1 PASSD_REQUEST=%" G_GUINT64_FORMAT
+      " PASSD_UID=1000%s",
+      priority, request->id, error);
+}
+
+static void
+test_journal_detach(Fixture *f, gconstpointer data)
+{
+  g_autoptr(PassRequest) request = pass_request_new("Detach", 1000, 1000, 99, NULL);
+  g_autofree char *who = pass_request_describe(request);
+  g_autofree char *start =
+      g_strdup_printf("detach 0000:02:00.0 from vm1 (live+config), for %s", who);
+  g_autofree char *notice = detach_fields(request, "5", "");
+  g_autofree char *info = detach_fields(request, "6", "");
+  g_autofree char *pending =
+      detach_fields(request, "5", " PASSD_ERROR=io.passd.Manager.RemovalPending");
+  g_autofree char *alias = NULL;
+  g_auto(Outcome) o = {0};
+
+  attach_ok(f, "vm1", "0000:02:00.0", 0);
+  capture_start();
+  pass_tx_detach(f->tx, request, "vm1", "0000:02:00.0", 0, 50, on_done, &o);
+  wait_for(&o);
+  g_assert_cmpint(o.code, ==, PASS_ERROR_REMOVAL_PENDING);
+  assert_record(start, notice);
+  assert_record("detach 0000:02:00.0 from vm1: unplug requested, waiting up to 50 ms for the guest",
+                info);
+  {
+    g_autofree char *message = g_strdup_printf("detach 0000:02:00.0 / vm1: %s", o.message);
+
+    assert_record(message, pending);
+  }
+  /* The guest lets go later: the rest is logged for the same request. */
+  alias = fake_ops_release(f->fake, "vm1", "0000:02:00.0");
+  pass_tx_device_removal(f->tx, "vm1", alias, FALSE);
+  spin_until(f, no_operations);
+  assert_record("detach 0000:02:00.0 from vm1: the guest released it, finishing", notice);
+  assert_record("detach 0000:02:00.0 / vm1: done (2 steps)", notice);
+  capture_stop();
+}
+
+/* The last member of a group taken whole leaving gives the other back: both are named. */
+static void
+test_journal_detach_group(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) first = {0};
+  g_auto(Outcome) last = {0};
+
+  attach_ok(f, "vm2", "0000:01:00.0", PASS_OP_WHOLE_GROUP);
+  pass_tx_detach(f->tx, NULL, "vm2", "0000:01:00.0", 0, 5000, on_done, &first);
+  wait_for(&first);
+  capture_start();
+  pass_tx_detach(f->tx, NULL, "vm2", "0000:01:00.1", 0, 5000, on_done, &last);
+  wait_for(&last);
+  g_assert_cmpint(last.code, ==, -1);
+  assert_record("detach 0000:01:00.1 / vm2: done (3 steps)",
+                "PRIORITY=5 GLIB_DOMAIN=passd PASSD_OPERATION=detach PASSD_DEVICE=0000:01:00.1 "
+                "PASSD_DEVICE=0000:01:00.0 PASSD_DOMAIN=vm2");
+  capture_stop();
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
+  /* Once per process: it records only while a test captures. */
+  g_log_set_writer_func(capture_writer, NULL, NULL);
 
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   g_test_add_func("/engine-attach/locks", test_locks);
@@ -873,6 +1158,12 @@ main(int argc, char **argv)
   ADD("/engine-attach/reattach", test_reattach);
   ADD("/engine-attach/dry-run", test_dry_run);
   ADD("/engine-attach/disconnected", test_disconnected);
+  ADD("/engine-attach/config/protected", test_configured_protected);
+  ADD("/engine-attach/config/removal-timeout", test_default_removal_timeout);
+  ADD("/engine-attach/journal/attach", test_journal_attach);
+  ADD("/engine-attach/journal/attach-failed", test_journal_attach_failed);
+  ADD("/engine-attach/journal/detach", test_journal_detach);
+  ADD("/engine-attach/journal/detach-group", test_journal_detach_group);
 #undef ADD
   return g_test_run();
 }

@@ -157,6 +157,11 @@ class Passd:
         # PASSD_TIMEOUT_SCALE) to run every integration test's passd under valgrind
         self.args = shlex.split(os.environ.get("PASSD_WRAPPER", ""))
         self.args += [binary("PASSD"), "--connect", uri, "--socket", self.socket]
+        if "--config" not in extra_args:
+            # an empty file, so that this machine's /etc/passd/passd.conf cannot interfere
+            config = os.path.join(self.dir, "passd.conf")
+            open(config, "w").close()
+            self.args += ["--config", config]
         self.args += list(extra_args)
         self.env = dict(os.environ)
         self.env.update(env or {})

@@ -1,0 +1,400 @@
+/* passd.conf into a PassConfig (see config-file.h). GKeyFile parses the values but says
+ * neither where a key is nor that one came twice (the last one silently wins), so the text is
+ * scanned first for the structure: groups, keys and their lines. */
+#define G_LOG_DOMAIN "passd"
+
+#include "config-file.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pass-address.h"
+
+/* ---- the structure: which keys, on which lines ---- */
+
+typedef struct {
+  char *key;
+  guint line;
+} Entry;
+
+static void
+entry_free(Entry *entry)
+{
+  g_free(entry->key);
+  g_free(entry);
+}
+
+static gboolean G_GNUC_PRINTF(4, 5)
+    fail(GError **error, const char *path, guint line, const char *format, ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start(args, format);
+  text = g_strdup_vprintf(format, args);
+  va_end(args);
+  g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE, "%s:%u: %s", path, line, text);
+  return FALSE;
+}
+
+/* The keys of [passd] in file order into @entries; FALSE at the first line that is not a
+ * comment, a [passd] header or a key=value line of that group, or a key set twice. */
+static gboolean
+scan(const char *path, const char *text, GPtrArray *entries, GError **error)
+{
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal); /* key -> Entry */
+  gboolean in_group = FALSE;
+
+  for (guint i = 0; lines[i]; i++) {
+    guint line = i + 1;
+    char *start = g_strstrip(lines[i]);
+    const char *equals = strchr(start, '=');
+    g_autofree char *key = NULL;
+    Entry *entry, *first;
+
+    if (*start == '\0' || *start == '#')
+      continue;
+    if (*start == '[') {
+      g_autofree char *name = g_strndup(start + 1, strcspn(start + 1, "]"));
+
+      if (!g_str_has_suffix(start, "]"))
+        return fail(error, path, line, "%s: not a group header", start);
+      if (!g_str_equal(name, PASS_CONFIG_GROUP))
+        return fail(error, path, line, "[%s]: unknown group (the only one is [%s])", name,
+                    PASS_CONFIG_GROUP);
+      in_group = TRUE;
+      continue;
+    }
+    if (!equals)
+      return fail(error, path, line, "'%s' is not a key=value line, a [group] or a comment", start);
+    key = g_strndup(start, equals - start);
+    g_strchomp(key);
+    if (!in_group)
+      return fail(error, path, line, "%s: before the [%s] group", key, PASS_CONFIG_GROUP);
+    first = g_hash_table_lookup(seen, key);
+    if (first)
+      return fail(error, path, line, "%s: set again (first on line %u)", key, first->line);
+    entry = g_new0(Entry, 1);
+    entry->key = g_steal_pointer(&key);
+    entry->line = line;
+    g_ptr_array_add(entries, entry);
+    g_hash_table_insert(seen, entry->key, entry);
+  }
+  return TRUE;
+}
+
+/* ---- the values ---- */
+
+typedef struct _Key Key;
+
+/* Store @key's value from @file in @config; FALSE with *why saying what is wrong with it. */
+typedef gboolean (*KeyParseFunc)(const Key *key, GKeyFile *file, PassConfig *config, char **why);
+
+struct _Key {
+  const char *name;
+  KeyParseFunc parse;
+  gsize offset; /* of the field in PassConfig */
+  guint base, min, max;
+  const char *what; /* numbers: what one is, for the message */
+};
+
+#define FIELD(config, key, type) ((type *)G_STRUCT_MEMBER_P(config, (key)->offset))
+
+/* @key's raw string, unescaped; NULL with *why. */
+static char *
+get_string(const Key *key, GKeyFile *file, char **why)
+{
+  g_autoptr(GError) error = NULL;
+  char *value = g_key_file_get_string(file, PASS_CONFIG_GROUP, key->name, &error);
+
+  if (!value)
+    *why = g_strdup(error->message);
+  /* GKeyFile keeps trailing blanks; no value here (URI, path, name, number) wants them. */
+  return value ? g_strstrip(value) : NULL;
+}
+
+static gboolean
+parse_string(const Key *key, GKeyFile *file, PassConfig *config, char **why)
+{
+  g_autofree char *value = get_string(key, file, why);
+
+  if (!value)
+    return FALSE;
+  if (*value == '\0') {
+    *why = g_strdup("empty");
+    return FALSE;
+  }
+  g_free(*FIELD(config, key, char *));
+  *FIELD(config, key, char *) = g_steal_pointer(&value);
+  return TRUE;
+}
+
+static gboolean
+parse_path(const Key *key, GKeyFile *file, PassConfig *config, char **why)
+{
+  if (!parse_string(key, file, config, why))
+    return FALSE;
+  if (g_path_is_absolute(*FIELD(config, key, char *)))
+    return TRUE;
+  *why = g_strdup_printf("'%s' is not an absolute path", *FIELD(config, key, char *));
+  return FALSE;
+}
+
+static gboolean
+parse_number(const Key *key, GKeyFile *file, PassConfig *config, char **why)
+{
+  g_autofree char *value = get_string(key, file, why);
+  guint64 number;
+
+  if (!value)
+    return FALSE;
+  if (!g_ascii_string_to_unsigned(value, key->base, key->min, key->max, &number, NULL)) {
+    *why = g_strdup_printf(key->base == 8 ? "'%s' is not %s from %o to 0%o"
+                                          : "'%s' is not %s from %u to %u",
+                           value, key->what, key->min, key->max);
+    return FALSE;
+  }
+  *FIELD(config, key, int) = (int)number;
+  return TRUE;
+}
+
+static gboolean
+parse_bool(const Key *key, GKeyFile *file, PassConfig *config, char **why)
+{
+  g_autofree char *value = get_string(key, file, why);
+  g_autoptr(GError) error = NULL;
+  gboolean flag;
+
+  if (!value)
+    return FALSE;
+  flag = g_key_file_get_boolean(file, PASS_CONFIG_GROUP, key->name, &error);
+  if (error) {
+    *why = g_strdup_printf("'%s' is not a boolean (true or false)", value);
+    return FALSE;
+  }
+  *FIELD(config, key, int) = flag;
+  return TRUE;
+}
+
+static gboolean
+parse_group(const Key *key, GKeyFile *file, PassConfig *config, char **why)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!parse_string(key, file, config, why))
+    return FALSE;
+  if (pass_config_lookup_group(config->group, &config->group_id, &error))
+    return TRUE;
+  *why = g_strdup_printf("'%s': %s", config->group, error->message);
+  return FALSE;
+}
+
+static int
+compare_strings(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static gboolean
+parse_addresses(const Key *key, GKeyFile *file, PassConfig *config, char **why)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) list = g_key_file_get_string_list(file, PASS_CONFIG_GROUP, key->name, NULL, &error);
+  g_autoptr(GPtrArray) addresses = g_ptr_array_new_with_free_func(g_free);
+
+  if (!list) {
+    /* An empty value is an empty list, not an error: "nothing protected besides the host's". */
+    if (!g_error_matches(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE)) {
+      *why = g_strdup(error->message);
+      return FALSE;
+    }
+  }
+  for (guint i = 0; list && list[i]; i++) {
+    const char *item = g_strstrip(list[i]);
+    g_autoptr(GError) bad = NULL;
+    char *address;
+
+    if (*item == '\0')
+      continue;
+    address = pass_address_canonicalize(item, &bad);
+    if (!address) {
+      *why = g_strdup(bad->message);
+      return FALSE;
+    }
+    if (g_ptr_array_find_with_equal_func(addresses, address, g_str_equal, NULL))
+      g_free(address);
+    else
+      g_ptr_array_add(addresses, address);
+  }
+  g_ptr_array_sort(addresses, compare_strings);
+  g_ptr_array_add(addresses, NULL);
+  g_strfreev(config->protected_devices);
+  config->protected_devices = (GStrv)g_ptr_array_free(g_steal_pointer(&addresses), FALSE);
+  return TRUE;
+}
+
+#define KEY(name, field, func)                                                                     \
+  {                                                                                                \
+    name, func, offsetof(PassConfig, field)                                                        \
+  }
+#define NUMBER(name, field, base, min, max, what)                                                  \
+  {                                                                                                \
+    name, parse_number, offsetof(PassConfig, field), base, min, max, what                          \
+  }
+
+static const Key keys[] = {
+    KEY("Connect", connect, parse_string),
+    KEY("Socket", socket, parse_path),
+    KEY("Group", group, parse_group),
+    NUMBER("SocketMode", socket_mode, 8, 0, 0777, "an octal mode"),
+    NUMBER("MaxConnections", max_connections, 10, 1, PASS_CONFIG_MAX_CONNECTIONS, "a number"),
+    NUMBER("MaxConnectionsPerUid", max_connections_per_uid, 10, 1, PASS_CONFIG_MAX_CONNECTIONS,
+           "a number"),
+    NUMBER("RemovalTimeout", removal_timeout, 10, 0, PASS_CONFIG_MAX_REMOVAL_TIMEOUT,
+           "a number of seconds"),
+    KEY("StateDirectory", state_directory, parse_path),
+    KEY("ProtectedDevices", protected_devices, parse_addresses),
+    KEY("Verbose", verbose, parse_bool),
+};
+
+/* ---- the configuration ---- */
+
+PassConfig *
+pass_config_new(void)
+{
+  PassConfig *config = g_new0(PassConfig, 1);
+
+  config->socket_mode = config->max_connections = config->max_connections_per_uid = -1;
+  config->removal_timeout = config->verbose = -1;
+  return config;
+}
+
+void
+pass_config_free(PassConfig *config)
+{
+  if (!config)
+    return;
+  g_free(config->path);
+  g_free(config->connect);
+  g_free(config->socket);
+  g_free(config->group);
+  g_free(config->state_directory);
+  g_strfreev(config->protected_devices);
+  g_free(config);
+}
+
+PassConfig *
+pass_config_parse(const char *path, const char *text, GError **error)
+{
+  g_autoptr(PassConfig) config = pass_config_new();
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
+  g_autoptr(GKeyFile) file = g_key_file_new();
+  g_autoptr(GError) local = NULL;
+
+  if (!scan(path, text, entries, error))
+    return NULL;
+  /* The scan let only what GKeyFile takes through; should it still differ, say so. */
+  if (!g_key_file_load_from_data(file, text, -1, G_KEY_FILE_NONE, &local)) {
+    g_set_error(error, G_KEY_FILE_ERROR, local->code, "%s: %s", path, local->message);
+    return NULL;
+  }
+  for (guint i = 0; i < entries->len; i++) {
+    const Entry *entry = g_ptr_array_index(entries, i);
+    const Key *key = NULL;
+    g_autofree char *why = NULL;
+
+    for (guint k = 0; k < G_N_ELEMENTS(keys) && !key; k++)
+      if (g_str_equal(keys[k].name, entry->key))
+        key = &keys[k];
+    if (!key) {
+      fail(error, path, entry->line, "%s: unknown key (see passd(8))", entry->key);
+      return NULL;
+    }
+    if (!key->parse(key, file, config, &why)) {
+      fail(error, path, entry->line, "%s: %s", key->name, why);
+      return NULL;
+    }
+  }
+  config->path = g_strdup(path);
+  return g_steal_pointer(&config);
+}
+
+PassConfig *
+pass_config_load(const char *path, gboolean required, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autofree char *text = NULL;
+
+  if (g_file_get_contents(path, &text, NULL, &local))
+    return pass_config_parse(path, text, error);
+  if (!required && g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    return pass_config_new();
+  g_propagate_error(error, g_steal_pointer(&local));
+  return NULL;
+}
+
+static void
+override_string(char **field, const char *value)
+{
+  if (!value)
+    return;
+  g_free(*field);
+  *field = g_strdup(value);
+}
+
+static void
+override_int(int *field, int value)
+{
+  if (value >= 0)
+    *field = value;
+}
+
+void
+pass_config_override(PassConfig *config, const PassConfig *over)
+{
+  override_string(&config->connect, over->connect);
+  override_string(&config->socket, over->socket);
+  if (over->group) {
+    override_string(&config->group, over->group);
+    config->group_id = over->group_id;
+  }
+  override_int(&config->socket_mode, over->socket_mode);
+  override_int(&config->max_connections, over->max_connections);
+  override_int(&config->max_connections_per_uid, over->max_connections_per_uid);
+  override_int(&config->removal_timeout, over->removal_timeout);
+  override_int(&config->verbose, over->verbose);
+  override_string(&config->state_directory, over->state_directory);
+  if (over->protected_devices) {
+    g_strfreev(config->protected_devices);
+    config->protected_devices = g_strdupv(over->protected_devices);
+  }
+}
+
+gboolean
+pass_config_lookup_group(const char *name, gid_t *gid, GError **error)
+{
+  struct group entry, *found = NULL;
+  long size = sysconf(_SC_GETGR_R_SIZE_MAX);
+  g_autofree char *buffer = NULL;
+  int err;
+
+  for (size = size > 0 ? size : 1024;; size *= 2) {
+    g_free(buffer);
+    buffer = g_malloc(size);
+    err = getgrnam_r(name, &entry, buffer, size, &found);
+    if (err != ERANGE)
+      break;
+  }
+  if (found == NULL) {
+    g_set_error_literal(error, G_FILE_ERROR,
+                        err ? g_file_error_from_errno(err) : G_FILE_ERROR_NOENT,
+                        err ? g_strerror(err) : "no such group (see /etc/group)");
+    return FALSE;
+  }
+  *gid = found->gr_gid;
+  return TRUE;
+}
