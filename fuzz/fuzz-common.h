@@ -5,6 +5,9 @@
 #include <glib.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "pass-address.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -45,3 +48,20 @@ fuzz_string(const uint8_t *data, size_t size)
     }                                                                                              \
   }                                                                                                \
   G_STMT_END
+
+/* For the targets that need no set-up but the quiet logs. */
+#define FUZZ_DEFINE_INITIALIZE_QUIET()                                                             \
+  int LLVMFuzzerInitialize(int *argc, char ***argv)                                                \
+  {                                                                                                \
+    fuzz_quiet_logs();                                                                             \
+    return 0;                                                                                      \
+  }
+
+/* @address is a PCI address in canonical form. */
+static inline void
+fuzz_check_canonical(const char *address)
+{
+  g_autofree char *canonical = pass_address_canonicalize(address, NULL);
+
+  FUZZ_CHECK(canonical != NULL && strcmp(canonical, address) == 0);
+}

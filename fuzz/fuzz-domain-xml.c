@@ -10,14 +10,6 @@
 #include "xml-read.h"
 
 static void
-check_canonical(const char *address)
-{
-  g_autofree char *canonical = pass_address_canonicalize(address, NULL);
-
-  FUZZ_CHECK(canonical != NULL && strcmp(canonical, address) == 0);
-}
-
-static void
 check_domain(const PassDomain *domain, guint where)
 {
   GPtrArray *hostdevs = domain->hostdevs;
@@ -26,9 +18,9 @@ check_domain(const PassDomain *domain, guint where)
     const PassHostdev *h = g_ptr_array_index(hostdevs, i);
 
     FUZZ_CHECK(h->address != NULL);
-    check_canonical(h->address);
+    fuzz_check_canonical(h->address);
     if (h->guest_address)
-      check_canonical(h->guest_address);
+      fuzz_check_canonical(h->guest_address);
     FUZZ_CHECK(h->where != 0 && (h->where & ~where) == 0);
     FUZZ_CHECK(h->alias == NULL || g_utf8_validate(h->alias, -1, NULL));
     if (i > 0) {
@@ -39,12 +31,7 @@ check_domain(const PassDomain *domain, guint where)
   }
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-  fuzz_quiet_logs();
-  return 0;
-}
+FUZZ_DEFINE_INITIALIZE_QUIET()
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

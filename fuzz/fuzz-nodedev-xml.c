@@ -8,20 +8,7 @@
 #include "pass-error.h"
 #include "xml-read.h"
 
-static void
-check_canonical(const char *address)
-{
-  g_autofree char *canonical = pass_address_canonicalize(address, NULL);
-
-  FUZZ_CHECK(canonical != NULL && strcmp(canonical, address) == 0);
-}
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-  fuzz_quiet_logs();
-  return 0;
-}
+FUZZ_DEFINE_INITIALIZE_QUIET()
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -38,11 +25,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   FUZZ_CHECK(error == NULL);
   FUZZ_CHECK(device->kind == PASS_DEVICE_KIND_PCI);
   FUZZ_CHECK(device->address != NULL && device->name != NULL);
-  check_canonical(device->address);
+  fuzz_check_canonical(device->address);
   if (device->parent)
-    check_canonical(device->parent);
+    fuzz_check_canonical(device->parent);
   if (device->physfn)
-    check_canonical(device->physfn);
+    fuzz_check_canonical(device->physfn);
   FUZZ_CHECK(device->class_code <= 0xffffff);
   FUZZ_CHECK(device->iommu_group >= -1 && device->numa_node >= -1 && device->totalvfs >= -1);
   /* Strings reach JSON replies: they must be UTF-8 (libxml2 guarantees it for text). */
