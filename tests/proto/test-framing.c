@@ -168,8 +168,8 @@ test_parse(void)
       "{\"a\":\"\\ude00\\ud83d\"}",
       "{\"a\":\"\\ud83d\\u",
       /* found by fuzz/fuzz-varlink-server: the reply quoted the name, and was not UTF-8 */
-      "{\"method\":\"io.passd.Manager.GetDomain\",\"parameters\":{\"domain\":"
-      "\"v\\u006d\\ud83dnude00\\n\"}}",
+      ("{\"method\":\"io.passd.Manager.GetDomain\",\"parameters\":{\"domain\":"
+       "\"v\\u006d\\ud83dnude00\\n\"}}"),
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
