@@ -6,6 +6,7 @@
 # Env: FUZZ_BUILDDIR (default build-fuzz), FUZZ_WORK (default a new temporary directory: the
 # grown corpus, the log and any crash-*/leak-*/timeout-* input end up there and are kept).
 # Prints the executions, exec/s, coverage and what was found; exits non-zero on a finding.
+# Stop it early with SIGINT (to the fuzzer or the script's group): the counts so far are printed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: fuzz/run-long.sh TARGET [EXECUTIONS]}
@@ -30,6 +31,12 @@ execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log")
 cov=$(echo "$done_line" | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([^ ]*\).*/cov \1, ft \2, corpus \3/p')
 findings=$(cd "$work" && ls crash-* leak-* timeout-* oom-* slow-unit-* 2>/dev/null | tr '\n' ' ')
+[ -n "$cov" ] || cov=$(grep -E '^#[0-9]+' "$work/log" | tail -1 |
+  sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([^ ]*\).*/cov \1, ft \2, corpus \3/p')
+how="exit $rc"
+# libFuzzer's exit code after SIGINT or SIGTERM (stopped by hand, not a finding)
+if [ $rc = 72 ]; then how="interrupted"; rc=0; fi
 echo "$target: ${execs:-?} executions in ${secs}s, ${rate:-?} exec/s, ${cov:-coverage ?}," \
-  "exit $rc, findings: ${findings:-none} (work: $work)"
+  "$how, findings: ${findings:-none} (work: $work)"
+[ -z "$findings" ] || rc=1
 exit $rc
