@@ -91,9 +91,23 @@ nodes_equal(JsonNode *a, JsonNode *b)
   }
 }
 
-/* Whether every double in @node is finite: json-glib writes inf as "inf", which is no JSON. */
+/* Whether json-glib (1.6) writes @value as JSON: not inf ("inf"), and not one whose "%.17g" form
+ * has an exponent but no point, to which it appends ".0" ("1e+22.0"). passd sends no doubles;
+ * see fuzz/README.md. */
 static gboolean
-all_finite(JsonNode *node)
+writable_double(double value)
+{
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite(value))
+    return FALSE;
+  g_ascii_formatd(text, sizeof text, "%.17g", value);
+  return strchr(text, '.') != NULL || strpbrk(text, "eE") == NULL;
+}
+
+/* Whether every double in @node is one json-glib writes as JSON. */
+static gboolean
+all_writable(JsonNode *node)
 {
   switch (JSON_NODE_TYPE(node)) {
     case JSON_NODE_OBJECT: {
@@ -101,20 +115,20 @@ all_finite(JsonNode *node)
       JsonNode *member;
       json_object_iter_init(&iter, json_node_get_object(node));
       while (json_object_iter_next(&iter, NULL, &member))
-        if (!all_finite(member))
+        if (!all_writable(member))
           return FALSE;
       return TRUE;
     }
     case JSON_NODE_ARRAY: {
       JsonArray *array = json_node_get_array(node);
       for (guint i = 0; i < json_array_get_length(array); i++)
-        if (!all_finite(json_array_get_element(array, i)))
+        if (!all_writable(json_array_get_element(array, i)))
           return FALSE;
       return TRUE;
     }
     case JSON_NODE_VALUE:
       return json_node_get_value_type(node) != G_TYPE_DOUBLE ||
-             isfinite(json_node_get_double(node));
+             writable_double(json_node_get_double(node));
     case JSON_NODE_NULL:
       return TRUE;
   }
@@ -195,7 +209,7 @@ check_message(const char *text, gsize length)
   }
 
   /* What we write, we read back. */
-  if (all_finite(root)) {
+  if (all_writable(root)) {
     gsize n;
     g_autofree char *out = pass_varlink_message_serialize(object, &n);
     g_autoptr(JsonObject) back = pass_varlink_message_parse(out, n - 1, NULL);
