@@ -153,9 +153,30 @@ check_number(JsonCursor *c)
   return TRUE;
 }
 
+/* The value of the four hex digits at @p (checked already). */
+static guint
+hex4(const char *p)
+{
+  guint value = 0;
+
+  for (guint i = 0; i < 4; i++)
+    value = value << 4 | (guint)g_ascii_xdigit_value(p[i]);
+  return value;
+}
+
+/* Whether @p (at least 5 bytes before @end) is "uXXXX" with hex digits. */
+static gboolean
+is_u_escape(const char *p, const char *end)
+{
+  return end - p >= 5 && *p == 'u' && g_ascii_isxdigit(p[1]) && g_ascii_isxdigit(p[2]) &&
+         g_ascii_isxdigit(p[3]) && g_ascii_isxdigit(p[4]);
+}
+
 /* A string without control characters or NULs (varlink strings cannot carry one). UTF-8 is
  * checked here too, only for strings holding non-ASCII bytes: outside strings the grammar
- * admits ASCII alone, so this makes the whole check one pass over the text. */
+ * admits ASCII alone, so this makes the whole check one pass over the text. A \u escape of a
+ * UTF-16 surrogate must be half of a pair: a lone one has no UTF-8 form, and json-glib would
+ * put bytes that are not UTF-8 into the string (which then went into replies). */
 #define ONES  G_GUINT64_CONSTANT(0x0101010101010101)
 #define HIGHS G_GUINT64_CONSTANT(0x8080808080808080)
 
@@ -202,10 +223,19 @@ check_string(JsonCursor *c)
     if (ch != '\\' || ++p >= end)
       return FALSE; /* a control character, or a lone backslash at the end */
     if (*p == 'u') {
-      if (end - p < 5 || !g_ascii_isxdigit(p[1]) || !g_ascii_isxdigit(p[2]) ||
-          !g_ascii_isxdigit(p[3]) || !g_ascii_isxdigit(p[4]) || memcmp(p + 1, "0000", 4) == 0)
+      if (!is_u_escape(p, end) || memcmp(p + 1, "0000", 4) == 0)
         return FALSE;
+      guint unit = hex4(p + 1);
       p += 5;
+      if (unit >= 0xdc00 && unit <= 0xdfff)
+        return FALSE; /* a low surrogate first */
+      if (unit >= 0xd800 && unit <= 0xdbff) {
+        /* A high surrogate: a low one must follow at once. */
+        if (end - p < 6 || p[0] != '\\' || !is_u_escape(p + 1, end) || hex4(p + 2) < 0xdc00 ||
+            hex4(p + 2) > 0xdfff)
+          return FALSE;
+        p += 6;
+      }
     } else if (*p != '\0' && strchr("\"\\/bfnrt", *p) != NULL) {
       p++;
     } else {
@@ -359,9 +389,7 @@ build_string(Builder *b)
         g_string_append_c(b->scratch, '\t');
         break;
       case 'u': {
-        gunichar c = 0;
-        for (guint i = 0; i < 4; i++)
-          c = c << 4 | (gunichar)g_ascii_xdigit_value(b->p[i]);
+        gunichar c = hex4(b->p);
         if (c >= 0xd800 && c <= 0xdfff)
           b->defer = TRUE;
         g_string_append_unichar(b->scratch, c);

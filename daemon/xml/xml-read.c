@@ -51,8 +51,10 @@ read_doc(const char *xml, const char *what, GError **error)
                               XML_PARSE_NOWARNING);
   if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
     const xmlError *err = xmlCtxtGetLastError(ctxt);
-    g_autofree char *msg =
-        g_strdup(err != NULL && err->message != NULL ? err->message : "empty document");
+    /* libxml2 quotes the input in its messages, bytes that are not UTF-8 too (a tag name cut
+     * in the middle of a character): made valid, so the message can go into JSON and logs. */
+    g_autofree char *msg = g_utf8_make_valid(
+        err != NULL && err->message != NULL ? err->message : "empty document", -1);
 
     g_strstrip(msg);
     g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR, "%s: malformed XML: %s", what, msg);

@@ -209,7 +209,7 @@ static gboolean
 fake_detach_host(PassOps *ops, gpointer worker, const char *address, GError **error)
 {
   FakeOps *fake = worker;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
   FakeDevice *d = find_device(fake, address);
 
   if (!record(fake, g_strdup_printf("detach_host %s", address), error))
@@ -224,7 +224,7 @@ fake_reattach_host(PassOps *ops, gpointer worker, const char *address, gboolean 
                    const char *driver, GError **error)
 {
   FakeOps *fake = worker;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
   FakeDevice *d = find_device(fake, address);
 
   if (!record(fake,
@@ -290,7 +290,7 @@ fake_detach_domain(PassOps *ops, gpointer worker, const char *domain, const char
                    GError **error)
 {
   FakeOps *fake = worker;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
   g_autofree char *address = xml_address(xml);
   FakeDomain *dom = find_domain(fake, domain);
   FakeHostdev *h = find_hostdev(dom, address);
@@ -311,7 +311,7 @@ fake_unplug_live(PassOps *ops, gpointer worker, const char *domain, const char *
                  GError **error)
 {
   FakeOps *fake = worker;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
 
   return record(fake, g_strdup_printf("unplug %s %s", domain, alias), error);
 }
@@ -366,7 +366,7 @@ static PassDomain *
 fake_read_domain(PassOps *ops, gpointer worker, const char *name, GError **error)
 {
   FakeOps *fake = worker;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
   FakeDomain *d = find_domain(fake, name);
 
   if (!d) {
@@ -380,7 +380,7 @@ static PassDevice *
 fake_read_device(PassOps *ops, gpointer worker, const char *address, GError **error)
 {
   FakeOps *fake = worker;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
   FakeDevice *d = find_device(fake, address);
 
   if (!d) {
@@ -483,7 +483,7 @@ fake_ops_add_hostdev(FakeOps *fake, const char *domain, const char *address, gui
 void
 fake_ops_set_protected(FakeOps *fake, const char *address, const char *reason)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
 
   g_hash_table_replace(fake->protected, g_strdup(address), g_strdup(reason));
 }
@@ -491,7 +491,7 @@ fake_ops_set_protected(FakeOps *fake, const char *address, const char *reason)
 void
 fake_ops_fail_call(FakeOps *fake, const char *prefix)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
 
   g_free(fake->fail_prefix);
   fake->fail_prefix = g_strdup(prefix);
@@ -506,7 +506,7 @@ fake_ops_set_attach_delay(FakeOps *fake, guint ms)
 char *
 fake_ops_release(FakeOps *fake, const char *domain, const char *address)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
   FakeDomain *dom = find_domain(fake, domain);
   FakeHostdev *h = find_hostdev(dom, address);
   char *alias;
@@ -538,7 +538,7 @@ fake_ops_load(FakeOps *fake, PassEngine *engine)
 GStrv
 fake_ops_get_calls(FakeOps *fake)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
   GStrv calls = g_new0(char *, fake->calls->len + 1);
 
   for (guint i = 0; i < fake->calls->len; i++)
@@ -549,7 +549,7 @@ fake_ops_get_calls(FakeOps *fake)
 guint
 fake_ops_count_calls(FakeOps *fake, const char *prefix)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
   guint n = 0;
 
   for (guint i = 0; i < fake->calls->len; i++)
@@ -561,7 +561,7 @@ fake_ops_count_calls(FakeOps *fake, const char *prefix)
 char *
 fake_ops_get_driver(FakeOps *fake, const char *address)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
 
   return g_strdup(find_device(fake, address)->driver);
 }
@@ -569,7 +569,7 @@ fake_ops_get_driver(FakeOps *fake, const char *address)
 guint
 fake_ops_get_max_parallel(FakeOps *fake)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
 
   return fake->max_running;
 }

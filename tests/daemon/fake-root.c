@@ -52,12 +52,12 @@ fake_root_remove(const char *root)
 {
   g_autoptr(GFile) file = g_file_new_for_path(root);
   g_autoptr(GFileEnumerator) children = NULL;
-  GFileInfo *info;
+  GFileInfo *next;
 
   children = g_file_enumerate_children(file, G_FILE_ATTRIBUTE_STANDARD_NAME,
                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  while (children != NULL && (info = g_file_enumerator_next_file(children, NULL, NULL)) != NULL) {
-    g_autoptr(GFileInfo) owned = info;
+  while (children != NULL && (next = g_file_enumerator_next_file(children, NULL, NULL)) != NULL) {
+    g_autoptr(GFileInfo) info = next;
     g_autofree char *child = g_build_filename(root, g_file_info_get_name(info), NULL);
 
     if (g_file_info_get_file_type(info) == G_FILE_TYPE_DIRECTORY)

@@ -369,6 +369,8 @@ client_cache(Fixture *f, PassVarlinkClient *client)
   g_autoptr(JsonObject) after = NULL;
   JsonArray *vfs;
 
+  vfs = json_object_get_array_member(json_object_get_object_member(before, "device"), "vfs");
+  g_assert_cmpuint(json_array_get_length(vfs), ==, 1);
   assert_list(client, NULL, "0000:00:1f.3 0000:02:00.0 0000:02:10.0");
   assert_list(client, "{\"driver\":\"\"}", "0000:00:1f.3 0000:02:10.0");
   on_main(f, add_vf_and_rebind);

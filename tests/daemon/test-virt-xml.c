@@ -142,6 +142,9 @@ test_nodedev_errors(void)
       "<device><capability type='pci'><domain>0</domain><bus>1</bus><slot>0</slot>"
       "<function>0</function><class>zz</class></capability></device>",
       "<!DOCTYPE d [<!ENTITY x SYSTEM 'http://127.0.0.1:1/x'>]><device>&x;</device>",
+      /* libxml2 quotes bytes that are not UTF-8 in its message (found by fuzz-nodedev-xml) */
+      "<\xff\xff\xff>",
+      "<device><slot>0</slo\xc3></device>",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
@@ -159,6 +162,8 @@ test_nodedev_errors(void)
     g_test_message("case %u", i);
     g_assert_null(d);
     g_assert_nonnull(error);
+    /* Errors go into logs and JSON replies. */
+    g_assert_true(g_utf8_validate(error->message, -1, NULL));
   }
   {
     g_autoptr(GError) error = NULL;

@@ -147,7 +147,7 @@ static void
 spin(guint ms)
 {
   gboolean done = FALSE;
-  g_autoptr(GSource) timer = add_timeout(ms, &done);
+  G_GNUC_UNUSED g_autoptr(GSource) timer = add_timeout(ms, &done);
 
   while (!done)
     g_main_context_iteration(g_main_context_get_thread_default(), TRUE);

@@ -158,6 +158,18 @@ test_parse(void)
       "{\"a\":1e}",
       "{\"a\":\"\\x\"}",
       "{\"a\":tru}",
+      /* UTF-16 surrogates not in a pair: no UTF-8 for them, json-glib made invalid UTF-8 */
+      "{\"a\":\"\\ude00x\"}",
+      "{\"a\":\"\\ud83d\"}",
+      "{\"a\":\"\\ud83dx\"}",
+      "{\"a\":\"\\ud83d\\n\"}",
+      "{\"a\":\"\\ud83d\\ud83d\"}",
+      "{\"a\":\"\\ud83d\\u0041\"}",
+      "{\"a\":\"\\ude00\\ud83d\"}",
+      "{\"a\":\"\\ud83d\\u",
+      /* found by fuzz/fuzz-varlink-server: the reply quoted the name, and was not UTF-8 */
+      ("{\"method\":\"io.passd.Manager.GetDomain\",\"parameters\":{\"domain\":"
+       "\"v\\u006d\\ud83dnude00\\n\"}}"),
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -172,6 +184,7 @@ test_parse(void)
       "{}",
       " {\"a\" : [ 1 , -0.5e+3 , true , false , null , {} , [] ] } \n",
       "{\"s\":\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \u00e9\"}",
+      "{\"pair\":\"\\ud83d\\ude00\\uDBFF\\uDFFF\\ud800\\udc00x\"}",
   };
   for (gsize i = 0; i < G_N_ELEMENTS(good_ones); i++) {
     g_autoptr(JsonObject) object =
@@ -179,6 +192,11 @@ test_parse(void)
     g_test_message("good: %s", good_ones[i]);
     g_assert_nonnull(object);
   }
+  /* Surrogate pairs decode to their code points. */
+  g_autoptr(JsonObject) pairs =
+      pass_varlink_message_parse(good_ones[3], strlen(good_ones[3]), NULL);
+  g_assert_cmpstr(json_object_get_string_member(pairs, "pair"), ==,
+                  "\U0001F600\U0010FFFF\U00010000x");
 
   /* Deep nesting is refused before json-glib's recursive parser sees it; moderate is fine. */
   for (int depth = 100; depth <= 100000; depth *= 1000) {
@@ -246,7 +264,7 @@ test_parse_like_json_glib(void)
       "{\"s\":\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\u20ac \u00e9\"}",
       "{\"n\":[0,-0,-0.0,7,-7,1e3,1E-2,2.5E+2,0.1,123456789012345678,-123456789012345678]}",
       "{\"big\":[9223372036854775807,-9223372036854775808,1234567890123456789]}",
-      "{\"pair\":\"\\ud83d\\ude00\",\"low\":\"\\ude00x\"}",
+      "{\"pair\":\"\\ud83d\\ude00\",\"pairs\":\"x\\ud800\\udc00\\udbff\\udfffy\"}",
       "{\"dup\":1,\"x\":2,\"dup\":3}",
       "{\"k\\u0065y\":{\"deep\":[[[{\"e\":[]}]]]}}",
   };

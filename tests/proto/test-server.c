@@ -291,6 +291,7 @@ test_more(ServerFixture *fixture, gconstpointer data)
   peer_send(peer, "{\"method\":\"org.example.test.Stream\"}");
   g_autoptr(JsonObject) refused =
       peer_expect_reply(peer, "org.varlink.service.ExpectedMore", FALSE);
+  g_assert_cmpuint(json_object_get_size(refused), ==, 0);
 
   /* "more" on a method that replies once: one final reply. */
   peer_send(
@@ -468,6 +469,7 @@ test_oversize(ServerFixture *fixture, gconstpointer data)
   g_autoptr(Peer) peer = peer_connect(fixture->path);
   g_autoptr(GString) call =
       g_string_new("{\"method\":\"org.example.test.Echo\",\"parameters\":{\"value\":\"");
+  gsize prefix = call->len;
 
   /* Just at the 1 KiB limit: fine. */
   while (call->len < 1024 - 3)
@@ -476,6 +478,7 @@ test_oversize(ServerFixture *fixture, gconstpointer data)
   g_assert_cmpuint(call->len, ==, 1024);
   peer_send(peer, call->str);
   g_autoptr(JsonObject) reply = peer_expect_reply(peer, NULL, FALSE);
+  g_assert_cmpuint(strlen(json_object_get_string_member(reply, "value")), ==, 1024 - prefix - 3);
 
   /* One byte more: the connection is dropped, even before the NUL arrives. */
   g_string_insert_c(call, call->len - 3, 'x');
@@ -621,7 +624,7 @@ test_output_cap(ServerFixture *fixture, gconstpointer data)
     g_autofree char *text = peer_receive(peer);
     if (text == NULL)
       break;
-    g_autoptr(JsonObject) reply = check_reply(text, NULL, NULL);
+    json_object_unref(check_reply(text, NULL, NULL));
     received++;
   }
   g_assert_cmpuint(received, <, 1024);
@@ -634,7 +637,7 @@ test_continues_without_more(ServerFixture *fixture, gconstpointer data)
   gint before = test_log_get_warnings();
 
   peer_send(peer, "{\"method\":\"org.example.test.Misuse\"}");
-  g_autoptr(JsonObject) reply = peer_expect_reply(peer, NULL, FALSE);
+  json_object_unref(peer_expect_reply(peer, NULL, FALSE));
   g_assert_cmpint(test_log_get_warnings(), ==, before + 1);
   /* It counted as the final reply: the next call is served. */
   peer_send(peer, "{\"method\":\"org.example.test.Echo\",\"parameters\":{\"value\":\"next\"}}");
