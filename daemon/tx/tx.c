@@ -371,6 +371,29 @@ run_steps(Op *op)
   ops->klass->run(ops, tx_job_steps, op, NULL, steps_done, op);
 }
 
+/* After the plan: TRUE when the operation ends here (a verdict said no, a dry run, or nothing
+ * to do), after answering with the plan as its actions. */
+static gboolean
+op_ends_at_plan(Op *op, gboolean planned)
+{
+  if (planned && !(op->flags & PASS_OP_DRY_RUN) && op->steps->len > 0)
+    return FALSE;
+  if (!op->result->error)
+    op->result->actions = actions_copy(op->steps);
+  tx_op_finish(op);
+  return TRUE;
+}
+
+/* The steps are about to run: the journal says so, naming who asked. */
+static void
+op_start(Op *op, const char *what)
+{
+  g_autofree char *who = pass_request_describe(op->request);
+
+  op->started = TRUE;
+  tx_log_event(op, G_LOG_LEVEL_MESSAGE, NULL, "%s, for %s", what, who);
+}
+
 /* ---- Attach ---- */
 
 static int
@@ -486,18 +509,13 @@ attach_plan(Op *op)
 static void
 attach_continue(Op *op)
 {
-  g_autofree char *who = NULL;
+  g_autofree char *what = NULL;
 
-  if (!attach_plan(op) || (op->flags & PASS_OP_DRY_RUN)) {
-    if (!op->result->error)
-      op->result->actions = actions_copy(op->steps);
-    tx_op_finish(op);
+  if (op_ends_at_plan(op, attach_plan(op)))
     return;
-  }
-  who = pass_request_describe(op->request);
-  op->started = TRUE;
-  tx_log_event(op, G_LOG_LEVEL_MESSAGE, NULL, "attach %s to %s (%s): %u steps, for %s", op->address,
-               op->domain, pass_hostdev_where_text(op->where), op->steps->len, who);
+  what = g_strdup_printf("attach %s to %s (%s): %u steps", op->address, op->domain,
+                         pass_hostdev_where_text(op->where), op->steps->len);
+  op_start(op, what);
   run_steps(op);
 }
 
@@ -747,19 +765,14 @@ detach_plan(Op *op)
 static void
 detach_granted(Op *op)
 {
-  g_autofree char *who = NULL;
+  g_autofree char *what = NULL;
 
-  if (!detach_plan(op) || (op->flags & PASS_OP_DRY_RUN)) {
-    if (!op->result->error)
-      op->result->actions = actions_copy(op->steps);
-    tx_op_finish(op);
+  if (op_ends_at_plan(op, detach_plan(op)))
     return;
-  }
-  who = pass_request_describe(op->request);
-  op->started = TRUE;
-  tx_log_event(
-      op, G_LOG_LEVEL_MESSAGE, NULL, "detach %s from %s (%s), for %s", op->address, op->domain,
-      pass_hostdev_where_text(((PassAction *)g_ptr_array_index(op->steps, 0))->where), who);
+  what = g_strdup_printf(
+      "detach %s from %s (%s)", op->address, op->domain,
+      pass_hostdev_where_text(((PassAction *)g_ptr_array_index(op->steps, 0))->where));
+  op_start(op, what);
   if (!op->live_unplug) {
     run_steps(op);
     return;
@@ -823,17 +836,12 @@ reattach_plan(Op *op)
 static void
 reattach_granted(Op *op)
 {
-  g_autofree char *who = NULL;
+  g_autofree char *what = NULL;
 
-  if (!reattach_plan(op) || (op->flags & PASS_OP_DRY_RUN) || op->steps->len == 0) {
-    if (!op->result->error)
-      op->result->actions = actions_copy(op->steps);
-    tx_op_finish(op);
+  if (op_ends_at_plan(op, reattach_plan(op)))
     return;
-  }
-  who = pass_request_describe(op->request);
-  op->started = TRUE;
-  tx_log_event(op, G_LOG_LEVEL_MESSAGE, NULL, "reattach %s to the host, for %s", op->address, who);
+  what = g_strdup_printf("reattach %s to the host", op->address);
+  op_start(op, what);
   run_steps(op);
 }
 
