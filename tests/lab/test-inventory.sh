@@ -86,7 +86,7 @@ libvirtd_restart() {
 # answering, while nvme probed fresh VFs and let go. vf_churn creates LAB_VFS VFs on both PFs at
 # once with sriov_drivers_autoprobe on (nvme probes them, fails, lets go: bind + unbind uevents
 # and libvirt node-device events in a burst), then removes them, LAB_HANG_CYCLES times (default
-# 10), while clients hammer passd (passctl list --json, passctl status) and a `passctl monitor
+# 3: each cycle risks the emulator wedging L1, see README), while clients hammer passd (passctl list --json, passctl status) and a `passctl monitor
 # --json` subscriber listens. After every step passd must answer a fresh connection within 5 s,
 # and after every cycle its inventory must match sysfs. When passd does not answer, all threads
 # of passd and libvirtd go to hang.<step>.{passd,libvirtd}.bt.txt in the run directory.
@@ -189,7 +189,7 @@ busy_for() { # SECONDS WHAT
 }
 
 vf_churn() {
-  local c pf n bound cycles=${LAB_HANG_CYCLES:-10}
+  local c pf n bound cycles=${LAB_HANG_CYCLES:-3}
   for pf in "$LAB_PF0" "$LAB_PF1"; do
     echo 1 >"/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe" || lab_fail "autoprobe on $pf"
   done
@@ -233,7 +233,7 @@ scenario "lab hardware as documented" lab_hardware
 scenario "inventory matches lspci -D and sysfs" inventory
 scenario "VFs of $LAB_PF0 appear and vanish within 2 s (list + monitor)" vf_cycle "$LAB_PF0"
 scenario "VFs of $LAB_PF1 appear and vanish within 2 s (list + monitor)" vf_cycle "$LAB_PF1"
-scenario "passd answers while VFs of both PFs come and go (${LAB_HANG_CYCLES:-10} cycles, busy clients)" vf_churn
+scenario "passd answers while VFs of both PFs come and go (${LAB_HANG_CYCLES:-3} cycles, busy clients)" vf_churn
 scenario "inventory with VFs present" inventory_with_vfs
 scenario "a defined domain with a <hostdev> owns the VF" owners
 scenario "Reattach: a device on vfio-pci goes back to its kernel driver (dry run first)" reattach
