@@ -65,7 +65,7 @@ group_check(PassService *service, PassDevice *device)
 {
   const char *title = "IOMMU group viability";
   PassEngine *engine = service->engine;
-  GPtrArray *members = NULL;
+  guint n = 0;
   g_autofree PassIommuMember *table = NULL;
   g_autofree char *text = NULL;
   g_autofree char *evidence = NULL;
@@ -79,18 +79,9 @@ group_check(PassService *service, PassDevice *device)
     return pass_check_new("device-iommu-group", title, PASS_CHECK_FAIL,
                           "libvirt's node device shows no IOMMU group for it",
                           "Enable the IOMMU (see iommu-firmware and iommu-enabled)");
-  members = pass_engine_get_group_members(engine, device);
-  table = g_new0(PassIommuMember, members->len + 1);
-  for (guint i = 0; i < members->len; i++) {
-    PassDevice *member = pass_engine_lookup_device(engine, g_ptr_array_index(members, i));
-
-    table[i].address = g_ptr_array_index(members, i);
-    table[i].driver = member ? member->driver : NULL;
-    table[i].class_code = member ? member->class_code : 0;
-  }
-  text = group_text(table, members->len);
-  if (pass_iommu_group_check(device->iommu_group, device->address, table, members->len, NULL, NULL,
-                             &error)) {
+  table = pass_tx_group_table(engine, device, &n);
+  text = group_text(table, n);
+  if (pass_iommu_group_check(device->iommu_group, device->address, table, n, NULL, NULL, &error)) {
     evidence = g_strdup_printf("IOMMU group %d: %s", device->iommu_group, text);
     return pass_check_new("device-iommu-group", title, PASS_CHECK_PASS, evidence, NULL);
   }

@@ -128,24 +128,17 @@ gboolean
 tx_check_group(Op *op, PassDevice *device)
 {
   PassEngine *engine = op->tx->engine;
-  GPtrArray *members = pass_engine_get_group_members(engine, device);
-  g_autofree PassIommuMember *table = g_new0(PassIommuMember, members->len + 1);
+  guint n;
+  g_autofree PassIommuMember *table = pass_tx_group_table(engine, device, &n);
   g_autoptr(GPtrArray) going = g_ptr_array_copy(op->devices, NULL, NULL);
   g_auto(GStrv) blockers = NULL;
   GError *error = NULL;
 
   if (device->iommu_group < 0)
     return TRUE; /* no IOMMU information: libvirt's detach will say what it thinks */
-  for (guint i = 0; i < members->len; i++) {
-    PassDevice *member = pass_engine_lookup_device(engine, g_ptr_array_index(members, i));
-
-    table[i].address = g_ptr_array_index(members, i);
-    table[i].driver = member ? member->driver : NULL;
-    table[i].class_code = member ? member->class_code : 0;
-  }
   g_ptr_array_set_free_func(going, NULL); /* borrowed from op->devices */
   g_ptr_array_add(going, NULL);
-  if (pass_iommu_group_check(device->iommu_group, device->address, table, members->len,
+  if (pass_iommu_group_check(device->iommu_group, device->address, table, n,
                              (const char *const *)going->pdata, &blockers, &error))
     return TRUE;
   op->result->group = device->iommu_group;
@@ -197,6 +190,23 @@ tx_fail_parameter(Op *op, const char *parameter, const char *format, ...)
   va_end(args);
   op->result->parameter = g_strdup(parameter);
   return FALSE;
+}
+
+PassIommuMember *
+pass_tx_group_table(PassEngine *engine, const PassDevice *device, guint *n)
+{
+  GPtrArray *members = pass_engine_get_group_members(engine, device);
+  PassIommuMember *table = g_new0(PassIommuMember, members->len + 1);
+
+  for (guint i = 0; i < members->len; i++) {
+    PassDevice *member = pass_engine_lookup_device(engine, g_ptr_array_index(members, i));
+
+    table[i].address = g_ptr_array_index(members, i);
+    table[i].driver = member ? member->driver : NULL;
+    table[i].class_code = member ? member->class_code : 0;
+  }
+  *n = members->len;
+  return table;
 }
 
 const char *

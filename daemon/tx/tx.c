@@ -432,17 +432,9 @@ attach_check(Op *op)
   g_ptr_array_set_size(op->devices, 0);
   add_unique(op->devices, device->address);
   if ((op->flags & PASS_OP_WHOLE_GROUP) && device->iommu_group >= 0) {
-    GPtrArray *members = pass_engine_get_group_members(engine, device);
-    g_autofree PassIommuMember *table = g_new0(PassIommuMember, members->len + 1);
-    g_auto(GStrv) endpoints = NULL;
-
-    for (guint i = 0; i < members->len; i++) {
-      PassDevice *member = pass_engine_lookup_device(engine, g_ptr_array_index(members, i));
-
-      table[i].address = g_ptr_array_index(members, i);
-      table[i].class_code = member ? member->class_code : 0x060000; /* unknown: not taken */
-    }
-    endpoints = pass_iommu_group_endpoints(table, members->len);
+    guint n;
+    g_autofree PassIommuMember *table = pass_tx_group_table(engine, device, &n);
+    g_auto(GStrv) endpoints = pass_iommu_group_endpoints(table, n);
     for (guint i = 0; endpoints[i]; i++)
       add_unique(op->devices, endpoints[i]);
   }

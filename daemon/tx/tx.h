@@ -9,6 +9,7 @@
 
 #include "action.h"
 #include "engine.h"
+#include "iommu.h"
 #include "request.h"
 #include "tx-ops.h"
 
@@ -58,6 +59,11 @@ void pass_tx_detach(PassTx *tx, PassRequest *request, const char *domain, const 
 /* Flags: DRY_RUN. */
 void pass_tx_reattach(PassTx *tx, PassRequest *request, const char *address, guint flags,
                       PassOpDoneFunc done, gpointer user_data);
+
+/* @device's IOMMU group as rules/iommu.h's table, from @engine's picture (@device included;
+ * empty without a group): free it with g_free(); its strings are the engine's, valid until it is
+ * fed again. For the transactions' verdicts and the doctor alike. */
+PassIommuMember *pass_tx_group_table(PassEngine *engine, const PassDevice *device, guint *n);
 
 /* libvirt's DEVICE_REMOVED (@failed FALSE) or DEVICE_REMOVAL_FAILED for @alias in @domain. */
 void pass_tx_device_removal(PassTx *tx, const char *domain, const char *alias, gboolean failed);
