@@ -35,7 +35,8 @@ G_STATIC_ASSERT((gint64)PASS_CONFIG_MAX_REMOVAL_TIMEOUT * 1000 == PASS_TX_MAX_RE
  * the transactions. */
 typedef struct {
   const char *uri, *socket_path, *host_root;
-  gid_t write_group; /* PASS_AUTHZ_NO_GROUP: none */
+  const char *state_dir; /* passd's own files: the intent journal, desired VF counts */
+  gid_t write_group;     /* PASS_AUTHZ_NO_GROUP: none */
   mode_t socket_mode;
   gboolean socket_mode_given;
   guint max_connections, max_connections_per_uid;
@@ -363,6 +364,7 @@ main(int argc, char **argv)
   g_autofree char *uri = NULL, *socket_path = NULL, *host_root = NULL;
   g_autofree char *group = NULL, *socket_mode = NULL, *max_connections = NULL;
   g_autofree char *max_per_uid = NULL, *config_path = NULL, *protected_why = NULL;
+  g_autofree char *state_dir = NULL;
   gboolean verbose = FALSE, version = FALSE;
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) context = NULL;
@@ -392,6 +394,10 @@ main(int argc, char **argv)
        "Clients connected at once, 1 to 4096 (default: 256)", "N"},
       {"max-connections-per-uid", 0, 0, G_OPTION_ARG_STRING, &max_per_uid,
        "Clients connected at once with the same uid, 1 to 4096 (default: 32)", "N"},
+      {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+       "Directory of passd's own state: the journal of operations and of the devices passd "
+       "took, desired VF counts (default: " PASS_CONFIG_DEFAULT_STATE_DIRECTORY ")",
+       "DIR"},
       {"host-root", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &host_root,
        "Directory standing for / when checking which devices the host needs (for tests "
        "against libvirt's test driver; default: /)",
@@ -434,7 +440,12 @@ main(int argc, char **argv)
     g_printerr("passd: --host-root needs an absolute path\n");
     return 2;
   }
+  if (state_dir && !g_path_is_absolute(state_dir)) {
+    g_printerr("passd: --state-dir needs an absolute path\n");
+    return 2;
+  }
   command_line->connect = g_strdup(uri);
+  command_line->state_directory = g_strdup(state_dir);
   command_line->socket = g_strdup(socket_path);
   if (group) {
     if (!pass_config_lookup_group(group, &command_line->group_id, &error)) {
@@ -492,11 +503,12 @@ main(int argc, char **argv)
   options.uri = config->connect ? config->connect : PASS_DEFAULT_URI;
   options.socket_path = config->socket ? config->socket : PASS_DEFAULT_SOCKET;
   options.host_root = host_root ? host_root : "/";
-  /* StateDirectory is validated and kept for the journal of devices passd took (not yet). */
+  options.state_dir =
+      config->state_directory ? config->state_directory : PASS_CONFIG_DEFAULT_STATE_DIRECTORY;
   g_debug("configuration: %s; Detach waits %u s by default; %u devices in ProtectedDevices; "
           "state in %s",
           config->path ? config->path : "no file", options.removal_timeout_ms / 1000,
           config->protected_devices ? g_strv_length(config->protected_devices) : 0,
-          config->state_directory ? config->state_directory : PASS_CONFIG_DEFAULT_STATE_DIRECTORY);
+          options.state_dir);
   return run(&options);
 }
