@@ -219,6 +219,8 @@ pass_error_sentence(const GError *error, JsonObject *params)
 
       return g_strconcat(base, "; it stays assigned", NULL);
     }
+    case PASS_ERROR_JOURNAL_FAILED:
+      return with_message(g_strdup("passd cannot write its journal"), message);
     case PASS_ERROR_DISCONNECTED:
       return g_strdup("passd closed the connection");
     case PASS_ERROR_PROTOCOL:

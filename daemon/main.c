@@ -17,6 +17,7 @@
 #include "config-file.h"
 #include "engine.h"
 #include "host-doctor.h"
+#include "journal.h"
 #include "pass-config.h"
 #include "pass-varlink.h"
 #include "service.h"
@@ -144,6 +145,9 @@ on_snapshot(GPtrArray *devices, GPtrArray *domains, gpointer user_data)
 
   pass_engine_reset(daemon->engine, devices, domains);
   pass_engine_set_connected(daemon->engine, TRUE, NULL);
+  /* Before any request from a client can run: operations a crash or a lost libvirt left
+   * half-way are finished or undone against this fresh picture (clients' writes wait). */
+  pass_tx_recover(daemon->tx);
   status = g_strdup_printf("%u devices, connected to %s", pass_engine_get_n_devices(daemon->engine),
                            daemon->uri);
   notify_status(daemon, status);
@@ -276,12 +280,21 @@ run(const Options *options)
   PassService *service = NULL;
   PassVirt *virt = NULL;
   PassHost *host = NULL;
-  guint sigterm_id, sigint_id;
+  PassJournal *journal = NULL;
+  guint sigterm_id = 0, sigint_id = 0;
   int status = EXIT_FAILURE;
 
   daemon.loop = g_main_loop_new(NULL, FALSE);
   daemon.engine = pass_engine_new();
   daemon.tx = pass_tx_new(daemon.engine);
+  /* Nothing is served without the journal: a write passd could not record could not be
+   * recovered after a crash. */
+  journal = pass_journal_open(options->state_dir, &error);
+  if (!journal) {
+    g_printerr("passd: %s\n", error->message);
+    goto out;
+  }
+  pass_tx_set_journal(daemon.tx, g_steal_pointer(&journal));
   pass_tx_set_removal_timeout(daemon.tx, options->removal_timeout_ms);
   pass_tx_set_protected(daemon.tx, options->protected_devices, options->protected_why);
   service = pass_service_new(daemon.engine, daemon.tx, uri);
@@ -318,8 +331,8 @@ out:
   pass_tx_set_ops(daemon.tx, NULL);
   g_clear_pointer(&host, pass_host_free);
   g_clear_handle_id(&daemon.ready_timeout_id, g_source_remove);
-  g_source_remove(sigterm_id);
-  g_source_remove(sigint_id);
+  g_clear_handle_id(&sigterm_id, g_source_remove);
+  g_clear_handle_id(&sigint_id, g_source_remove);
   pass_service_free(service);
   pass_varlink_server_free(server); /* removes the socket file it created */
   pass_tx_free(daemon.tx);
@@ -425,7 +438,11 @@ main(int argc, char **argv)
     return 2;
   }
   if (version) {
+#ifdef PASS_FAULT_INJECTION
+    g_print("passd %s (fault injection: PASSD_FAULT)\n", PASS_VERSION);
+#else
     g_print("passd %s\n", PASS_VERSION);
+#endif
     return EXIT_SUCCESS;
   }
 

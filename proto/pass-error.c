@@ -25,6 +25,7 @@ static const struct {
     {PASS_ERROR_REMOVAL_PENDING, "io.passd.Manager.RemovalPending"},
     {PASS_ERROR_REMOVAL_FAILED, "io.passd.Manager.RemovalFailed"},
     {PASS_ERROR_DEVICE_NOT_ASSIGNED, "io.passd.Manager.DeviceNotAssigned"},
+    {PASS_ERROR_JOURNAL_FAILED, "io.passd.Manager.JournalFailed"},
     {PASS_ERROR_DISCONNECTED, "io.passd.Client.Disconnected"},
     {PASS_ERROR_PROTOCOL, "io.passd.Client.ProtocolError"},
 };

@@ -26,6 +26,7 @@ typedef enum {
   PASS_ERROR_REMOVAL_PENDING,        /* io.passd.Manager.RemovalPending */
   PASS_ERROR_REMOVAL_FAILED,         /* io.passd.Manager.RemovalFailed */
   PASS_ERROR_DEVICE_NOT_ASSIGNED,    /* io.passd.Manager.DeviceNotAssigned */
+  PASS_ERROR_JOURNAL_FAILED,         /* io.passd.Manager.JournalFailed */
   PASS_ERROR_DISCONNECTED,           /* transport: the peer went away (client side only) */
   PASS_ERROR_PROTOCOL,               /* transport: the peer broke the protocol (client side only) */
 } PassError;

@@ -283,3 +283,41 @@ pass_json_to_string(JsonObject *object)
 
   return json_to_string(node, FALSE);
 }
+
+void
+pass_json_journal_status(JsonObject *reply, PassTx *tx)
+{
+  g_auto(GStrv) held = pass_tx_list_held(tx);
+  GPtrArray *recovered = pass_tx_get_recovered(tx);
+  JsonArray *held_array = json_array_new();
+  JsonArray *recovered_array = json_array_new();
+
+  set_string_or_null(reply, "journal", pass_tx_get_journal_path(tx));
+  json_object_set_int_member(reply, "open_operations", pass_tx_get_n_intents(tx));
+  json_object_set_boolean_member(reply, "recovering", pass_tx_is_recovering(tx));
+  for (guint i = 0; held[i]; i++) {
+    JsonObject *object = json_object_new();
+    const char *driver = NULL;
+
+    pass_tx_lookup_original(tx, held[i], &driver);
+    json_object_set_string_member(object, "address", held[i]);
+    set_string_or_null(object, "driver", driver);
+    json_array_add_object_element(held_array, object);
+  }
+  json_object_set_array_member(reply, "held", held_array);
+  for (guint i = 0; i < recovered->len; i++) {
+    const PassRecovery *recovery = g_ptr_array_index(recovered, i);
+    JsonObject *object = json_object_new();
+    g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(recovery->time / G_USEC_PER_SEC);
+    g_autofree char *text = g_date_time_format_iso8601(time);
+
+    json_object_set_string_member(object, "time", text);
+    json_object_set_string_member(object, "operation", recovery->operation);
+    json_object_set_string_member(object, "address", recovery->address);
+    set_string_or_null(object, "domain", recovery->domain);
+    json_object_set_string_member(object, "outcome", recovery->outcome);
+    json_object_set_boolean_member(object, "resolved", recovery->resolved);
+    json_array_add_object_element(recovered_array, object);
+  }
+  json_object_set_array_member(reply, "recovered", recovered_array);
+}

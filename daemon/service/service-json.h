@@ -8,6 +8,7 @@
 #include "action.h"
 #include "check.h"
 #include "engine.h"
+#include "tx.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,9 @@ JsonObject *pass_json_check(const PassCheck *check);
 
 /* The IDL error's parameters (besides "message") for the error of @result. */
 JsonObject *pass_json_op_error(const PassOpResult *result);
+
+/* GetStatus's journal, open_operations, recovering, held and recovered, set on @reply. */
+void pass_json_journal_status(JsonObject *reply, PassTx *tx);
 
 /* A string array of @strings (NULL counts as empty). */
 JsonArray *pass_json_strings(GPtrArray *strings);

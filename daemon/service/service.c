@@ -90,6 +90,7 @@ pass_service_get_status(PassService *service, PassVarlinkCall *call, PassRequest
   json_object_set_string_member(reply, "uri", service->uri);
   json_object_set_boolean_member(reply, "connected", pass_engine_is_connected(service->engine));
   json_object_set_int_member(reply, "devices", pass_engine_get_n_devices(service->engine));
+  pass_json_journal_status(reply, service->tx);
   pass_varlink_call_reply(call, reply);
 }
 

@@ -203,7 +203,10 @@ tx_job_steps(PassOps *ops, gpointer worker, gpointer data, GError **error)
 
   for (guint i = 0; i < op->steps->len; i++) {
     PassAction *step = g_ptr_array_index(op->steps, i);
+    /* Fault injection's points: "attach:detach-host", "attach:detach-host-done", ... */
+    g_autofree char *done = g_strconcat(tx_action_name(step->type), "-done", NULL);
 
+    tx_fault(tx_op_name(op), tx_action_name(step->type));
     if (!step_run(ops, worker, step, &result->error)) {
       /* Detach/reattach steps are not undone (a device half back is better than one put back
        * into a guest that wants it gone); attaches are. */
@@ -220,6 +223,7 @@ tx_job_steps(PassOps *ops, gpointer worker, gpointer data, GError **error)
       break;
     }
     g_ptr_array_add(result->done, step);
+    tx_fault(tx_op_name(op), done);
   }
   job_reread(ops, worker, op, result);
   return result;

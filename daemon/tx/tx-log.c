@@ -12,7 +12,13 @@
 const char *
 tx_op_name(const Op *op)
 {
-  switch (op->kind) {
+  return tx_kind_name(op->kind);
+}
+
+const char *
+tx_kind_name(OpKind kind)
+{
+  switch (kind) {
     case OP_ATTACH:
       return "attach";
     case OP_DETACH:
@@ -21,6 +27,23 @@ tx_op_name(const Op *op)
       return "reattach";
   }
   return "operation";
+}
+
+/* As the journal and fault injection name them. */
+const char *
+tx_action_name(PassActionType type)
+{
+  switch (type) {
+    case PASS_ACTION_DETACH_HOST:
+      return "detach-host";
+    case PASS_ACTION_ATTACH:
+      return "attach";
+    case PASS_ACTION_DETACH:
+      return "detach";
+    case PASS_ACTION_REATTACH_HOST:
+      return "reattach-host";
+  }
+  return "step";
 }
 
 /* syslog's priorities, as GLib's own structured logging maps the levels. */
@@ -81,6 +104,32 @@ tx_log_event(Op *op, GLogLevelFlags level, const GError *error, const char *form
   if (error)
     FIELD("PASSD_ERROR", error->domain == PASS_ERROR ? pass_error_to_name(error->code)
                                                      : pass_error_to_name(PASS_ERROR_FAILED));
-#undef FIELD
   g_log_structured_array(level, fields, n);
 }
+
+void
+tx_log_recovery(const Intent *intent, GLogLevelFlags level, const char *format, ...)
+{
+  GLogField fields[MAX_FIELDS];
+  gsize n = 0;
+  g_autofree char *message = NULL, *operation = NULL;
+  va_list args;
+
+  va_start(args, format);
+  message = g_strdup_vprintf(format, args);
+  va_end(args);
+  operation = g_strconcat("recover-", tx_kind_name(intent->kind), NULL);
+  FIELD("MESSAGE", message);
+  FIELD("PRIORITY", priority(level));
+  FIELD("GLIB_DOMAIN", G_LOG_DOMAIN);
+  FIELD("PASSD_OPERATION", operation);
+  /* Each device's history has it (journalctl PASSD_DEVICE=...). */
+  FIELD("PASSD_DEVICE", intent->address);
+  for (guint i = 0; i < intent->devices->len && n < MAX_FIELDS - 1; i++)
+    if (!g_str_equal(g_ptr_array_index(intent->devices, i), intent->address))
+      FIELD("PASSD_DEVICE", g_ptr_array_index(intent->devices, i));
+  if (intent->domain)
+    FIELD("PASSD_DOMAIN", intent->domain);
+  g_log_structured_array(level, fields, n);
+}
+#undef FIELD

@@ -2,6 +2,7 @@
  * results), tx-check.c (verdicts on the main context) and tx-job.c (the steps on a worker). */
 #pragma once
 
+#include "journal.h"
 #include "string-array.h"
 #include "tx-locks.h"
 #include "tx.h"
@@ -30,6 +31,23 @@ typedef enum {
 
 typedef struct _Op Op;
 
+/* An operation the journal says began and did not end (see tx-journal.c). */
+typedef struct {
+  guint64 seq;
+  JsonObject *begin; /* the record as written (kept for compaction) */
+  OpKind kind;
+  char *domain, *address;
+  guint where;        /* attach and detach: PassHostdevWhere bits asked for */
+  GPtrArray *devices; /* char*: attach: every device it takes */
+  GPtrArray *taken;   /* char*: devices its plan took from the host (detach-host steps) */
+  GPtrArray *returns; /* char*: devices its plan gives back (reattach-host steps) */
+  gboolean orphan;    /* no operation of this process carries it on: recovery's */
+  gboolean recovering;
+  guint n_pending; /* recovery: its operations not finished */
+  gboolean unresolved;
+  GString *outcome; /* recovery: what its operations did */
+} Intent;
+
 struct _PassTx {
   PassEngine *engine;
   guint watch_id;
@@ -40,6 +58,12 @@ struct _PassTx {
   guint removal_timeout_ms;
   GStrv protected; /* canonical addresses from configuration; NULL: none */
   char *protected_why;
+
+  PassJournal *journal; /* NULL: none (unit tests); then nothing survives a restart */
+  GHashTable *intents;  /* seq -> Intent*: begun, not ended */
+  guint recovering;     /* intents being recovered; writes from clients wait meanwhile */
+  GPtrArray *parked;    /* Op*: requests that arrived while recovering, in order */
+  GPtrArray *recovered; /* PassRecovery*: what recovery did since passd started */
 };
 
 struct _Op {
@@ -56,11 +80,14 @@ struct _Op {
   PassLockRequest *lock;
   PassOpResult *result;
 
-  GPtrArray *devices; /* char*: the devices the operation is about */
-  GPtrArray *protect; /* PassDevice*: judged on the worker before any step (attach) */
-  GPtrArray *steps;   /* PassAction*: the plan */
-  GPtrArray *reread;  /* char*: devices to re-read after the job */
-  gboolean started;   /* its steps (or its unplug) began: the host may have changed */
+  GPtrArray *devices;        /* char*: the devices the operation is about */
+  GPtrArray *protect;        /* PassDevice*: judged on the worker before any step (attach) */
+  GPtrArray *steps;          /* PassAction*: the plan */
+  GPtrArray *reread;         /* char*: devices to re-read after the job */
+  gboolean started;          /* its steps (or its unplug) began: the host may have changed */
+  gboolean whole_group_keys; /* lock the device's whole IOMMU group */
+  guint64 intent;            /* its journal record; 0: none */
+  Intent *recovers;          /* passd's own operation finishing that interrupted one */
 
   /* detach */
   char *alias;
@@ -85,14 +112,57 @@ typedef struct {
 /* Reply (unless answered already), release the locks, free @op. */
 void tx_op_finish(Op *op);
 
+/* Lock (or, while recovery runs, park) a new operation. */
+void tx_op_submit(Op *op);
+/* A new Detach or Reattach, not submitted yet (for recovery). */
+Op *tx_detach_new(PassTx *tx, PassRequest *request, const char *domain, const char *address,
+                  guint flags, guint timeout_ms, PassOpDoneFunc done, gpointer user_data);
+Op *tx_reattach_new(PassTx *tx, PassRequest *request, const char *address, guint flags,
+                    PassOpDoneFunc done, gpointer user_data);
+
+/* ---- tx-journal.c ---- */
+/* Writes @op's begin record (its plan) before its steps run. FALSE: op->result says why. */
+gboolean tx_journal_begin(Op *op);
+/* @op ends: its record ends too, unless it left the host half-way (then recovery has it). */
+void tx_journal_end(Op *op);
+/* Where devices came from, as the journal should remember it. */
+void tx_journal_original(PassTx *tx, const char *address, const char *driver);
+void tx_journal_returned(PassTx *tx, const char *address);
+void tx_intent_free(Intent *intent);
+/* Every Intent (borrowed), oldest first. */
+GPtrArray *tx_intents_sorted(PassTx *tx);
+/* Ends @intent's record with @outcome ("done", "failed", "recovered") and forgets it. */
+void tx_intent_end(PassTx *tx, Intent *intent, const char *outcome, const GError *error);
+/* The part of @intent's where its domain can hold now (a stopped domain has no live side). */
+guint tx_intent_wanted(PassTx *tx, const Intent *intent);
+/* Every device of an attach is in its domain as asked. */
+gboolean tx_intent_complete(PassTx *tx, const Intent *intent);
+/* Where @intent's domain holds @address now (PassHostdevWhere bits). */
+guint tx_intent_present(PassTx *tx, const Intent *intent, const char *address);
+/* Rewrite the journal as its open operations and the devices passd holds. */
+void tx_journal_compact(PassTx *tx);
+
+/* ---- tx-recover.c ---- */
+void tx_recovery_free(PassRecovery *recovery);
+
+/* ---- tx-fault.c ---- */
+/* Test builds (-Dfault_injection=true): abort when PASSD_FAULT names "@op_name:@point". */
+void tx_fault(const char *op_name, const char *point);
+
 /* ---- tx-log.c ---- */
 /* "attach", "detach", "reattach". */
 const char *tx_op_name(const Op *op);
+const char *tx_kind_name(OpKind kind);
+/* "detach-host", "attach", "detach", "reattach-host". */
+const char *tx_action_name(PassActionType type);
 /* A log line about @op, with the journal fields naming it (PASSD_OPERATION, PASSD_DEVICE for
  * each of its devices, PASSD_DOMAIN, PASSD_REQUEST, PASSD_UID) and, with @error, PASSD_ERROR
  * (the varlink error name the client gets). */
 void tx_log_event(Op *op, GLogLevelFlags level, const GError *error, const char *format, ...)
     G_GNUC_PRINTF(4, 5);
+/* The same for what recovery did about @intent (PASSD_OPERATION=recover-attach, ...). */
+void tx_log_recovery(const Intent *intent, GLogLevelFlags level, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
 
 /* ---- tx-check.c: verdicts; each returns FALSE/NULL with op->result filled, and the caller
  * ends the operation (tx_op_finish) ---- */

@@ -67,6 +67,10 @@ pass_tx_new(PassEngine *engine)
   tx->locks = pass_locks_new();
   tx->originals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   tx->ops_alive = g_ptr_array_new();
+  tx->intents =
+      g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)tx_intent_free);
+  tx->parked = g_ptr_array_new();
+  tx->recovered = g_ptr_array_new_with_free_func((GDestroyNotify)tx_recovery_free);
   tx->removal_timeout_ms = PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS;
   tx->watch_id = pass_engine_add_watch(engine, on_engine_event, tx);
   return tx;
@@ -82,13 +86,18 @@ pass_tx_free(PassTx *tx)
   for (guint i = 0; i < tx->ops_alive->len; i++) {
     Op *op = g_ptr_array_index(tx->ops_alive, i);
 
-    if (op->wait != WAIT_PENDING)
+    if (op->wait != WAIT_PENDING && !g_ptr_array_find(tx->parked, op, NULL))
       g_warning("operation on %s still running at shutdown", op->address);
     g_clear_handle_id(&op->timeout_id, g_source_remove);
     op->tx = NULL;
     op_free(op);
   }
   g_ptr_array_unref(tx->ops_alive);
+  /* Requests still waiting for recovery (their clients are gone with the server). */
+  g_ptr_array_unref(tx->parked);
+  g_hash_table_unref(tx->intents);
+  g_ptr_array_unref(tx->recovered);
+  pass_journal_free(tx->journal);
   pass_locks_free(tx->locks);
   g_hash_table_unref(tx->originals);
   pass_ops_free(tx->ops);
@@ -133,10 +142,11 @@ pass_tx_get_n_operations(PassTx *tx)
 
 static Op *
 op_new(PassTx *tx, PassRequest *request, OpKind kind, const char *domain, const char *address,
-       guint flags, PassOpDoneFunc done, gpointer user_data)
+       guint flags, gboolean whole_group_keys, PassOpDoneFunc done, gpointer user_data)
 {
   Op *op = g_new0(Op, 1);
 
+  op->whole_group_keys = whole_group_keys;
   op->tx = tx;
   op->request = request ? pass_request_ref(request) : NULL;
   op->kind = kind;
@@ -187,6 +197,7 @@ op_reply(Op *op)
                  op->domain ? op->domain : "", op->result->error->message);
   if (done)
     done(op->result, op->user_data);
+  op->recovers = NULL; /* its recovery is told; the intent may be gone */
 }
 
 static void
@@ -203,6 +214,8 @@ op_release(Op *op)
 void
 tx_op_finish(Op *op)
 {
+  /* On disk before the client hears of it. */
+  tx_journal_end(op);
   op_reply(op);
   g_clear_handle_id(&op->timeout_id, g_source_remove);
   op_release(op);
@@ -270,8 +283,8 @@ op_lock(Op *op, GPtrArray *addresses)
                      (const char *const *)op->lock_shared, op_granted, op);
 }
 
-/* Lock keys are decided from the picture at request time: the device, the rest of its group
- * when the whole group goes, and the domain. */
+/* Lock keys are decided from the picture when the request is submitted: the device, the rest
+ * of its group when the whole group goes, and the domain. */
 static GPtrArray *
 request_devices(PassEngine *engine, const char *address, gboolean whole_group)
 {
@@ -286,6 +299,20 @@ request_devices(PassEngine *engine, const char *address, gboolean whole_group)
       add_unique(addresses, g_ptr_array_index(members, i));
   }
   return addresses;
+}
+
+void
+tx_op_submit(Op *op)
+{
+  g_autoptr(GPtrArray) devices = NULL;
+
+  /* A client's request waits for recovery: it must see what recovery leaves. */
+  if (op->tx->recovering && op->request) {
+    g_ptr_array_add(op->tx->parked, op);
+    return;
+  }
+  devices = request_devices(op->tx->engine, op->address, op->whole_group_keys);
+  op_lock(op, devices);
 }
 
 /* ---- applying a job's outcome ---- */
@@ -330,17 +357,24 @@ steps_done(GObject *source, GAsyncResult *res, gpointer user_data)
     op_fail_error(op, g_steal_pointer(&error));
     return;
   }
-  /* Remember where devices came from (and forget it once they are back). */
+  /* Remember where devices came from (and forget it once they are back), in the journal too:
+   * a device that stays on vfio-pci after a failed rollback is still passd's to give back. */
   for (guint i = 0; i < result->done->len; i++) {
     PassAction *step = g_ptr_array_index(result->done, i);
     PassAction *action = pass_action_copy(step);
 
-    if (step->type == PASS_ACTION_DETACH_HOST && !result->error)
-      g_hash_table_insert(tx->originals, g_strdup(step->address), g_strdup(step->driver_from));
+    if (step->type == PASS_ACTION_DETACH_HOST) {
+      PassDevice *device = fresh_device(result, step->address);
+
+      if (!result->error || !device || is_vfio(device->driver))
+        tx_journal_original(tx, step->address, step->driver_from);
+      else
+        tx_journal_returned(tx, step->address);
+    }
     if (step->type == PASS_ACTION_REATTACH_HOST) {
       PassDevice *device = fresh_device(result, step->address);
 
-      g_hash_table_remove(tx->originals, step->address);
+      tx_journal_returned(tx, step->address);
       /* The kernel's pick is known only now. */
       if (step->to_default && device) {
         g_free(action->driver_to);
@@ -384,14 +418,20 @@ op_ends_at_plan(Op *op, gboolean planned)
   return TRUE;
 }
 
-/* The steps are about to run: the journal says so, naming who asked. */
-static void
+/* The steps are about to run: the intent journal records the plan first (FALSE: it cannot,
+ * and the operation has ended), and the log says so, naming who asked. */
+static gboolean
 op_start(Op *op, const char *what)
 {
   g_autofree char *who = pass_request_describe(op->request);
 
+  if (!tx_journal_begin(op)) {
+    tx_op_finish(op);
+    return FALSE;
+  }
   op->started = TRUE;
   tx_log_event(op, G_LOG_LEVEL_MESSAGE, NULL, "%s, for %s", what, who);
+  return TRUE;
 }
 
 /* ---- Attach ---- */
@@ -507,8 +547,8 @@ attach_continue(Op *op)
     return;
   what = g_strdup_printf("attach %s to %s (%s): %u steps", op->address, op->domain,
                          pass_hostdev_where_text(op->where), op->steps->len);
-  op_start(op, what);
-  run_steps(op);
+  if (op_start(op, what))
+    run_steps(op);
 }
 
 /* The host's verdict came back from the worker. */
@@ -552,11 +592,8 @@ void
 pass_tx_attach(PassTx *tx, PassRequest *request, const char *domain, const char *address,
                guint flags, PassOpDoneFunc done, gpointer user_data)
 {
-  Op *op = op_new(tx, request, OP_ATTACH, domain, address, flags, done, user_data);
-  g_autoptr(GPtrArray) devices =
-      request_devices(tx->engine, address, (flags & PASS_OP_WHOLE_GROUP) != 0);
-
-  op_lock(op, devices);
+  tx_op_submit(op_new(tx, request, OP_ATTACH, domain, address, flags,
+                      (flags & PASS_OP_WHOLE_GROUP) != 0, done, user_data));
 }
 
 /* ---- Detach ---- */
@@ -630,9 +667,17 @@ unplug_done(GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   if (!ops->klass->run_finish(ops, res, &error)) {
-    op->wait = WAIT_NONE;
-    op_fail_error(op, g_steal_pointer(&error));
-    return;
+    /* Recovery asks again for an unplug the guest may be carrying out still, which QEMU can
+     * refuse as in progress: wait for the device to leave all the same. */
+    if (op->recovers && !g_error_matches(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE)) {
+      tx_log_event(op, G_LOG_LEVEL_INFO, NULL,
+                   "detach %s from %s: unplug request refused (%s); waiting for the guest anyway",
+                   op->address, op->domain, error->message);
+    } else {
+      op->wait = WAIT_NONE;
+      op_fail_error(op, g_steal_pointer(&error));
+      return;
+    }
   }
   op->unplug_done = TRUE;
   if (op->event != EVENT_NONE) {
@@ -669,6 +714,7 @@ finish_granted(Op *op)
 {
   tx_log_event(op, G_LOG_LEVEL_MESSAGE, NULL, "detach %s from %s: the guest released it, finishing",
                op->address, op->domain);
+  tx_fault("detach", "unplug-done");
   run_steps(op);
 }
 
@@ -699,6 +745,7 @@ detach_continue(Op *op)
     return;
   }
   op->wait = WAIT_NONE;
+  tx_fault("detach", "unplug-done");
   run_steps(op);
 }
 
@@ -764,7 +811,8 @@ detach_granted(Op *op)
   what = g_strdup_printf(
       "detach %s from %s (%s)", op->address, op->domain,
       pass_hostdev_where_text(((PassAction *)g_ptr_array_index(op->steps, 0))->where));
-  op_start(op, what);
+  if (!op_start(op, what))
+    return;
   if (!op->live_unplug) {
     run_steps(op);
     return;
@@ -772,20 +820,27 @@ detach_granted(Op *op)
   /* Waiter first, then the request: the event cannot come before we listen. */
   op->wait = WAIT_REQUESTED;
   op->event = EVENT_NONE;
+  tx_fault("detach", "unplug");
   op->tx->ops->klass->run(op->tx->ops, tx_job_unplug, op, NULL, unplug_done, op);
+}
+
+Op *
+tx_detach_new(PassTx *tx, PassRequest *request, const char *domain, const char *address,
+              guint flags, guint timeout_ms, PassOpDoneFunc done, gpointer user_data)
+{
+  /* The whole group: members held back earlier may go back to the host with this device. */
+  Op *op = op_new(tx, request, OP_DETACH, domain, address, flags, TRUE, done, user_data);
+
+  op->timeout_ms =
+      timeout_ms == PASS_TX_REMOVAL_TIMEOUT_DEFAULT ? tx->removal_timeout_ms : timeout_ms;
+  return op;
 }
 
 void
 pass_tx_detach(PassTx *tx, PassRequest *request, const char *domain, const char *address,
                guint flags, guint timeout_ms, PassOpDoneFunc done, gpointer user_data)
 {
-  Op *op = op_new(tx, request, OP_DETACH, domain, address, flags, done, user_data);
-  /* The whole group: members held back earlier may go back to the host with this device. */
-  g_autoptr(GPtrArray) devices = request_devices(tx->engine, address, TRUE);
-
-  op->timeout_ms =
-      timeout_ms == PASS_TX_REMOVAL_TIMEOUT_DEFAULT ? tx->removal_timeout_ms : timeout_ms;
-  op_lock(op, devices);
+  tx_op_submit(tx_detach_new(tx, request, domain, address, flags, timeout_ms, done, user_data));
 }
 
 /* ---- Reattach ---- */
@@ -833,18 +888,22 @@ reattach_granted(Op *op)
   if (op_ends_at_plan(op, reattach_plan(op)))
     return;
   what = g_strdup_printf("reattach %s to the host", op->address);
-  op_start(op, what);
-  run_steps(op);
+  if (op_start(op, what))
+    run_steps(op);
+}
+
+Op *
+tx_reattach_new(PassTx *tx, PassRequest *request, const char *address, guint flags,
+                PassOpDoneFunc done, gpointer user_data)
+{
+  return op_new(tx, request, OP_REATTACH, NULL, address, flags, FALSE, done, user_data);
 }
 
 void
 pass_tx_reattach(PassTx *tx, PassRequest *request, const char *address, guint flags,
                  PassOpDoneFunc done, gpointer user_data)
 {
-  Op *op = op_new(tx, request, OP_REATTACH, NULL, address, flags, done, user_data);
-  g_autoptr(GPtrArray) devices = request_devices(tx->engine, address, FALSE);
-
-  op_lock(op, devices);
+  tx_op_submit(tx_reattach_new(tx, request, address, flags, done, user_data));
 }
 
 /* ---- locks granted ---- */

@@ -10,6 +10,7 @@
 #include "action.h"
 #include "engine.h"
 #include "iommu.h"
+#include "journal.h"
 #include "request.h"
 #include "tx-ops.h"
 
@@ -59,6 +60,39 @@ void pass_tx_detach(PassTx *tx, PassRequest *request, const char *domain, const 
 /* Flags: DRY_RUN. */
 void pass_tx_reattach(PassTx *tx, PassRequest *request, const char *address, guint flags,
                       PassOpDoneFunc done, gpointer user_data);
+
+/* The intent journal (the PassTx owns it from now on). Every operation that changes the host
+ * records its plan before acting and its end after, and the driver each device had before passd
+ * took it; the records found in @journal are read now: where devices came from is known again,
+ * and operations that began and did not end are recovered by pass_tx_recover(). */
+void pass_tx_set_journal(PassTx *tx, PassJournal *journal);
+/* With a fresh picture of libvirt (each snapshot, at start and after a reconnect): finish or
+ * undo every operation the journal says began and did not end, as passd's own operations, so
+ * each device ends either fully assigned as asked (host side, live and config) or back on its
+ * original driver, unowned. Requests from clients wait until that is done. */
+void pass_tx_recover(PassTx *tx);
+/* TRUE while pass_tx_recover's operations run. */
+gboolean pass_tx_is_recovering(PassTx *tx);
+
+/* What recovery found and did. */
+typedef struct {
+  gint64 time;     /* g_get_real_time() when it ended */
+  char *operation; /* "attach", "detach", "reattach" */
+  char *address, *domain;
+  char *outcome;     /* a sentence */
+  gboolean resolved; /* FALSE: it is tried again at the next start or reconnect */
+} PassRecovery;
+
+/* PassRecovery*, oldest first, since passd started. */
+GPtrArray *pass_tx_get_recovered(PassTx *tx);
+/* The journal's file; NULL without one. */
+const char *pass_tx_get_journal_path(PassTx *tx);
+/* Operations begun and not ended (including pending unplugs and those recovery has). */
+guint pass_tx_get_n_intents(PassTx *tx);
+/* The devices passd took from a host driver and holds (sorted; free with g_strfreev), and the
+ * driver each goes back to (NULL: none known, the kernel picks). */
+GStrv pass_tx_list_held(PassTx *tx);
+gboolean pass_tx_lookup_original(PassTx *tx, const char *address, const char **driver);
 
 /* @device's IOMMU group as rules/iommu.h's table, from @engine's picture (@device included;
  * empty without a group): free it with g_free(); its strings are the engine's, valid until it is

@@ -95,6 +95,12 @@ static const Case cases[] = {
      "the guest has not released 0000:02:10.0 yet; it stays assigned, and passd will give it "
      "back to its host driver by itself once the guest lets go",
      1},
+    {PASS_ERROR_JOURNAL_FAILED,
+     "{\"message\": \"cannot write /var/lib/passd/journal: No space left on device\"}",
+     "cannot write /var/lib/passd/journal: No space left on device",
+     "passd cannot write its journal: cannot write /var/lib/passd/journal: No space left on "
+     "device",
+     1},
     {PASS_ERROR_REMOVAL_FAILED,
      "{\"address\": \"0000:02:10.0\", \"domain\": \"vm1\", \"message\": \"guest said no\"}",
      "guest said no", "vm1 refused to release 0000:02:10.0: guest said no; it stays assigned", 1},

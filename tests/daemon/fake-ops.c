@@ -32,7 +32,7 @@ struct _FakeOps {
   GPtrArray *domains; /* FakeDomain* */
   GHashTable *protected;
   GPtrArray *calls;
-  char *fail_prefix;
+  GPtrArray *fail_prefixes; /* char*: each fails one call */
   guint attach_delay_ms;
   guint next_alias;
   gint running, max_running;
@@ -105,8 +105,10 @@ static gboolean
 record(FakeOps *fake, char *call, GError **error)
 {
   g_ptr_array_add(fake->calls, call);
-  if (fake->fail_prefix && g_str_has_prefix(call, fake->fail_prefix)) {
-    g_clear_pointer(&fake->fail_prefix, g_free);
+  for (guint i = 0; i < fake->fail_prefixes->len; i++) {
+    if (!g_str_has_prefix(call, g_ptr_array_index(fake->fail_prefixes, i)))
+      continue;
+    g_ptr_array_remove_index(fake->fail_prefixes, i);
     g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR, "fake: %s failed", call);
     return FALSE;
   }
@@ -399,7 +401,7 @@ fake_free(PassOps *ops)
   g_ptr_array_unref(fake->domains);
   g_hash_table_unref(fake->protected);
   g_ptr_array_unref(fake->calls);
-  g_free(fake->fail_prefix);
+  g_ptr_array_unref(fake->fail_prefixes);
   g_mutex_clear(&fake->lock);
   g_free(fake);
 }
@@ -431,6 +433,7 @@ fake_ops_new(void)
   fake->domains = g_ptr_array_new_with_free_func((GDestroyNotify)fake_domain_free);
   fake->protected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   fake->calls = g_ptr_array_new_with_free_func(g_free);
+  fake->fail_prefixes = g_ptr_array_new_with_free_func(g_free);
   return fake;
 }
 
@@ -493,8 +496,8 @@ fake_ops_fail_call(FakeOps *fake, const char *prefix)
 {
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
 
-  g_free(fake->fail_prefix);
-  fake->fail_prefix = g_strdup(prefix);
+  if (prefix)
+    g_ptr_array_add(fake->fail_prefixes, g_strdup(prefix));
 }
 
 void

@@ -19,7 +19,7 @@ void fake_ops_add_domain(FakeOps *fake, const char *name, gboolean active, gbool
 /* Put @address into @domain (PassHostdevWhere bits). */
 void fake_ops_add_hostdev(FakeOps *fake, const char *domain, const char *address, guint where);
 void fake_ops_set_protected(FakeOps *fake, const char *address, const char *reason);
-/* The first call whose text starts with @prefix fails (NULL: none). */
+/* The next call whose text starts with @prefix fails (once; each call adds one). */
 void fake_ops_fail_call(FakeOps *fake, const char *prefix);
 /* Each attach_domain takes this long (to make operations overlap). */
 void fake_ops_set_attach_delay(FakeOps *fake, guint ms);

@@ -57,7 +57,7 @@ class ConfigTest(passd.PassdCase):
         status = self.call(MANAGER + "GetStatus")
         self.assertTrue(status["connected"])
         self.assertIn("configuration: %s; Detach waits 3 s by default; 2 devices in "
-                      "ProtectedDevices; state in /var/lib/passd" % CONFIG, self.passd.log())
+                      "ProtectedDevices; state in %s" % (CONFIG, self.passd.state_dir), self.passd.log())
 
 
 class BadConfigTest(passd.unittest.TestCase):

@@ -25,7 +25,11 @@ class Inventory(passd.PassdCase):
 
     def test_status(self):
         status = self.call(MANAGER + "GetStatus")
-        self.assertEqual(set(status), {"version", "uri", "connected", "devices"})
+        self.assertEqual(set(status), {"version", "uri", "connected", "devices", "journal",
+                                       "open_operations", "recovering", "held", "recovered"})
+        self.assertEqual(status["journal"], os.path.join(self.passd.state_dir, "journal"))
+        self.assertEqual((status["open_operations"], status["recovering"], status["held"],
+                          status["recovered"]), (0, False, [], []))
         self.assertIs(status["connected"], True)
         self.assertEqual(status["uri"], self.passd.uri)
         self.assertEqual(status["devices"], len(self.topo.devices))

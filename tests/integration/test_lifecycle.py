@@ -55,7 +55,8 @@ class Lifecycle(unittest.TestCase):
     def test_second_instance_refused(self):
         first = self.start().start()
         second = subprocess.run(
-            [passd.binary("PASSD"), "--connect", first.uri, "--socket", first.socket],
+            [passd.binary("PASSD"), "--connect", first.uri, "--socket", first.socket,
+             "--state-dir", os.path.join(first.dir, "state2")],
             capture_output=True, text=True, timeout=30 * passd.SCALE)
         self.assertNotEqual(second.returncode, 0, second)
         self.assertNotEqual(second.stderr.strip(), "")
