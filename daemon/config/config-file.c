@@ -1,6 +1,5 @@
-/* passd.conf into a PassConfig (see config-file.h). GKeyFile parses the values but says
- * neither where a key is nor that one came twice (the last one silently wins), so the text is
- * scanned first for the structure: groups, keys and their lines. */
+/* passd.conf into a PassConfig (see config-file.h). The text is scanned first for the structure
+ * (key-scan.h: groups, keys and their lines), then GKeyFile reads the values. */
 #define G_LOG_DOMAIN "passd"
 
 #include "config-file.h"
@@ -11,80 +10,66 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "key-scan.h"
 #include "pass-address.h"
 
 /* ---- the structure: which keys, on which lines ---- */
 
-typedef struct {
-  char *key;
-  guint line;
-} Entry;
-
+/* Keep the earliest problem: the one on the lowest line. */
 static void
-entry_free(Entry *entry)
+keep_first(PassKeyProblem *first, guint line, char *message)
 {
-  g_free(entry->key);
-  g_free(entry);
-}
-
-static gboolean G_GNUC_PRINTF(4, 5)
-    fail(GError **error, const char *path, guint line, const char *format, ...)
-{
-  g_autofree char *text = NULL;
-  va_list args;
-
-  va_start(args, format);
-  text = g_strdup_vprintf(format, args);
-  va_end(args);
-  g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE, "%s:%u: %s", path, line, text);
-  return FALSE;
-}
-
-/* The keys of [passd] in file order into @entries; FALSE at the first line that is not a
- * comment, a [passd] header or a key=value line of that group, or a key set twice. */
-static gboolean
-scan(const char *path, const char *text, GPtrArray *entries, GError **error)
-{
-  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal); /* key -> Entry */
-  gboolean in_group = FALSE;
-
-  for (guint i = 0; lines[i]; i++) {
-    guint line = i + 1;
-    char *start = g_strstrip(lines[i]);
-    const char *equals = strchr(start, '=');
-    g_autofree char *key = NULL;
-    Entry *entry, *first;
-
-    if (*start == '\0' || *start == '#')
-      continue;
-    if (*start == '[') {
-      g_autofree char *name = g_strndup(start + 1, strcspn(start + 1, "]"));
-
-      if (!g_str_has_suffix(start, "]"))
-        return fail(error, path, line, "%s: not a group header", start);
-      if (!g_str_equal(name, PASS_CONFIG_GROUP))
-        return fail(error, path, line, "[%s]: unknown group (the only one is [%s])", name,
-                    PASS_CONFIG_GROUP);
-      in_group = TRUE;
-      continue;
-    }
-    if (!equals)
-      return fail(error, path, line, "'%s' is not a key=value line, a [group] or a comment", start);
-    key = g_strndup(start, equals - start);
-    g_strchomp(key);
-    if (!in_group)
-      return fail(error, path, line, "%s: before the [%s] group", key, PASS_CONFIG_GROUP);
-    first = g_hash_table_lookup(seen, key);
-    if (first)
-      return fail(error, path, line, "%s: set again (first on line %u)", key, first->line);
-    entry = g_new0(Entry, 1);
-    entry->key = g_steal_pointer(&key);
-    entry->line = line;
-    g_ptr_array_add(entries, entry);
-    g_hash_table_insert(seen, entry->key, entry);
+  if (first->message && first->line <= line) {
+    g_free(message);
+    return;
   }
-  return TRUE;
+  g_free(first->message);
+  first->line = line;
+  first->message = message;
+}
+
+/* The keys of the [passd] groups in file order into @entries (PassKeyLine, borrowed from
+ * @sections); FALSE with the first problem of the structure in the file: a line that is not a
+ * comment, a [passd] header or a key=value line of that group, or a key set twice (two [passd]
+ * groups are one). */
+static gboolean
+check_structure(const char *path, GPtrArray *sections, GPtrArray *entries, GError **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal); /* -> PassKeyLine */
+  PassKeyProblem first = {0, NULL};
+
+  for (guint s = 0; s < sections->len; s++) {
+    const PassKeySection *section = g_ptr_array_index(sections, s);
+
+    if (section->problem)
+      keep_first(&first, section->problem->line, g_strdup(section->problem->message));
+    if (section->name && !g_str_equal(section->name, PASS_CONFIG_GROUP))
+      keep_first(&first, section->line,
+                 g_strdup_printf("[%s]: unknown group (the only one is [%s])", section->name,
+                                 PASS_CONFIG_GROUP));
+    for (guint k = 0; k < section->keys->len; k++) {
+      PassKeyLine *entry = g_ptr_array_index(section->keys, k);
+      PassKeyLine *earlier = g_hash_table_lookup(seen, entry->key);
+
+      if (!section->name) {
+        keep_first(&first, entry->line,
+                   g_strdup_printf("%s: before the [%s] group", entry->key, PASS_CONFIG_GROUP));
+        continue;
+      }
+      if (earlier) {
+        keep_first(&first, entry->line,
+                   g_strdup_printf("%s: set again (first on line %u)", entry->key, earlier->line));
+        continue;
+      }
+      g_hash_table_insert(seen, entry->key, entry);
+      g_ptr_array_add(entries, entry);
+    }
+  }
+  if (!first.message)
+    return TRUE;
+  g_propagate_error(error, pass_key_error_new(path, first.line, "%s", first.message));
+  g_free(first.message);
+  return FALSE;
 }
 
 /* ---- the values ---- */
@@ -104,17 +89,11 @@ struct _Key {
 
 #define FIELD(config, key, type) ((type *)G_STRUCT_MEMBER_P(config, (key)->offset))
 
-/* @key's raw string, unescaped; NULL with *why. */
+/* @key's string, unescaped, without surrounding blanks; NULL with *why. */
 static char *
 get_string(const Key *key, GKeyFile *file, char **why)
 {
-  g_autoptr(GError) error = NULL;
-  char *value = g_key_file_get_string(file, PASS_CONFIG_GROUP, key->name, &error);
-
-  if (!value)
-    *why = g_strdup(error->message);
-  /* GKeyFile keeps trailing blanks; no value here (URI, path, name, number) wants them. */
-  return value ? g_strstrip(value) : NULL;
+  return pass_key_get_string(file, PASS_CONFIG_GROUP, key->name, why);
 }
 
 static gboolean
@@ -291,11 +270,12 @@ PassConfig *
 pass_config_parse(const char *path, const char *text, GError **error)
 {
   g_autoptr(PassConfig) config = pass_config_new();
-  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
+  g_autoptr(GPtrArray) sections = pass_key_scan(text);
+  g_autoptr(GPtrArray) entries = g_ptr_array_new(); /* PassKeyLine, borrowed from sections */
   g_autoptr(GKeyFile) file = g_key_file_new();
   g_autoptr(GError) local = NULL;
 
-  if (!scan(path, text, entries, error))
+  if (!check_structure(path, sections, entries, error))
     return NULL;
   /* The scan let only what GKeyFile takes through; should it still differ, say so. */
   if (!g_key_file_load_from_data(file, text, -1, G_KEY_FILE_NONE, &local)) {
@@ -303,7 +283,7 @@ pass_config_parse(const char *path, const char *text, GError **error)
     return NULL;
   }
   for (guint i = 0; i < entries->len; i++) {
-    const Entry *entry = g_ptr_array_index(entries, i);
+    const PassKeyLine *entry = g_ptr_array_index(entries, i);
     const Key *key = NULL;
     g_autofree char *why = NULL;
 
@@ -311,11 +291,12 @@ pass_config_parse(const char *path, const char *text, GError **error)
       if (g_str_equal(keys[k].name, entry->key))
         key = &keys[k];
     if (!key) {
-      fail(error, path, entry->line, "%s: unknown key (see passd(8))", entry->key);
+      g_propagate_error(error, pass_key_error_new(path, entry->line,
+                                                  "%s: unknown key (see passd(8))", entry->key));
       return NULL;
     }
     if (!key->parse(key, file, config, &why)) {
-      fail(error, path, entry->line, "%s: %s", key->name, why);
+      g_propagate_error(error, pass_key_error_new(path, entry->line, "%s: %s", key->name, why));
       return NULL;
     }
   }

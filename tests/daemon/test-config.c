@@ -126,6 +126,9 @@ static const Case bad[] = {
     {"Socket=/a\n" G, PATH ":1: Socket: before the [passd] group"},
     {G "Socket /a\n", E "'Socket /a' is not a key=value line, a [group] or a comment"},
     {G "[passd\n", E "[passd: not a group header"},
+    {G "=x\n", E "'=x': no key before the '='"},
+    /* Control bytes are escaped, not written to a terminal or the log. */
+    {G "\x1b[2J\n", E "'\\033[2J' is not a key=value line, a [group] or a comment"},
     /* Of the keys, the first problem in the file is the one reported... */
     {G "Verbose=maybe\nMaxConnections=0\n", E "Verbose: 'maybe' is not a boolean (true or false)"},
     {G "Nope=1\nMaxConnections=0\n", E "Nope: unknown key (see passd(8))"},
