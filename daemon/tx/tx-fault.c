@@ -5,6 +5,7 @@
 
 #include "tx-private.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #ifdef PASS_FAULT_INJECTION

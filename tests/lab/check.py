@@ -449,6 +449,69 @@ def cmd_gone(args):
     return 1 if problems else 0
 
 
+def whole_problems(address, domains):
+    """Is ADDR whole: fully assigned (live and config of one running domain, passd's owner,
+    on vfio-pci) or fully free (in no domain's XML, no owner, not on vfio-pci)? Returns the
+    problems and "assigned"/"free"."""
+    where = {}
+    for d in domains:
+        live = address in hostdev_sources(d, False) if domain_running(d) else None
+        config = address in hostdev_sources(d, True)
+        if live or config:
+            where[d] = (live, config)
+    driver = kernel_device(address).get("driver")
+    owners = device_owners(address) or []
+    status = passctl("status", "--json")
+    held = [h["address"] for h in status.get("held", [])]
+    problems = []
+    if status.get("recovering") or status.get("open_operations"):
+        problems.append("passd: recovering %s, %s open operations" %
+                        (status.get("recovering"), status.get("open_operations")))
+    if not where:
+        state = "free"
+        if driver == "vfio-pci":
+            problems.append("%s is on vfio-pci without an owner (a leak)" % address)
+        if owners:
+            problems.append("%s: passd says owned by %s, but no domain's XML has it" %
+                            (address, owners))
+        if address in held:
+            problems.append("%s: passd still holds it for its original driver" % address)
+        return problems, state
+    state = "assigned"
+    if len(where) > 1:
+        problems.append("%s in several domains: %s" % (address, sorted(where)))
+    for d, (live, config) in where.items():
+        if live is not None and live != config:
+            problems.append("%s half-assigned to %s: live %s, config %s" %
+                            (address, d, live, config))
+    if driver != "vfio-pci":
+        problems.append("%s is assigned but on %s, not vfio-pci" % (address, driver))
+    if sorted(owners) != sorted(where):
+        problems.append("%s: passd owners %s, the XML says %s" % (address, owners, sorted(where)))
+    if address not in held:
+        problems.append("%s: passd does not hold it (its original driver is lost)" % address)
+    return problems, state
+
+
+def cmd_whole(args):
+    state = [None]
+
+    def attempt():
+        try:
+            problems, state[0] = whole_problems(args.address, args.domains)
+        except Exception as e:  # noqa: BLE001
+            return [str(e)]
+        return problems
+
+    problems = retry(args.timeout, attempt)
+    for p in problems:
+        note(p)
+    if problems:
+        return 1
+    print(state[0])
+    return 0
+
+
 def varlink_call(method, parameters):
     """One call on passd's socket, without passctl: (error name or None, parameters)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -515,6 +578,11 @@ def main():
     p.add_argument("domains", nargs="+")
     p.add_argument("--timeout", type=float, default=10)
     p.set_defaults(func=cmd_gone)
+    p = sub.add_parser("whole")
+    p.add_argument("address")
+    p.add_argument("domains", nargs="+")
+    p.add_argument("--timeout", type=float, default=10)
+    p.set_defaults(func=cmd_whole)
     p = sub.add_parser("varlink")
     p.add_argument("method")
     p.add_argument("parameters")

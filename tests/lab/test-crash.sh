@@ -1,0 +1,134 @@
+#!/bin/bash
+# Lab test: crash safety (issue 8). passd is killed in the middle of attaches and detaches of a
+# VF to and from a running guest — aborted at every step by fault injection (PASSD_FAULT, a
+# build configured with -Dfault_injection=true) and SIGKILLed at random moments — then started
+# again. After its recovery the VF must be whole: fully assigned (live and config, on vfio-pci,
+# passd's owner, passd holding its original driver) or fully free (in no XML, no owner, not on
+# vfio-pci); an interrupted detach must end free, an attach interrupted before its guest side
+# free, after it assigned. `passctl status` must say what recovery did.
+. "$LAB_DIR/lib.sh"
+check() { /usr/bin/python3 "$LAB_DIR/check.py" "$@"; }
+
+VF= # PF0's first VF (autoprobe off: no host driver, so "free" means unbound)
+
+# passd with @fault armed (empty: none); no core files in the run directory
+crash_start() {
+  ulimit -c 0
+  PASSD_FAULT=$1 lab_passd_start
+  lab_passd_wait_ready 60 || lab_fail "passd did not come up (fault '$1')"
+}
+# passd must be gone by itself (the fault aborted it)
+crash_expect_dead() {
+  local p
+  p=$(cat /run/lab/passd.pid)
+  lab_wait 30 crash_gone "$p" || lab_fail "passd did not abort at '$1'"
+  grep -q "fault injection: aborting at $1" "$LAB_OUT/passd.log" ||
+    lab_fail "passd died, but not at '$1'"
+  rm -f /run/lab/passd.pid
+  echo "=== passd aborted at $1" >>"$LAB_OUT/passd.log"
+}
+crash_gone() { ! kill -0 "$1" 2>/dev/null; }
+# after a restart: recovery has run and the VF is whole; WHOLE is then assigned|free
+WHOLE=
+crash_whole() {
+  lab_wait 60 crash_settled || lab_fail "passd is still recovering"
+  WHOLE=$(check whole "$VF" vm1 --timeout 20) || {
+    echo "$WHOLE" | sed 's/^/# /'
+    lab_fail "$VF is not whole"
+  }
+}
+crash_settled() {
+  passctl status --json 2>/dev/null | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+sys.exit(0 if not s["recovering"] and s["open_operations"] == 0 else 1)'
+}
+crash_free_again() { # give the VF back if a scenario left it assigned
+  [ "$(check whole "$VF" vm1 --timeout 5)" = assigned ] || return 0
+  passctl detach vm1 "$VF" --timeout 60 >/dev/null || lab_fail "cannot detach $VF again"
+  [ "$(check whole "$VF" vm1 --timeout 20)" = free ] || lab_fail "$VF not free after detach"
+}
+
+setup() {
+  echo 0 >"/sys/bus/pci/devices/$LAB_PF0/sriov_drivers_autoprobe" || lab_fail "autoprobe"
+  lab_numvfs "$LAB_PF0" 2 || lab_fail "cannot create VFs on PF0"
+  udevadm settle
+  lab_guest_define vm1 --start || lab_fail "cannot start vm1"
+  lab_guest_wait_up vm1 300 || lab_fail "vm1 did not come up"
+  passd --version | grep -q "fault injection" ||
+    lab_fail "passd was built without fault injection (meson configure -Dfault_injection=true)"
+}
+
+# ATTACH fault points: before the guest side, the attach is undone; after, it stands.
+attach_at() { # POINT EXPECTED
+  lab_passd_stop
+  crash_start "$1"
+  passctl attach vm1 "$VF" >/dev/null 2>&1 && lab_fail "attach succeeded despite '$1'"
+  crash_expect_dead "$1"
+  crash_start ""
+  crash_whole
+  lab_note "attach killed at $1: $VF ended $WHOLE"
+  [ "$WHOLE" = "$2" ] || lab_fail "after '$1' $VF is $WHOLE, want $2"
+  passctl status | grep -q "^Recovered: .* attach $VF / vm1" ||
+    lab_fail "passctl status does not show the recovery"
+  crash_free_again
+}
+
+# DETACH fault points: an interrupted detach is finished.
+detach_at() { # POINT
+  passctl attach vm1 "$VF" >/dev/null || lab_fail "cannot attach $VF"
+  lab_passd_stop
+  crash_start "$1"
+  passctl detach vm1 "$VF" --timeout 60 >/dev/null 2>&1 && lab_fail "detach succeeded despite '$1'"
+  crash_expect_dead "$1"
+  crash_start ""
+  crash_whole
+  lab_note "detach killed at $1: $VF ended $WHOLE"
+  [ "$WHOLE" = free ] || lab_fail "after '$1' $VF is $WHOLE, want free"
+  lab_passd_stop
+  crash_start ""
+}
+
+# SIGKILL at a random moment of an attach, then of a detach.
+random_kill() { # N
+  local i delay op
+  for i in $(seq 1 "$1"); do
+    for op in attach detach; do
+      if [ $op = detach ]; then
+        [ "$(check whole "$VF" vm1 --timeout 5)" = assigned ] ||
+          passctl attach vm1 "$VF" >/dev/null || lab_fail "cannot attach $VF"
+        passctl detach vm1 "$VF" --timeout 60 >/dev/null 2>&1 &
+      else
+        crash_free_again
+        passctl attach vm1 "$VF" >/dev/null 2>&1 &
+      fi
+      delay=$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.2f", rand() * 2.5 }')
+      sleep "$delay"
+      kill -9 "$(cat /run/lab/passd.pid)"
+      rm -f /run/lab/passd.pid
+      echo "=== passd SIGKILLed ${delay}s into a $op" >>"$LAB_OUT/passd.log"
+      wait
+      crash_start ""
+      crash_whole
+      lab_note "$op killed after ${delay}s: $VF ended $WHOLE"
+    done
+  done
+  crash_free_again
+}
+
+lab_scenario "setup: 2 VFs on PF0, vm1 running, a fault-injection build" setup
+VF=$(lab_vfs "$LAB_PF0" | head -1)
+for point in begin detach-host detach-host-done attach; do
+  lab_scenario "attach aborted at attach:$point ends free" attach_at "attach:$point" free
+done
+for point in attach-done end; do
+  lab_scenario "attach aborted at attach:$point ends assigned" attach_at "attach:$point" assigned
+done
+lab_passd_stop
+crash_start ""
+for point in begin unplug unplug-done detach detach-done reattach-host reattach-host-done end; do
+  lab_scenario "detach aborted at detach:$point ends free" detach_at "detach:$point"
+done
+lab_scenario "SIGKILL at random moments of attach and detach (${LAB_CRASH_KILLS:-4} rounds)" \
+  random_kill "${LAB_CRASH_KILLS:-4}"
+lab_finish
