@@ -6,39 +6,40 @@
 
 /* ---- the table ---- */
 
-/* Canonical "dddd:bb:ss.f" (a domain of up to 8 hex digits) as one number that orders like
- * the address; G_MAXUINT64 for anything else. */
+static inline int
+hex_value(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+/* Canonical "dddd:bb:ss.f" (lower case; a domain of 4 hex digits, or up to 8 without a leading
+ * zero) as one number that orders like the address; G_MAXUINT64 for anything else. Equal
+ * numbers then mean equal text, so sorting compares text only when neither parses. */
 static guint64
 address_key(const char *s)
 {
-  guint64 domain = 0, bus = 0, slot = 0, func;
+  guint64 domain = 0, bus, slot;
   int n = 0, v;
 
   if (s == NULL)
     return G_MAXUINT64;
-  while ((v = g_ascii_xdigit_value(*s)) >= 0 && n < 8) {
+  for (; n < 8 && (v = hex_value(s[n])) >= 0; n++)
     domain = domain << 4 | (guint)v;
-    s++;
-    n++;
-  }
-  if (n == 0 || *s++ != ':')
+  if ((n != 4 && (n < 4 || s[0] == '0')) || s[n] != ':')
     return G_MAXUINT64;
-  for (n = 0; n < 2; n++, s++) {
-    if ((v = g_ascii_xdigit_value(*s)) < 0)
-      return G_MAXUINT64;
-    bus = bus << 4 | (guint)v;
-  }
-  if (*s++ != ':')
+  s += n + 1;
+  if (hex_value(s[0]) < 0 || hex_value(s[1]) < 0 || s[2] != ':' || hex_value(s[3]) < 0 ||
+      hex_value(s[4]) < 0 || s[5] != '.' || s[6] < '0' || s[6] > '7' || s[7] != '\0')
     return G_MAXUINT64;
-  for (n = 0; n < 2; n++, s++) {
-    if ((v = g_ascii_xdigit_value(*s)) < 0)
-      return G_MAXUINT64;
-    slot = slot << 4 | (guint)v;
-  }
-  if (slot > 0x1f || *s++ != '.' || *s < '0' || *s > '7' || s[1] != '\0')
+  bus = (guint64)(hex_value(s[0]) << 4 | hex_value(s[1]));
+  slot = (guint64)(hex_value(s[3]) << 4 | hex_value(s[4]));
+  if (slot > 0x1f)
     return G_MAXUINT64;
-  func = (guint64)(*s - '0');
-  return domain << 16 | bus << 8 | slot << 3 | func;
+  return domain << 16 | bus << 8 | slot << 3 | (guint64)(s[6] - '0');
 }
 
 typedef struct {
@@ -51,7 +52,7 @@ compare_keyed(guint64 ka, const char *a, guint64 kb, const char *b)
 {
   if (ka != kb)
     return ka < kb ? -1 : 1;
-  return g_strcmp0(a, b);
+  return ka == G_MAXUINT64 ? g_strcmp0(a, b) : 0;
 }
 
 static int
@@ -61,6 +62,70 @@ compare_rows(const void *pa, const void *pb)
   int c = compare_keyed(a->pf_key, a->row->pf, b->pf_key, b->row->pf);
 
   return c != 0 ? c : compare_keyed(a->vf_key, a->row->address, b->vf_key, b->row->address);
+}
+
+/* Stable LSD radix sort of @rows by one key (the PF's or the VF's), skipping the bytes all
+ * keys share (a host's addresses differ in a byte or two); @tmp is as large as @rows. */
+static void
+radix_sort(SortRow *rows, SortRow *tmp, gsize n, gboolean by_pf)
+{
+  g_autofree gsize *count = g_new0(gsize, 8 * 256);
+  SortRow *from = rows, *to = tmp;
+
+  for (gsize i = 0; i < n; i++) {
+    guint64 key = by_pf ? rows[i].pf_key : rows[i].vf_key;
+
+    for (guint b = 0; b < 8; b++)
+      count[b * 256 + ((key >> (8 * b)) & 0xff)]++;
+  }
+  for (guint b = 0; b < 8; b++) {
+    gsize *c = &count[b * 256], sum = 0;
+    guint64 first = by_pf ? from[0].pf_key : from[0].vf_key;
+    SortRow *swap;
+
+    if (c[(first >> (8 * b)) & 0xff] == n)
+      continue;
+    for (guint v = 0; v < 256; v++) {
+      gsize here = c[v];
+
+      c[v] = sum;
+      sum += here;
+    }
+    for (gsize i = 0; i < n; i++) {
+      guint64 key = by_pf ? from[i].pf_key : from[i].vf_key;
+
+      to[c[(key >> (8 * b)) & 0xff]++] = from[i];
+    }
+    swap = from;
+    from = to;
+    to = swap;
+  }
+  if (from != rows)
+    memcpy(rows, from, n * sizeof(SortRow));
+}
+
+/* By PF, then VF (compare_rows()), in O(n): radix by the VF's key, then stably by the PF's;
+ * only runs whose order the text decides (addresses that do not parse) are sorted by it. */
+static void
+sort_rows(SortRow *rows, gsize n)
+{
+  g_autofree SortRow *tmp = NULL;
+
+  if (n < 2)
+    return;
+  tmp = g_new(SortRow, n);
+  radix_sort(rows, tmp, n, FALSE);
+  radix_sort(rows, tmp, n, TRUE);
+  for (gsize i = 0, j; i < n; i = j) {
+    gboolean by_text = rows[i].pf_key == G_MAXUINT64 || rows[i].vf_key == G_MAXUINT64;
+
+    for (j = i + 1; j < n && rows[j].pf_key == rows[i].pf_key &&
+                    (rows[i].pf_key == G_MAXUINT64 || rows[j].vf_key == rows[i].vf_key);
+         j++)
+      ;
+    if (by_text && j - i > 1)
+      qsort(&rows[i], j - i, sizeof(SortRow), compare_rows);
+  }
 }
 
 static int
@@ -174,7 +239,7 @@ pass_vf_table_new(const PassVfRow *rows, gsize n_rows)
     sorted[i].vf_key = address_key(rows[i].address);
     sorted[i].row = &rows[i];
   }
-  qsort(sorted, n_rows, sizeof(SortRow), compare_rows);
+  sort_rows(sorted, n_rows);
 
   t->n_vfs = (guint)n_rows;
   t->vfs = g_new(PassVfEntry, n_rows + 1);

@@ -78,6 +78,8 @@ host_use(Host *host, const char *address, const char *owner)
   row->owner = owner != NULL ? g_string_chunk_insert_const(host->strings, owner) : NULL;
 }
 
+static void shuffle_rows(GArray *rows, guint32 seed);
+
 static PassVfPick *
 host_pick(Host *host, guint count, PassVfPolicy policy, PassVfNumaMode numa, const int *nodes,
           gsize n_nodes)
@@ -457,6 +459,33 @@ test_ties_by_address(void)
   domains = host_pick(host, 2, PASS_VF_POLICY_SPREAD, PASS_VF_NUMA_IGNORE, NULL, 0);
   domains_text = chosen(domains);
   g_assert_cmpstr(domains_text, ==, "ffff:01:01.0 10000:01:01.0");
+}
+
+/* Text that is not a canonical address still orders (after all canonical ones, by strcmp),
+ * whatever the rows' order. */
+static void
+test_non_canonical_addresses(void)
+{
+  const char *expected = "0000:3b:01.0 0000:3b:01.1 0000:3b:zz pf-a:1 pf-a:2 pf-b:1";
+
+  for (guint32 seed = 1; seed <= 6; seed++) {
+    g_autoptr(Host) host = host_new();
+    const PassVfRow extra[] = {
+        {"pf-b:1", "pf-b", 0, TRUE, FALSE, NULL},
+        {"pf-a:2", "pf-a", 0, TRUE, FALSE, NULL},
+        {"0000:3b:zz", "0000:3b:00.0", 0, TRUE, FALSE, NULL},
+        {"pf-a:1", "pf-a", 0, TRUE, FALSE, NULL},
+    };
+    g_autoptr(PassVfPick) pick = NULL;
+    g_autofree char *text = NULL;
+
+    host_add_pf(host, 0x3b, 0, 2);
+    g_array_append_vals(host->rows, extra, G_N_ELEMENTS(extra));
+    shuffle_rows(host->rows, seed);
+    pick = host_pick(host, 6, PASS_VF_POLICY_PACK, PASS_VF_NUMA_IGNORE, NULL, 0);
+    text = chosen(pick);
+    g_assert_cmpstr(text, ==, expected);
+  }
 }
 
 static void
@@ -844,6 +873,7 @@ main(int argc, char **argv)
   g_test_add_func("/vf-pick/unknown-node-never-local", test_unknown_node_never_local);
   g_test_add_func("/vf-pick/mixed-node-pf", test_mixed_node_pf);
   g_test_add_func("/vf-pick/ties-by-address", test_ties_by_address);
+  g_test_add_func("/vf-pick/non-canonical-addresses", test_non_canonical_addresses);
   g_test_add_func("/vf-pick/not-enough", test_not_enough);
   g_test_add_func("/vf-pick/empty", test_empty);
   g_test_add_func("/vf-balance/summary", test_balance_summary);
