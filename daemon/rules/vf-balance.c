@@ -2,6 +2,89 @@
 #include "vf-table.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* ---- the guests ---- */
+
+/* The owners of the VFs in use, indexed: names sorted, each VF's guest, each guest's VFs. */
+typedef struct {
+  const char **names; /* in the table's string chunk */
+  guint n;
+  gint *of_vf;  /* per VF: index into names, -1 none */
+  guint *first; /* n + 1 offsets into vfs */
+  guint *vfs;   /* each guest's VFs in use, by VF index */
+} Guests;
+
+typedef struct {
+  const char *name;
+  guint id; /* in order of first appearance */
+} Named;
+
+static int
+compare_names(const void *pa, const void *pb)
+{
+  return strcmp(((const Named *)pa)->name, ((const Named *)pb)->name);
+}
+
+static void
+guests_init(Guests *guests, const PassVfTable *t)
+{
+  g_autoptr(GHashTable) ids = g_hash_table_new(g_str_hash, g_str_equal);
+  g_autofree Named *seen = g_new(Named, t->n_vfs + 1);
+  g_autofree guint *rank = NULL;
+  g_autofree guint *fill = NULL;
+  guint n = 0;
+
+  guests->of_vf = g_new(gint, t->n_vfs + 1);
+  for (guint v = 0; v < t->n_vfs; v++) {
+    gpointer id;
+
+    guests->of_vf[v] = -1;
+    if (t->vfs[v].owner == NULL)
+      continue;
+    if (!g_hash_table_lookup_extended(ids, t->vfs[v].owner, NULL, &id)) {
+      id = GUINT_TO_POINTER(n);
+      seen[n] = (Named){t->vfs[v].owner, n};
+      n++;
+      g_hash_table_insert(ids, (gpointer)t->vfs[v].owner, id);
+    }
+    guests->of_vf[v] = (gint)GPOINTER_TO_UINT(id);
+  }
+
+  /* renumber by name */
+  rank = g_new(guint, n + 1);
+  qsort(seen, n, sizeof(Named), compare_names);
+  guests->n = n;
+  guests->names = g_new(const char *, n + 1);
+  for (guint i = 0; i < n; i++) {
+    guests->names[i] = seen[i].name;
+    rank[seen[i].id] = i;
+  }
+  guests->first = g_new0(guint, n + 1);
+  for (guint v = 0; v < t->n_vfs; v++) {
+    if (guests->of_vf[v] >= 0) {
+      guests->of_vf[v] = (gint)rank[guests->of_vf[v]];
+      guests->first[guests->of_vf[v] + 1]++;
+    }
+  }
+  for (guint g = 0; g < n; g++)
+    guests->first[g + 1] += guests->first[g];
+  guests->vfs = g_new(guint, guests->first[n] + 1);
+  fill = g_memdup2(guests->first, sizeof(guint) * (n + 1));
+  for (guint v = 0; v < t->n_vfs; v++) {
+    if (guests->of_vf[v] >= 0)
+      guests->vfs[fill[guests->of_vf[v]]++] = v;
+  }
+}
+
+static void
+guests_clear(Guests *guests)
+{
+  g_free(guests->names);
+  g_free(guests->of_vf);
+  g_free(guests->first);
+  g_free(guests->vfs);
+}
 
 /* ---- the summary ---- */
 
@@ -25,7 +108,7 @@ pf_load_free(gpointer data)
 
 /* The names of the guests in @ids (indices into the sorted guest table): sorted, each once. */
 static GStrv
-guest_names(const PassVfTable *t, int *ids, guint n)
+guest_names(const Guests *guests, int *ids, guint n)
 {
   GStrv names = g_new(char *, n + 1);
   guint k = 0;
@@ -33,7 +116,7 @@ guest_names(const PassVfTable *t, int *ids, guint n)
   qsort(ids, n, sizeof(int), compare_ints);
   for (guint i = 0; i < n; i++) {
     if (i == 0 || ids[i] != ids[i - 1])
-      names[k++] = g_strdup(t->guests[ids[i]]);
+      names[k++] = g_strdup(guests->names[ids[i]]);
   }
   names[k] = NULL;
   return names;
@@ -60,9 +143,11 @@ compare_node_loads(gconstpointer pa, gconstpointer pb)
   return (a->numa_node > b->numa_node) - (a->numa_node < b->numa_node);
 }
 
-PassVfBalance *
-pass_vf_balance_compute(const PassVfTable *t, const gboolean *in_use, const gboolean *eligible,
-                        const gint *guest)
+/* The summary of @t with the VFs' state replaced by @in_use, @eligible and @guest (per VF
+ * index; NULL: the table's own). */
+static PassVfBalance *
+balance_compute(const PassVfTable *t, const Guests *guests, const gboolean *in_use,
+                const gboolean *eligible, const gint *guest)
 {
   PassVfBalance *balance = g_new0(PassVfBalance, 1);
   g_autofree int *ids = NULL;
@@ -89,7 +174,7 @@ pass_vf_balance_compute(const PassVfTable *t, const gboolean *in_use, const gboo
     for (guint v = pf->first; v < pf->first + pf->n_vfs; v++) {
       gboolean used = in_use != NULL ? in_use[v] : t->vfs[v].in_use;
       gboolean free = eligible != NULL ? eligible[v] : t->vfs[v].eligible;
-      gint owner = guest != NULL ? guest[v] : t->vfs[v].guest;
+      gint owner = guest != NULL ? guest[v] : guests->of_vf[v];
 
       node = node_entry(balance->nodes, t->vfs[v].node);
       node->n_vfs++;
@@ -100,7 +185,7 @@ pass_vf_balance_compute(const PassVfTable *t, const gboolean *in_use, const gboo
       if (used && owner >= 0)
         ids[n_ids++] = owner;
     }
-    out->guests = guest_names(t, ids, n_ids);
+    out->guests = guest_names(guests, ids, n_ids);
     g_ptr_array_add(balance->pfs, out);
 
     balance->in_use += out->in_use;
@@ -130,7 +215,13 @@ pass_vf_balance_compute(const PassVfTable *t, const gboolean *in_use, const gboo
 PassVfBalance *
 pass_vf_table_balance(const PassVfTable *table)
 {
-  return pass_vf_balance_compute(table, NULL, NULL, NULL);
+  Guests guests;
+  PassVfBalance *balance;
+
+  guests_init(&guests, table);
+  balance = balance_compute(table, &guests, NULL, NULL, NULL);
+  guests_clear(&guests);
+  return balance;
 }
 
 void
@@ -149,11 +240,14 @@ typedef struct {
   const PassVfTable *t;
   gboolean *in_use, *eligible, *fixed; /* per VF; fixed: freed or plugged by a move */
   gint *guest;                         /* per VF */
-  guint *guest_vfs;                    /* the table's, kept current as VFs move */
-  guint *cursor;                       /* per group: its eligible VFs used as targets so far */
-  guint *load;                         /* per PF */
-  guint *order;                        /* PFs by load (most first), then address */
-  guint *pos;                          /* per PF: its place in order */
+  const Guests *guests;
+  guint *guest_vfs; /* guests->vfs, kept current as VFs move */
+  guint *cursor;    /* per group: its eligible VFs used as targets so far */
+  guint *load;      /* per PF */
+  guint *movable;   /* per PF: VFs in use with an owner, not fixed */
+  guint *targets;   /* per PF: eligible VFs not yet a move's target */
+  guint *order;     /* PFs by load (most first), then address */
+  guint *pos;       /* per PF: its place in order */
 } Plan;
 
 static gboolean
@@ -193,7 +287,7 @@ guest_on_pf(const Plan *plan, gint guest, guint pf)
 {
   const PassVfTable *t = plan->t;
 
-  for (guint i = t->guest_first[guest]; i < t->guest_first[guest + 1]; i++) {
+  for (guint i = plan->guests->first[guest]; i < plan->guests->first[guest + 1]; i++) {
     if (t->vfs[plan->guest_vfs[i]].pf == pf)
       return TRUE;
   }
@@ -208,7 +302,7 @@ find_pair(const Plan *plan, guint a, guint b, guint *from, guint *group)
   const PassVfTable *t = plan->t;
   const PassVfPf *pa = &t->pfs[a], *pb = &t->pfs[b];
 
-  if ((pa->node_mask & pb->node_mask) == 0)
+  if (plan->movable[a] == 0 || plan->targets[b] == 0 || (pa->node_mask & pb->node_mask) == 0)
     return FALSE;
   for (guint v = pa->first; v < pa->first + pa->n_vfs; v++) {
     if (!plan->in_use[v] || plan->guest[v] < 0 || plan->fixed[v])
@@ -283,7 +377,7 @@ apply_move(Plan *plan, guint v, guint g)
   g_autofree char *node = group->node < 0 ? g_strdup("an unknown NUMA node")
                                           : g_strdup_printf("NUMA node %d", group->node);
 
-  move->guest = g_strdup(t->guests[guest]);
+  move->guest = g_strdup(plan->guests->names[guest]);
   move->from = g_strdup(t->vfs[v].address);
   move->from_pf = g_strdup(t->pfs[a].address);
   move->to = g_strdup(t->vfs[w].address);
@@ -301,10 +395,12 @@ apply_move(Plan *plan, guint v, guint g)
   plan->eligible[w] = FALSE;
   plan->guest[w] = guest;
   plan->fixed[v] = plan->fixed[w] = TRUE;
-  for (guint i = t->guest_first[guest]; i < t->guest_first[guest + 1]; i++) {
+  for (guint i = plan->guests->first[guest]; i < plan->guests->first[guest + 1]; i++) {
     if (plan->guest_vfs[i] == v)
       plan->guest_vfs[i] = w;
   }
+  plan->movable[a]--;
+  plan->targets[b]--;
   plan->load[a]--;
   reposition(plan, a, TRUE);
   plan->load[b]++;
@@ -329,24 +425,43 @@ pass_vf_table_plan(const PassVfTable *t)
   g_autofree gboolean *eligible = g_new(gboolean, n + 1);
   g_autofree gboolean *fixed = g_new0(gboolean, n + 1);
   g_autofree gint *guest = g_new(gint, n + 1);
-  g_autofree guint *guest_vfs =
-      g_memdup2(t->guest_vfs, sizeof(guint) * (t->guest_first[t->n_guests] + 1));
+  Guests guests;
+  g_autofree guint *guest_vfs = NULL;
   g_autofree guint *cursor = g_new0(guint, t->n_groups + 1);
   g_autofree guint *load = g_new(guint, t->n_pfs + 1);
   g_autofree guint *order = g_new(guint, t->n_pfs + 1);
   g_autofree guint *pos = g_new(guint, t->n_pfs + 1);
-  Plan plan = {t, in_use, eligible, fixed, guest, guest_vfs, cursor, load, order, pos};
+  g_autofree guint *movable = g_new0(guint, t->n_pfs + 1);
+  g_autofree guint *targets = g_new(guint, t->n_pfs + 1);
+  Plan plan = {.t = t,
+               .guests = &guests,
+               .in_use = in_use,
+               .eligible = eligible,
+               .fixed = fixed,
+               .guest = guest,
+               .guest_vfs = guest_vfs,
+               .cursor = cursor,
+               .load = load,
+               .movable = movable,
+               .targets = targets,
+               .order = order,
+               .pos = pos};
   g_autofree guint64 *ranks = g_new(guint64, t->n_pfs + 1);
   guint from, group;
 
+  guests_init(&guests, t);
+  guest_vfs = g_memdup2(guests.vfs, sizeof(guint) * (guests.first[guests.n] + 1));
+  plan.guest_vfs = guest_vfs;
   for (guint v = 0; v < n; v++) {
     in_use[v] = t->vfs[v].in_use;
     eligible[v] = t->vfs[v].eligible;
-    guest[v] = t->vfs[v].guest;
+    guest[v] = guests.of_vf[v];
+    movable[t->vfs[v].pf] += t->vfs[v].in_use && guest[v] >= 0;
   }
   /* order: most load first, then PF index (= address) */
   for (guint p = 0; p < t->n_pfs; p++) {
     load[p] = t->pfs[p].in_use;
+    targets[p] = t->pfs[p].eligible;
     ranks[p] = (guint64)(G_MAXUINT32 - load[p]) << 32 | p;
   }
   qsort(ranks, t->n_pfs, sizeof(guint64), compare_u64);
@@ -359,8 +474,9 @@ pass_vf_table_plan(const PassVfTable *t)
   /* Each move lowers the sum of the squared loads by 2 or more, so this ends. */
   while (t->n_pfs > 1 && find_move(&plan, &from, &group))
     g_ptr_array_add(result->moves, apply_move(&plan, from, group));
-  result->before = pass_vf_balance_compute(t, NULL, NULL, NULL);
-  result->after = pass_vf_balance_compute(t, in_use, eligible, guest);
+  result->before = balance_compute(t, &guests, NULL, NULL, NULL);
+  result->after = balance_compute(t, &guests, in_use, eligible, guest);
+  guests_clear(&guests);
   return result;
 }
 

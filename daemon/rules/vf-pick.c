@@ -136,12 +136,6 @@ compare_ints(const void *pa, const void *pb)
   return (a > b) - (a < b);
 }
 
-static int
-compare_strings(const void *pa, const void *pb)
-{
-  return strcmp(*(char *const *)pa, *(char *const *)pb);
-}
-
 /* The groups of PF @p: one per node its VFs are on, each listing its eligible VFs. */
 static void
 add_groups(PassVfTable *t, guint p, gboolean mixed, GArray *groups, guint *n_group_vfs)
@@ -179,56 +173,14 @@ add_groups(PassVfTable *t, guint p, gboolean mixed, GArray *groups, guint *n_gro
   }
 }
 
-/* Guests by name, and each guest's VFs in use; @temp holds each VF's guest in order of first
- * appearance (-1 none), @names those guests' names. */
-static void
-add_guests(PassVfTable *t, const gint *temp, GPtrArray *names)
-{
-  g_autofree char **sorted = g_new(char *, names->len + 1);
-  g_autofree guint *rank = g_new(guint, names->len + 1);
-  g_autoptr(GHashTable) index = g_hash_table_new(g_str_hash, g_str_equal);
-  g_autofree guint *fill = NULL;
-
-  t->n_guests = names->len;
-  for (guint i = 0; i < names->len; i++)
-    sorted[i] = names->pdata[i];
-  qsort(sorted, names->len, sizeof(char *), compare_strings);
-  t->guests = g_new(char *, names->len + 1);
-  for (guint i = 0; i < names->len; i++) {
-    t->guests[i] = g_string_chunk_insert(t->strings, sorted[i]);
-    g_hash_table_insert(index, sorted[i], GUINT_TO_POINTER(i));
-  }
-  t->guests[names->len] = NULL;
-  for (guint i = 0; i < names->len; i++)
-    rank[i] = GPOINTER_TO_UINT(g_hash_table_lookup(index, names->pdata[i]));
-
-  t->guest_first = g_new0(guint, t->n_guests + 1);
-  for (guint v = 0; v < t->n_vfs; v++) {
-    t->vfs[v].guest = temp[v] < 0 ? -1 : (gint)rank[temp[v]];
-    if (t->vfs[v].guest >= 0)
-      t->guest_first[t->vfs[v].guest + 1]++;
-  }
-  for (guint g = 0; g < t->n_guests; g++)
-    t->guest_first[g + 1] += t->guest_first[g];
-  t->guest_vfs = g_new(guint, t->guest_first[t->n_guests] + 1);
-  fill = g_memdup2(t->guest_first, sizeof(guint) * (t->n_guests + 1));
-  for (guint v = 0; v < t->n_vfs; v++) {
-    if (t->vfs[v].guest >= 0)
-      t->guest_vfs[fill[t->vfs[v].guest]++] = v;
-  }
-}
-
 PassVfTable *
 pass_vf_table_new(const PassVfRow *rows, gsize n_rows)
 {
   PassVfTable *t = g_new0(PassVfTable, 1);
   g_autofree SortRow *sorted = g_new(SortRow, n_rows + 1);
-  g_autofree gint *temp_guest = g_new(gint, n_rows + 1);
   g_autofree gboolean *mixed = NULL;
-  g_autoptr(GHashTable) guest_ids = g_hash_table_new(g_str_hash, g_str_equal);
-  g_autoptr(GPtrArray) guest_names = g_ptr_array_new();
   g_autoptr(GArray) groups = g_array_new(FALSE, FALSE, sizeof(PassVfGroup));
-  guint n_group_vfs = 0;
+  guint n_group_vfs = 0, n_pfs = 0;
 
   g_return_val_if_fail(rows != NULL || n_rows == 0, NULL);
   g_return_val_if_fail(n_rows < G_MAXINT, NULL);
@@ -242,9 +194,12 @@ pass_vf_table_new(const PassVfRow *rows, gsize n_rows)
   sort_rows(sorted, n_rows);
 
   t->n_vfs = (guint)n_rows;
+  for (guint i = 0; i < t->n_vfs; i++)
+    n_pfs += i == 0 || compare_keyed(sorted[i - 1].pf_key, sorted[i - 1].row->pf, sorted[i].pf_key,
+                                     sorted[i].row->pf) != 0;
   t->vfs = g_new(PassVfEntry, n_rows + 1);
-  t->pfs = g_new(PassVfPf, n_rows + 1);
-  mixed = g_new0(gboolean, n_rows + 1);
+  t->pfs = g_new(PassVfPf, n_pfs + 1);
+  mixed = g_new0(gboolean, n_pfs + 1);
   for (guint i = 0; i < t->n_vfs; i++) {
     const PassVfRow *r = sorted[i].row;
     PassVfEntry *vf = &t->vfs[i];
@@ -263,7 +218,7 @@ pass_vf_table_new(const PassVfRow *rows, gsize n_rows)
     vf->node = r->numa_node;
     vf->in_use = r->in_use;
     vf->eligible = r->eligible && !r->in_use;
-    vf->guest = -1;
+    vf->owner = r->in_use && r->owner != NULL ? g_string_chunk_insert(t->strings, r->owner) : NULL;
     pf->n_vfs++;
     pf->in_use += vf->in_use;
     pf->eligible += vf->eligible;
@@ -272,18 +227,6 @@ pass_vf_table_new(const PassVfRow *rows, gsize n_rows)
       mixed[vf->pf] = TRUE;
     t->n_in_use += vf->in_use;
     t->n_eligible += vf->eligible;
-
-    temp_guest[i] = -1;
-    if (r->in_use && r->owner != NULL) {
-      gpointer id;
-
-      if (!g_hash_table_lookup_extended(guest_ids, r->owner, NULL, &id)) {
-        id = GUINT_TO_POINTER(guest_names->len);
-        g_ptr_array_add(guest_names, (gpointer)r->owner);
-        g_hash_table_insert(guest_ids, (gpointer)r->owner, id);
-      }
-      temp_guest[i] = (gint)GPOINTER_TO_UINT(id);
-    }
   }
 
   t->group_vfs = g_new(guint, t->n_eligible + 1);
@@ -291,7 +234,6 @@ pass_vf_table_new(const PassVfRow *rows, gsize n_rows)
     add_groups(t, p, mixed[p], groups, &n_group_vfs);
   t->n_groups = groups->len;
   t->groups = (PassVfGroup *)g_array_free(g_steal_pointer(&groups), FALSE);
-  add_guests(t, temp_guest, guest_names);
   return t;
 }
 
@@ -305,9 +247,6 @@ pass_vf_table_free(PassVfTable *table)
   g_free(table->pfs);
   g_free(table->groups);
   g_free(table->group_vfs);
-  g_free(table->guests);
-  g_free(table->guest_first);
-  g_free(table->guest_vfs);
   g_free(table);
 }
 

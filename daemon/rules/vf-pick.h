@@ -27,8 +27,10 @@
  * Addresses order numerically (domain, bus, slot, function: for 4-digit domains the same as
  * strcmp on canonical text); text that does not parse sorts last, by strcmp.
  *
- * A table is built once per picture (O(n log n) in the rows) and is read-only afterwards:
- * picks, plans and summaries over it do not change it and cost O(PFs) per chosen VF. */
+ * A table is built once per picture (O(rows): radix-sorted by address) and is read-only
+ * afterwards, so any number of threads may read it: a pick costs O(PFs) per chosen VF, a
+ * summary O(VFs), a plan O(VFs) plus about O(PFs) per move (bench/README.md has numbers). A
+ * pick does not record its choice: tx reserves the VFs (in_use in the next picture). */
 #pragma once
 
 #include <glib.h>

@@ -1,6 +1,7 @@
 /* The layout of a PassVfTable, shared by the picker (vf-pick.c) and the balancer
  * (vf-balance.c); not for other code. Everything is indexed, sorted once when the table is
- * built: VFs by (PF, VF) address, PFs by address, guests by name. */
+ * built: VFs by (PF, VF) address, PFs by address. Guests are indexed by the balancer, which
+ * alone needs them. */
 #pragma once
 
 #include "vf-pick.h"
@@ -9,7 +10,7 @@ typedef struct {
   const char *address; /* in the table's string chunk */
   guint pf;            /* index into pfs */
   int node;
-  gint guest; /* index into guests when in use with an owner, else -1 */
+  const char *owner; /* when in use, else NULL */
   gboolean eligible;
   gboolean in_use;
 } PassVfEntry;
@@ -39,10 +40,6 @@ struct _PassVfTable {
   PassVfGroup *groups; /* by PF, then node */
   guint n_groups;
   guint *group_vfs;
-  char **guests; /* sorted names, in the string chunk */
-  guint n_guests;
-  guint *guest_first; /* n_guests + 1 offsets into guest_vfs */
-  guint *guest_vfs;   /* each guest's VFs in use, by address */
   guint n_eligible;
   guint n_in_use;
 };
@@ -53,8 +50,3 @@ pass_vf_node_bit(int node)
 {
   return (node >= 0 && node < 63) ? G_GUINT64_CONSTANT(1) << node : G_GUINT64_CONSTANT(1) << 63;
 }
-
-/* The balance summary of @table with the VFs' state replaced by @in_use, @eligible and
- * @guest (per VF index; NULL: the table's own). */
-PassVfBalance *pass_vf_balance_compute(const PassVfTable *table, const gboolean *in_use,
-                                       const gboolean *eligible, const gint *guest);
