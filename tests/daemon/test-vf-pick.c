@@ -796,8 +796,6 @@ test_determinism(void)
   g_autofree char *first = describe(host);
 
   g_assert_true(strstr(first, "skew ") != NULL);
-  if (g_getenv("VF_PICK_SHOW") != NULL)
-    g_printerr("%s", first);
   for (guint32 seed = 1; seed <= 5; seed++) {
     g_autofree char *again = NULL;
 
