@@ -25,7 +25,7 @@
  *               free), then the lowest PF address;
  *   within the PF, the VF with the lowest address.
  * Addresses order numerically (domain, bus, slot, function: for 4-digit domains the same as
- * strcmp on canonical text); text that does not parse sorts last, by strcmp.
+ * strcmp on canonical lower-case text); text that is not canonical sorts last, by strcmp.
  *
  * A table is built once per picture (O(rows): radix-sorted by address) and is read-only
  * afterwards, so any number of threads may read it: a pick costs O(PFs) per chosen VF, a
