@@ -15,6 +15,12 @@
                                           XML (when running) and the inactive XML, passctl vm,
                                           owners exactly [DOMAIN]; prints the guest address
   check.py gone ADDR DOMAIN... [--timeout S]   in no XML and no passctl vm of DOMAIN..., no owners
+  check.py whole ADDR DOMAIN... [--timeout S]  fully assigned (live and config of one running
+                                          domain, owner, vfio-pci, held by passd) or fully free
+                                          (no XML, no owner, not vfio-pci); prints which
+  check.py doctor                         what virt-host-validate flags about device
+                                          assignment, passctl check flags too; with an IOMMU
+                                          on, the doctor says so
   check.py varlink METHOD JSON --error NAME   a raw varlink call to passd fails with exactly
                                           io.passd.Manager.NAME (exact error names, not sentences)
 
@@ -512,6 +518,29 @@ def cmd_whole(args):
     return 0
 
 
+def cmd_doctor(args):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                    "integration"))
+    import vhv  # noqa: E402 (shared with tests/integration/test_doctor.py)
+
+    found = vhv.verdicts()
+    res = subprocess.run(["passctl", "check", "--json"], capture_output=True, text=True,
+                         timeout=60)
+    status = {c["id"]: c["status"] for c in json.loads(res.stdout)["checks"]}
+    for line, verdict, _ in found:
+        note("virt-host-validate: %s" % line)
+    note("doctor: %s" % ", ".join("%s=%s" % kv for kv in sorted(status.items())))
+    problems = vhv.disagreements(found, status)
+    if not found:
+        problems.append("virt-host-validate said nothing about device assignment")
+    if os.listdir("/sys/kernel/iommu_groups") and status.get("iommu-enabled") != "pass":
+        problems.append("L1 has IOMMU groups, but the doctor's iommu-enabled is %s" %
+                        status.get("iommu-enabled"))
+    for p in problems:
+        note(p)
+    return 1 if problems else 0
+
+
 def varlink_call(method, parameters):
     """One call on passd's socket, without passctl: (error name or None, parameters)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -583,6 +612,8 @@ def main():
     p.add_argument("domains", nargs="+")
     p.add_argument("--timeout", type=float, default=10)
     p.set_defaults(func=cmd_whole)
+    p = sub.add_parser("doctor")
+    p.set_defaults(func=cmd_doctor)
     p = sub.add_parser("varlink")
     p.add_argument("method")
     p.add_argument("parameters")

@@ -109,6 +109,8 @@ lab_scenario "hardware map (LAB_* variables)" hardware
 lab_scenario "L1 has an address and a default route on LAB_NIC_ROUTE" network
 lab_scenario "SR-IOV on both PFs, each VF in its own IOMMU group" sriov
 lab_scenario "passd, passctl, virsh, python3 on PATH; libvirt's QEMU driver" tools
+lab_scenario "passctl check flags what virt-host-validate flags (L1, an IOMMU on)" \
+  python3 "$LAB_DIR/check.py" doctor
 # The guest checks cost minutes under TCG and test-passthrough.sh exercises the same guests and
 # guest-side checks in every scenario, so the suite (LAB_SELFTEST_GUESTS=0) leaves them to it.
 if [ "${LAB_SELFTEST_GUESTS:-1}" = 1 ]; then
