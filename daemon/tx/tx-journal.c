@@ -402,8 +402,15 @@ tx_journal_end(Op *op)
   if (!tx || !tx->journal || !seq || !(intent = g_hash_table_lookup(tx->intents, &seq)))
     return;
   tx_fault(tx_kind_name(op->kind), "end");
+  /* A step of recovery that failed: the intent it works for stays open and is tried again,
+   * so its own record would only repeat it. */
+  if (op->result->error && op->recovers && !intent_settled(tx, intent)) {
+    tx_intent_end(tx, intent, "failed", op->result->error);
+    return;
+  }
   if (op->result->error && !intent_settled(tx, intent)) {
     intent->orphan = TRUE;
+    tx_recovery_schedule(tx);
     tx_log_event(op, G_LOG_LEVEL_WARNING, NULL,
                  "%s of %s left half-way (%s); passd finishes or undoes it when libvirt is back "
                  "or at its next start (journal record %" G_GUINT64_FORMAT ")",

@@ -64,6 +64,8 @@ struct _PassTx {
   guint recovering;     /* intents being recovered; writes from clients wait meanwhile */
   GPtrArray *parked;    /* Op*: requests that arrived while recovering, in order */
   GPtrArray *recovered; /* PassRecovery*: what recovery did since passd started */
+  guint retry_id;       /* a recovery due for intents left half-way while connected */
+  guint retry_delay_s;  /* doubles while recovery fails, up to RETRY_MAX_S */
 };
 
 struct _Op {
@@ -144,6 +146,9 @@ void tx_journal_compact(PassTx *tx);
 
 /* ---- tx-recover.c ---- */
 void tx_recovery_free(PassRecovery *recovery);
+/* An intent was left half-way: recover it soon if libvirt is there (no new picture may come),
+ * later each time that fails. */
+void tx_recovery_schedule(PassTx *tx);
 
 /* ---- tx-fault.c ---- */
 /* Test builds (-Dfault_injection=true): abort when PASSD_FAULT names "@op_name:@point". */

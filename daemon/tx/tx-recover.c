@@ -68,6 +68,32 @@ outcome_add(Intent *intent, const char *format, ...)
 
 static void recovery_done(PassTx *tx);
 
+#define RETRY_FIRST_S 5
+#define RETRY_MAX_S   300
+
+static gboolean
+retry_cb(gpointer user_data)
+{
+  PassTx *tx = user_data;
+
+  tx->retry_id = 0;
+  /* Without libvirt, the next snapshot recovers (pass_tx_recover from main.c). */
+  if (pass_engine_is_connected(tx->engine))
+    pass_tx_recover(tx);
+  return G_SOURCE_REMOVE;
+}
+
+void
+tx_recovery_schedule(PassTx *tx)
+{
+  if (tx->retry_id)
+    return;
+  if (!tx->retry_delay_s)
+    tx->retry_delay_s = RETRY_FIRST_S;
+  tx->retry_id = g_timeout_add_seconds(tx->retry_delay_s, retry_cb, tx);
+  tx->retry_delay_s = MIN(tx->retry_delay_s * 2, RETRY_MAX_S);
+}
+
 /* The last of @intent's operations is done. */
 static void
 intent_recovered(PassTx *tx, Intent *intent)
@@ -77,6 +103,7 @@ intent_recovered(PassTx *tx, Intent *intent)
     note(tx, intent, FALSE);
     g_string_truncate(intent->outcome, 0);
     intent->unresolved = FALSE;
+    tx_recovery_schedule(tx);
   } else {
     note(tx, intent, TRUE);
     tx_intent_end(tx, intent, "recovered", NULL); /* frees @intent */
@@ -245,8 +272,15 @@ static void
 recovery_done(PassTx *tx)
 {
   g_autoptr(GPtrArray) parked = g_steal_pointer(&tx->parked);
+  g_autoptr(GPtrArray) intents = tx_intents_sorted(tx);
+  gboolean settled = TRUE;
 
   tx->parked = g_ptr_array_new();
+  for (guint i = 0; i < intents->len; i++)
+    if (((Intent *)g_ptr_array_index(intents, i))->orphan)
+      settled = FALSE;
+  if (settled)
+    tx->retry_delay_s = 0; /* the next failure starts the backoff afresh */
   tx_journal_compact(tx);
   if (parked->len)
     g_debug("recovery done; %u waiting requests go on", parked->len);

@@ -82,6 +82,7 @@ pass_tx_free(PassTx *tx)
   if (!tx)
     return;
   pass_engine_remove_watch(tx->engine, tx->watch_id);
+  g_clear_handle_id(&tx->retry_id, g_source_remove);
   /* Only pending unplugs can be left (nothing of theirs is running); others would be a bug. */
   for (guint i = 0; i < tx->ops_alive->len; i++) {
     Op *op = g_ptr_array_index(tx->ops_alive, i);

@@ -421,9 +421,9 @@ test_unresolved_retried(Fixture *f, gconstpointer data)
   fake_ops_fail_call(f->fake, "reattach_host");
   passd_start(f);
   spin_until_recovered(f);
-  /* Not settled: shown so (a warning for the step, one for the recovery), kept open, tried
-   * again with the next picture. */
-  f->warnings = 2;
+  /* Not settled: shown so (a warning), kept open, tried again with the next picture (or
+   * after a while: see recovery-retried). */
+  f->warnings = 1;
   recovered = pass_tx_get_recovered(f->tx);
   g_assert_cmpuint(recovered->len, ==, 1);
   assert_recovered(f, "attach", FALSE, "return of 0000:02:00.0 to the host failed");
@@ -434,8 +434,6 @@ test_unresolved_retried(Fixture *f, gconstpointer data)
   spin_until_recovered(f);
   assert_driver(f, NVME, "nvme");
   assert_recovered(f, "attach", TRUE, "return of 0000:02:00.0 to the host: done");
-  /* The failed step had a record of its own, recovered with it (nothing left to do then). */
-  assert_recovered(f, "reattach", TRUE, "finishing it");
   g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
 }
 
@@ -466,11 +464,18 @@ test_failed_rollback_left_open(Fixture *f, gconstpointer data)
   assert_driver(f, NVME, VFIO);
   g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 1);
   g_assert_true(pass_tx_lookup_original(f->tx, NVME, NULL));
-  fake_ops_load(f->fake, f->engine);
-  pass_tx_recover(f->tx);
+  /* libvirt never went away, so no new picture comes: recovery retries by itself. */
+  {
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+    while (pass_tx_get_n_intents(f->tx) > 0) {
+      g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+      g_main_context_iteration(NULL, TRUE);
+    }
+  }
   spin_until_recovered(f);
   assert_driver(f, NVME, "nvme");
-  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
+  assert_recovered(f, "attach", TRUE, "return of 0000:02:00.0 to the host: done");
 }
 
 int
