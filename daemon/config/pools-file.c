@@ -5,14 +5,12 @@
 
 #include "pools-file.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "key-scan.h"
 #include "pool-parse.h"
+#include "state-file.h"
 
 #define GROUP_PREFIX "Pool "
 
@@ -344,66 +342,10 @@ pass_pools_to_text(GPtrArray *pools)
   return g_key_file_to_data(file, NULL, NULL);
 }
 
-static gboolean
-fail_errno(GError **error, const char *what, const char *path, int err)
-{
-  g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "cannot %s %s: %s", what, path,
-              g_strerror(err));
-  return FALSE;
-}
-
-static gboolean
-write_all(int fd, const char *data, gsize length)
-{
-  while (length > 0) {
-    ssize_t n = write(fd, data, length);
-
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return FALSE;
-    data += n;
-    length -= (gsize)n;
-  }
-  return TRUE;
-}
-
 gboolean
 pass_pools_save(const char *path, GPtrArray *pools, GError **error)
 {
   g_autofree char *text = pass_pools_to_text(pools);
-  g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
-  g_autofree char *directory = g_path_get_dirname(path);
-  int fd, err;
 
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0)
-    return fail_errno(error, "create", tmp, errno);
-  if (!write_all(fd, text, strlen(text)) || fsync(fd) < 0) {
-    err = errno;
-    close(fd);
-    unlink(tmp);
-    return fail_errno(error, "write", tmp, err);
-  }
-  if (close(fd) < 0) {
-    err = errno;
-    unlink(tmp);
-    return fail_errno(error, "write", tmp, err);
-  }
-  if (rename(tmp, path) < 0) {
-    err = errno;
-    unlink(tmp);
-    return fail_errno(error, "replace", path, err);
-  }
-  /* The rename is durable only once the directory is. */
-  fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return fail_errno(error, "open", directory, errno);
-  if (fsync(fd) < 0) {
-    err = errno;
-    close(fd);
-    return fail_errno(error, "sync", directory, err);
-  }
-  close(fd);
-  return TRUE;
+  return pass_state_write_file(path, text, -1, error);
 }

@@ -55,7 +55,7 @@ void pass_pools_merge(GPtrArray *into, GPtrArray *more, GPtrArray *errors);
 char *pass_pools_to_text(GPtrArray *pools);
 
 /* Replace @path with @pools, atomically and durably: write PATH.tmp, fsync it, rename it over
- * @path, fsync the directory. FALSE with @error (G_FILE_ERROR, naming the file) when any of that
+ * @path, fsync the directory. FALSE with @error (G_IO_ERROR, naming the file) when any of that
  * fails; @path is then as it was. */
 gboolean pass_pools_save(const char *path, GPtrArray *pools, GError **error);
 

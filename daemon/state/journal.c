@@ -175,22 +175,6 @@ pass_journal_get_loaded(PassJournal *journal)
   return journal->loaded;
 }
 
-static gboolean
-write_all(int fd, const char *data, gsize length)
-{
-  while (length > 0) {
-    ssize_t n = write(fd, data, length);
-
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return FALSE;
-    data += n;
-    length -= (gsize)n;
-  }
-  return TRUE;
-}
-
 guint64
 pass_journal_append(PassJournal *journal, JsonObject *record, GError **error)
 {
@@ -204,7 +188,7 @@ pass_journal_append(PassJournal *journal, JsonObject *record, GError **error)
   json_object_set_int_member(record, "seq", (gint64)seq);
   json_object_set_string_member(record, "time", time);
   line = record_line(record);
-  if (!write_all(journal->fd, line, strlen(line)) || fdatasync(journal->fd) < 0) {
+  if (!pass_state_write_all(journal->fd, line, strlen(line)) || fdatasync(journal->fd) < 0) {
     int errsv = errno;
 
     /* A partial line would be glued to the next append: cut it (best effort; the next open

@@ -17,8 +17,8 @@ fail_errno(GError **error, int errsv, const char *what, const char *path)
   return FALSE;
 }
 
-static gboolean
-write_all(int fd, const char *data, gsize length)
+gboolean
+pass_state_write_all(int fd, const char *data, gsize length)
 {
   while (length > 0) {
     ssize_t n = write(fd, data, length);
@@ -59,10 +59,10 @@ pass_state_write_file(const char *path, const char *contents, gssize length, GEr
   gsize size = length < 0 ? strlen(contents) : (gsize)length;
   int fd, errsv;
 
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return fail_errno(error, errno, "cannot create", tmp);
-  if (!write_all(fd, contents, size) || fsync(fd) < 0) {
+  if (!pass_state_write_all(fd, contents, size) || fsync(fd) < 0) {
     errsv = errno;
     close(fd);
     g_unlink(tmp);

@@ -549,6 +549,19 @@ fake_ops_get_calls(FakeOps *fake)
   return calls;
 }
 
+void
+fake_ops_assert_calls(FakeOps *fake, const char *const *expected)
+{
+  g_auto(GStrv) calls = fake_ops_get_calls(fake);
+
+  if (!g_strv_equal((const char *const *)calls, expected)) {
+    g_autofree char *got = g_strjoinv(" | ", calls);
+
+    g_test_message("calls: %s", got);
+    g_assert_true(g_strv_equal((const char *const *)calls, expected));
+  }
+}
+
 guint
 fake_ops_count_calls(FakeOps *fake, const char *prefix)
 {

@@ -33,6 +33,9 @@ void fake_ops_load(FakeOps *fake, PassEngine *engine);
  * "attach vm1 0000:02:00.0 live+config", "reattach_host 0000:02:00.0 nvme" (or "(none)",
  * "(default)"), "detach vm1 0000:02:00.0 config", "unplug vm1 hostdev0". */
 GStrv fake_ops_get_calls(FakeOps *fake);
+/* The calls so far are exactly @expected (NULL-terminated); the test fails, showing them, if not.
+ */
+void fake_ops_assert_calls(FakeOps *fake, const char *const *expected);
 guint fake_ops_count_calls(FakeOps *fake, const char *prefix);
 char *fake_ops_get_driver(FakeOps *fake, const char *address);
 guint fake_ops_get_max_parallel(FakeOps *fake);

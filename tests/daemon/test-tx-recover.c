@@ -170,14 +170,7 @@ journal_text(Fixture *f)
 static void
 assert_calls(Fixture *f, const char *const *expected)
 {
-  g_auto(GStrv) calls = fake_ops_get_calls(f->fake);
-
-  if (!g_strv_equal((const char *const *)calls, expected)) {
-    g_autofree char *got = g_strjoinv(" | ", calls);
-
-    g_test_message("calls: %s", got);
-    g_assert_true(g_strv_equal((const char *const *)calls, expected));
-  }
+  fake_ops_assert_calls(f->fake, expected);
 }
 
 static void
