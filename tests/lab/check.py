@@ -143,6 +143,28 @@ def retry(timeout, attempt):
         time.sleep(0.3)
 
 
+def retry_report(timeout, check):
+    """retry() over check() -> (problems, value); notes the last problems and exits 1 with them,
+    else prints the value (when there is one) and exits 0."""
+    value = [None]
+
+    def attempt():
+        try:
+            problems, value[0] = check()
+        except Exception as e:  # noqa: BLE001
+            return [str(e)]
+        return problems
+
+    problems = retry(timeout, attempt)
+    for p in problems:
+        note(p)
+    if problems:
+        return 1
+    if value[0]:
+        print(value[0])
+    return 0
+
+
 def cmd_inventory(args):
     count = [0]
 
@@ -411,23 +433,7 @@ def held_problems(args):
 
 
 def cmd_held(args):
-    guest = [None]
-
-    def attempt():
-        try:
-            problems, guest[0] = held_problems(args)
-        except Exception as e:  # noqa: BLE001
-            return [str(e)]
-        return problems
-
-    problems = retry(args.timeout, attempt)
-    for p in problems:
-        note(p)
-    if problems:
-        return 1
-    if guest[0]:
-        print(guest[0])
-    return 0
+    return retry_report(args.timeout, lambda: held_problems(args))
 
 
 def cmd_gone(args):
@@ -500,22 +506,7 @@ def whole_problems(address, domains):
 
 
 def cmd_whole(args):
-    state = [None]
-
-    def attempt():
-        try:
-            problems, state[0] = whole_problems(args.address, args.domains)
-        except Exception as e:  # noqa: BLE001
-            return [str(e)]
-        return problems
-
-    problems = retry(args.timeout, attempt)
-    for p in problems:
-        note(p)
-    if problems:
-        return 1
-    print(state[0])
-    return 0
+    return retry_report(args.timeout, lambda: whole_problems(args.address, args.domains))
 
 
 def cmd_doctor(args):
