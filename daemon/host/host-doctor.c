@@ -27,6 +27,8 @@ typedef struct {
   char *grub;           /* /etc/default/grub, NULL when absent */
   char *kernel_cmdline; /* /etc/kernel/cmdline, NULL when absent */
   PassCpuVendor vendor;
+  PassCpuVendor iommu; /* whose IOMMU the ACPI tables describe (DMAR: Intel, IVRS: AMD); the
+                        * CPU's vendor when neither is there */
   PassBootloader boot;
   int n_groups; /* entries of /sys/kernel/iommu_groups; -1 when it is missing */
 } Doctor;
@@ -187,6 +189,21 @@ check_iommu_firmware(const Doctor *doctor, GPtrArray *checks)
   gboolean dmar = exists(doctor->host, "/sys/firmware/acpi/tables/DMAR");
   gboolean ivrs = exists(doctor->host, "/sys/firmware/acpi/tables/IVRS");
 
+  /* Only virtual machines mix them (QEMU's intel-iommu under an AMD CPU, say). The IOMMU
+   * works, but tools that look for the CPU vendor's table (virt-host-validate) find none. */
+  if ((dmar && !ivrs && doctor->vendor == PASS_CPU_AMD) ||
+      (ivrs && !dmar && doctor->vendor == PASS_CPU_INTEL)) {
+    g_autofree char *evidence = g_strdup_printf(
+        "/sys/firmware/acpi/tables/%s exists (%s) under an %s CPU (/proc/cpuinfo), and no %s",
+        dmar ? "DMAR" : "IVRS", dmar ? "Intel VT-d" : "AMD-Vi",
+        doctor->vendor == PASS_CPU_AMD ? "AMD" : "Intel", dmar ? "IVRS" : "DMAR");
+
+    add(checks, "iommu-firmware", title, PASS_CHECK_WARN, evidence,
+        "Nothing to change if iommu-enabled passes: this mix is an emulated machine's "
+        "(passthrough works through it; the kernel parameters are the IOMMU's, not the CPU's). "
+        "Tools that expect the CPU vendor's IOMMU, virt-host-validate among them, report none");
+    return;
+  }
   if (dmar || ivrs) {
     add(checks, "iommu-firmware", title, PASS_CHECK_PASS,
         dmar ? "/sys/firmware/acpi/tables/DMAR exists (Intel VT-d)"
@@ -223,7 +240,7 @@ iommu_cmdline_problem(const Doctor *doctor, char **fix)
                     "configuration), then reboot");
     return g_strdup("/proc/cmdline: iommu=off");
   }
-  if (doctor->vendor == PASS_CPU_INTEL) {
+  if (doctor->iommu == PASS_CPU_INTEL) {
     gboolean set = pass_doctor_cmdline_get(doctor->cmdline, "intel_iommu", &intel);
 
     if (set && intel != NULL && g_str_has_prefix(intel, "off")) {
@@ -380,7 +397,7 @@ check_cmdline_iommu(const Doctor *doctor, GPtrArray *checks)
     add(checks, "kernel-cmdline-iommu", title, PASS_CHECK_FAIL, cause, fix);
     return;
   }
-  switch (doctor->vendor) {
+  switch (doctor->iommu) {
     case PASS_CPU_INTEL:
       if (pass_doctor_cmdline_get(doctor->cmdline, "intel_iommu", &value))
         evidence = g_strdup_printf("/proc/cmdline: intel_iommu=%s", value ? value : "");
@@ -495,6 +512,9 @@ pass_host_doctor_host(PassHost *host, GPtrArray *checks)
   doctor.grub = pass_host_read(host, "/etc/default/grub");
   doctor.kernel_cmdline = pass_host_read(host, "/etc/kernel/cmdline");
   doctor.vendor = pass_doctor_cpu_vendor(doctor.cpuinfo);
+  doctor.iommu = exists(host, "/sys/firmware/acpi/tables/DMAR")   ? PASS_CPU_INTEL
+                 : exists(host, "/sys/firmware/acpi/tables/IVRS") ? PASS_CPU_AMD
+                                                                  : doctor.vendor;
   doctor.boot = pass_doctor_bootloader(doctor.grub, doctor.kernel_cmdline);
   doctor.n_groups = count_entries(host, "/sys/kernel/iommu_groups");
 

@@ -182,6 +182,25 @@ test_amd(Fixture *fx, gconstpointer data)
   assert_check(fx, "module-vfio-iommu-type1", PASS_CHECK_PASS, "built in", NULL);
 }
 
+/* Lab L1: QEMU's intel-iommu under an AMD CPU. virt-host-validate looks for IVRS and warns;
+ * the doctor warns too, and judges the command line by the IOMMU, not the CPU. */
+static void
+test_amd_cpu_intel_iommu(Fixture *fx, gconstpointer data)
+{
+  fake_root_put(fx->root, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: fpu svm npt\n");
+  fake_root_put(fx->root, "dev/kvm", "");
+  fake_root_put(fx->root, "sys/firmware/acpi/tables/DMAR", "");
+  iommu_groups(fx, 12);
+  fake_root_put(fx->root, "proc/cmdline", "console=ttyS0 intel_iommu=on iommu=pt\n");
+
+  pass_host_doctor_host(fx->host, fx->checks);
+  assert_check(fx, "iommu-firmware", PASS_CHECK_WARN,
+               "DMAR exists (Intel VT-d) under an AMD CPU (/proc/cpuinfo), and no IVRS",
+               "virt-host-validate among them");
+  assert_check(fx, "iommu-enabled", PASS_CHECK_PASS, "12 groups", NULL);
+  assert_check(fx, "kernel-cmdline-iommu", PASS_CHECK_PASS, "/proc/cmdline: intel_iommu=on", NULL);
+}
+
 static void
 test_amd_off(Fixture *fx, gconstpointer data)
 {
@@ -359,6 +378,7 @@ main(int argc, char **argv)
   ADD("/host-doctor/intel-on", test_intel_on);
   ADD("/host-doctor/intel-default-on", test_intel_default_on);
   ADD("/host-doctor/amd", test_amd);
+  ADD("/host-doctor/amd-cpu-intel-iommu", test_amd_cpu_intel_iommu);
   ADD("/host-doctor/amd-off", test_amd_off);
   ADD("/host-doctor/no-iommu", test_no_iommu);
   ADD("/host-doctor/configured-not-booted", test_configured_not_booted);
