@@ -176,8 +176,10 @@ job_reread(PassOps *ops, gpointer worker, Op *op, JobResult *result)
     result->domain = ops->klass->read_domain(ops, worker, op->domain, &error);
     if (g_error_matches(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN))
       result->domain_gone = TRUE;
-    else if (error)
+    else if (error) {
+      result->stale = TRUE;
       g_debug("cannot re-read %s: %s", op->domain, error->message);
+    }
   }
   for (guint i = 0; i < op->reread->len; i++) {
     const char *address = g_ptr_array_index(op->reread, i);
@@ -188,8 +190,10 @@ job_reread(PassOps *ops, gpointer worker, Op *op, JobResult *result)
       g_ptr_array_add(result->devices, device);
     else if (g_error_matches(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE))
       g_ptr_array_add(result->gone, g_strdup(address));
-    else
+    else {
+      result->stale = TRUE;
       g_debug("cannot re-read %s: %s", address, error->message);
+    }
   }
 }
 

@@ -285,6 +285,7 @@ tx_journal_begin(Op *op)
   }
   intent = intent_new(record, tx->originals);
   json_object_unref(record);
+  g_assert(intent != NULL); /* our own record */
   g_hash_table_insert(tx->intents, &intent->seq, intent);
   op->intent = seq;
   tx_fault(tx_kind_name(op->kind), "begin");
@@ -397,6 +398,7 @@ tx_journal_end(Op *op)
   PassTx *tx = op->tx;
   guint64 seq = op->intent;
   Intent *intent;
+  gboolean settled;
 
   op->intent = 0;
   if (!tx || !tx->journal || !seq || !(intent = g_hash_table_lookup(tx->intents, &seq)))
@@ -404,11 +406,14 @@ tx_journal_end(Op *op)
   tx_fault(tx_kind_name(op->kind), "end");
   /* A step of recovery that failed: the intent it works for stays open and is tried again,
    * so its own record would only repeat it. */
-  if (op->result->error && op->recovers && !intent_settled(tx, intent)) {
+  /* Whether it is settled is judged on the picture; one the job could not refresh (libvirt
+   * went away under it) cannot tell, so recovery has a look once libvirt is back. */
+  settled = !op->result->error || (!op->stale && intent_settled(tx, intent));
+  if (!settled && op->recovers) {
     tx_intent_end(tx, intent, "failed", op->result->error);
     return;
   }
-  if (op->result->error && !intent_settled(tx, intent)) {
+  if (!settled) {
     intent->orphan = TRUE;
     tx_recovery_schedule(tx);
     tx_log_event(op, G_LOG_LEVEL_WARNING, NULL,

@@ -89,6 +89,7 @@ struct _Op {
   gboolean started;          /* its steps (or its unplug) began: the host may have changed */
   gboolean whole_group_keys; /* lock the device's whole IOMMU group */
   guint64 intent;            /* its journal record; 0: none */
+  gboolean stale;            /* its job could not re-read what it touched */
   Intent *recovers;          /* passd's own operation finishing that interrupted one */
 
   /* detach */
@@ -106,6 +107,7 @@ typedef struct {
   GPtrArray *done;    /* PassAction* (borrowed from the op's plan) */
   PassDomain *domain; /* fresh; NULL when not read or gone */
   gboolean domain_gone;
+  gboolean stale;     /* a re-read failed (libvirt gone?): the picture may be old */
   GPtrArray *devices; /* fresh PassDevice* */
   GPtrArray *gone;    /* char*: devices libvirt no longer has */
 } JobResult;

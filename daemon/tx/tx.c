@@ -385,6 +385,7 @@ steps_done(GObject *source, GAsyncResult *res, gpointer user_data)
     g_ptr_array_add(actions, action);
   }
   apply_reread(op, result);
+  op->stale = result->stale;
   if (result->error) {
     g_clear_error(&op->result->error);
     op->result->error = g_steal_pointer(&result->error);

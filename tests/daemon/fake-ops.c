@@ -33,6 +33,7 @@ struct _FakeOps {
   GHashTable *protected;
   GPtrArray *calls;
   GPtrArray *fail_prefixes; /* char*: each fails one call */
+  gboolean reads_fail;      /* read_domain and read_device fail as with libvirt gone */
   guint attach_delay_ms;
   guint next_alias;
   gint running, max_running;
@@ -371,6 +372,10 @@ fake_read_domain(PassOps *ops, gpointer worker, const char *name, GError **error
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
   FakeDomain *d = find_domain(fake, name);
 
+  if (fake->reads_fail) {
+    g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE, "fake: libvirt is gone");
+    return NULL;
+  }
   if (!d) {
     g_set_error(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN, "no domain %s", name);
     return NULL;
@@ -385,6 +390,10 @@ fake_read_device(PassOps *ops, gpointer worker, const char *address, GError **er
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
   FakeDevice *d = find_device(fake, address);
 
+  if (fake->reads_fail) {
+    g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE, "fake: libvirt is gone");
+    return NULL;
+  }
   if (!d) {
     g_set_error(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "no device %s", address);
     return NULL;
@@ -547,6 +556,14 @@ fake_ops_get_calls(FakeOps *fake)
   for (guint i = 0; i < fake->calls->len; i++)
     calls[i] = g_strdup(g_ptr_array_index(fake->calls, i));
   return calls;
+}
+
+void
+fake_ops_set_reads_fail(FakeOps *fake, gboolean fail)
+{
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+
+  fake->reads_fail = fail;
 }
 
 void

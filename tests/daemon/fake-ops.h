@@ -21,6 +21,8 @@ void fake_ops_add_hostdev(FakeOps *fake, const char *domain, const char *address
 void fake_ops_set_protected(FakeOps *fake, const char *address, const char *reason);
 /* The next call whose text starts with @prefix fails (once; each call adds one). */
 void fake_ops_fail_call(FakeOps *fake, const char *prefix);
+/* Fresh reads (read_domain, read_device) fail as if libvirt were gone. */
+void fake_ops_set_reads_fail(FakeOps *fake, gboolean fail);
 /* Each attach_domain takes this long (to make operations overlap). */
 void fake_ops_set_attach_delay(FakeOps *fake, guint ms);
 /* A live unplug of @address in @domain completes (the guest let go); returns its alias. */

@@ -471,6 +471,33 @@ test_failed_rollback_left_open(Fixture *f, gconstpointer data)
   assert_recovered(f, "attach", TRUE, "return of 0000:02:00.0 to the host: done");
 }
 
+static void
+test_stale_picture_left_open(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) attached = {0};
+
+  /* libvirt gone under the attach: the step and its rollback fail, and so do the re-reads,
+   * so the picture still says nvme. That must not pass for settled: the record stays open. */
+  host_new(f, "nvme", 0);
+  passd_start(f);
+  fake_ops_fail_call(f->fake, "attach vm2");
+  fake_ops_fail_call(f->fake, "reattach_host");
+  fake_ops_set_reads_fail(f->fake, TRUE);
+  pass_tx_attach(f->tx, NULL, "vm2", NVME, 0, on_done, &attached);
+  spin_until(&attached.finished);
+  g_assert_cmpint(attached.code, ==, PASS_ERROR_HYPERVISOR_ERROR);
+  g_assert_cmpstr(pass_engine_lookup_device(f->engine, NVME)->driver, ==, "nvme"); /* stale */
+  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 1);
+  f->warnings = 1; /* left half-way */
+  /* libvirt is back: its picture, and recovery gives the device back. */
+  fake_ops_set_reads_fail(f->fake, FALSE);
+  fake_ops_load(f->fake, f->engine);
+  pass_tx_recover(f->tx);
+  spin_until_recovered(f);
+  assert_driver(f, NVME, "nvme");
+  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -486,6 +513,7 @@ main(int argc, char **argv)
   ADD("/tx-recover/detach/before-unplug", test_detach_before_unplug);
   ADD("/tx-recover/unresolved-retried", test_unresolved_retried);
   ADD("/tx-recover/failed-rollback-left-open", test_failed_rollback_left_open);
+  ADD("/tx-recover/stale-picture-left-open", test_stale_picture_left_open);
 #undef ADD
   return g_test_run();
 }
