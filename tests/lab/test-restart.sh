@@ -187,6 +187,10 @@ killed_mid_attach() {
   state=$(vf_state "$vf" $dom)
   lab_note "STATE after libvirtd's restart (issue 8 leak record): $vf $state"
   lab_note "passd's rollback said: $(grep -o 'could NOT roll back.*\|rolled back.*' /run/lab/k2.err | head -n 1)"
+  # libvirtd may have written device_add to the stopped qemu before it died: qemu runs it when
+  # it continues, and the guest has a device neither libvirt nor passd lists
+  [[ $state == *"live-xml=absent"*"guest-sees-"*"=yes" ]] &&
+    lab_note "LEAK: $dom's qemu has $vf (it ran libvirtd's orphaned device_add); libvirt's XML and passd do not list it"
   if [ "${LAB_EXPECT_NO_LEAK:-0}" = 1 ]; then
     # reconcile-on-reconnect must leave the VF fully back: no driver (as before), unowned, in
     # no XML, not in the guest
