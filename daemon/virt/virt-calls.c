@@ -1,31 +1,20 @@
 /* Blocking libvirt calls for the steps of a transaction (see virt-calls.h). */
+#define G_LOG_DOMAIN "passd-virt"
+
 #include "virt-calls.h"
 
 #include "pass-address.h"
 #include "pass-error.h"
 #include "virt-private.h"
 
-/* libvirt's last error as a GError, its message after ours ("Cannot ...: libvirt's"). */
-static gboolean op_failed(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-op_failed(GError **error, const char *format, ...)
-{
-  g_autofree char *what = NULL;
-  va_list args;
-
-  va_start(args, format);
-  what = g_strdup_vprintf(format, args);
-  va_end(args);
-  return pass_virt_set_error(error, what);
-}
-
-/* "Cannot find host device ADDR" / "Cannot find domain NAME", with libvirt's reason. */
-virNodeDevicePtr
-pass_virt_lookup_nodedev(virConnectPtr conn, const char *address, GError **error)
+/* The lookups of a step name a lost libvirt as the step's failure (@step, "Cannot attach
+ * ..."), since that is what the caller asked for; a device or domain libvirt does not know is
+ * "Cannot find ...". */
+static virNodeDevicePtr
+lookup_nodedev(virConnectPtr conn, const char *address, const char *step, GError **error)
 {
   g_autofree char *name = NULL;
-  g_autofree char *canonical = NULL;
+  g_autofree char *what = NULL;
   PassAddress addr;
   virNodeDevicePtr dev;
 
@@ -34,26 +23,43 @@ pass_virt_lookup_nodedev(virConnectPtr conn, const char *address, GError **error
   name = pass_address_to_nodedev_name(&addr);
   dev = virNodeDeviceLookupByName(conn, name);
   if (dev == NULL) {
-    canonical = pass_address_to_string(&addr);
-    op_failed(error, "Cannot find host device %s", canonical);
+    g_autofree char *canonical = pass_address_to_string(&addr);
+
+    what = g_strdup_printf("Cannot find host device %s", canonical);
+    pass_virt_set_call_error_full(conn, error, what, step != NULL ? step : what);
   }
   return dev;
+}
+
+static virDomainPtr
+lookup_domain(virConnectPtr conn, const char *name, const char *step, GError **error)
+{
+  virDomainPtr dom = virDomainLookupByName(conn, name);
+
+  if (dom == NULL) {
+    g_autofree char *what = g_strdup_printf("Cannot find domain %s", name);
+
+    pass_virt_set_call_error_full(conn, error, what, step != NULL ? step : what);
+  }
+  return dom;
+}
+
+virNodeDevicePtr
+pass_virt_lookup_nodedev(virConnectPtr conn, const char *address, GError **error)
+{
+  return lookup_nodedev(conn, address, NULL, error);
 }
 
 virDomainPtr
 pass_virt_lookup_domain(virConnectPtr conn, const char *name, GError **error)
 {
-  virDomainPtr dom = virDomainLookupByName(conn, name);
-
-  if (dom == NULL)
-    op_failed(error, "Cannot find domain %s", name);
-  return dom;
+  return lookup_domain(conn, name, NULL, error);
 }
 
 PassDomain *
 pass_virt_call_read_domain(virConnectPtr conn, const char *name, GError **error)
 {
-  g_autoptr(virDomain) dom = pass_virt_lookup_domain(conn, name, error);
+  g_autoptr(virDomain) dom = lookup_domain(conn, name, NULL, error);
 
   return dom != NULL ? pass_virt_read_domain(dom, error) : NULL;
 }
@@ -61,9 +67,9 @@ pass_virt_call_read_domain(virConnectPtr conn, const char *name, GError **error)
 PassDevice *
 pass_virt_call_read_device(virConnectPtr conn, const char *address, GError **error)
 {
-  g_autoptr(virNodeDevice) dev = pass_virt_lookup_nodedev(conn, address, error);
+  g_autoptr(virNodeDevice) dev = lookup_nodedev(conn, address, NULL, error);
 
-  return dev != NULL ? pass_virt_read_device(dev, error) : NULL;
+  return dev != NULL ? pass_virt_read_device(conn, dev, error) : NULL;
 }
 
 static unsigned int
@@ -73,33 +79,45 @@ affect_flags(guint where)
          ((where & PASS_HOSTDEV_CONFIG) ? VIR_DOMAIN_AFFECT_CONFIG : 0);
 }
 
+static const char *
+where_text(guint where)
+{
+  return (where & PASS_HOSTDEV_LIVE) && (where & PASS_HOSTDEV_CONFIG) ? "live, config"
+         : (where & PASS_HOSTDEV_LIVE)                                ? "live"
+                                                                      : "config";
+}
+
+/* Each step logs the libvirt call it is about to make (debug), so a stuck call shows where. */
+
 gboolean
 pass_virt_call_detach_host(virConnectPtr conn, const char *address, GError **error)
 {
-  g_autoptr(virNodeDevice) dev = pass_virt_lookup_nodedev(conn, address, error);
-  g_autofree char *canonical = NULL;
+  g_autofree char *canonical = pass_address_canonicalize(address, NULL);
+  g_autofree char *step =
+      g_strdup_printf("Cannot detach %s from its host driver", canonical ? canonical : address);
+  g_autoptr(virNodeDevice) dev = lookup_nodedev(conn, address, step, error);
 
   if (dev == NULL)
     return FALSE;
-  if (virNodeDeviceDetachFlags(dev, "vfio", 0) < 0) {
-    canonical = pass_address_canonicalize(address, NULL);
-    return op_failed(error, "Cannot detach %s from its host driver", canonical);
-  }
+  g_debug("libvirt: detaching %s from its host driver (vfio)", canonical);
+  if (virNodeDeviceDetachFlags(dev, "vfio", 0) < 0)
+    return pass_virt_set_call_error(conn, error, step);
   return TRUE;
 }
 
 gboolean
 pass_virt_call_reattach_host(virConnectPtr conn, const char *address, GError **error)
 {
-  g_autoptr(virNodeDevice) dev = pass_virt_lookup_nodedev(conn, address, error);
-  g_autofree char *canonical = NULL;
+  g_autofree char *canonical = pass_address_canonicalize(address, NULL);
+  g_autofree char *step =
+      g_strdup_printf("Cannot give %s back to the host", canonical ? canonical : address);
+  g_autoptr(virNodeDevice) dev = lookup_nodedev(conn, address, step, error);
 
   if (dev == NULL)
     return FALSE;
-  if (virNodeDeviceReAttach(dev) < 0) {
-    canonical = pass_address_canonicalize(address, NULL);
-    return op_failed(error, "Cannot give %s back to the host", canonical);
-  }
+  g_debug("libvirt: giving %s back to the host", canonical);
+  if (virNodeDeviceReAttach(dev) < 0)
+    return pass_virt_set_call_error(conn, error, step);
   return TRUE;
 }
 
@@ -107,12 +125,14 @@ gboolean
 pass_virt_call_attach_domain(virConnectPtr conn, const char *domain, const char *xml, guint where,
                              GError **error)
 {
-  g_autoptr(virDomain) dom = pass_virt_lookup_domain(conn, domain, error);
+  g_autofree char *step = g_strdup_printf("Cannot attach the device to %s", domain);
+  g_autoptr(virDomain) dom = lookup_domain(conn, domain, step, error);
 
   if (dom == NULL)
     return FALSE;
+  g_debug("libvirt: attaching the device to %s (%s)", domain, where_text(where));
   if (virDomainAttachDeviceFlags(dom, xml, affect_flags(where)) < 0)
-    return op_failed(error, "Cannot attach the device to %s", domain);
+    return pass_virt_set_call_error(conn, error, step);
   return TRUE;
 }
 
@@ -120,12 +140,14 @@ gboolean
 pass_virt_call_detach_domain(virConnectPtr conn, const char *domain, const char *xml, guint where,
                              GError **error)
 {
-  g_autoptr(virDomain) dom = pass_virt_lookup_domain(conn, domain, error);
+  g_autofree char *step = g_strdup_printf("Cannot detach the device from %s", domain);
+  g_autoptr(virDomain) dom = lookup_domain(conn, domain, step, error);
 
   if (dom == NULL)
     return FALSE;
+  g_debug("libvirt: detaching the device from %s (%s)", domain, where_text(where));
   if (virDomainDetachDeviceFlags(dom, xml, affect_flags(where)) < 0)
-    return op_failed(error, "Cannot detach the device from %s", domain);
+    return pass_virt_set_call_error(conn, error, step);
   return TRUE;
 }
 
@@ -133,11 +155,13 @@ gboolean
 pass_virt_call_unplug_alias(virConnectPtr conn, const char *domain, const char *alias,
                             GError **error)
 {
-  g_autoptr(virDomain) dom = pass_virt_lookup_domain(conn, domain, error);
+  g_autofree char *step = g_strdup_printf("Cannot detach %s from %s", alias, domain);
+  g_autoptr(virDomain) dom = lookup_domain(conn, domain, step, error);
 
   if (dom == NULL)
     return FALSE;
+  g_debug("libvirt: unplugging %s from the running %s", alias, domain);
   if (virDomainDetachDeviceAlias(dom, alias, VIR_DOMAIN_AFFECT_LIVE) < 0)
-    return op_failed(error, "Cannot detach %s from %s", alias, domain);
+    return pass_virt_set_call_error(conn, error, step);
   return TRUE;
 }

@@ -50,8 +50,14 @@ void pass_virt_sink_close(PassVirtSink *sink);
 /* What the callbacks were last told (main context). */
 gboolean pass_virt_sink_is_connected(PassVirtSink *sink);
 
-/* Blocking reads (worker threads). Errors as pass_virt_set_error(). */
-PassDevice *pass_virt_read_device(virNodeDevicePtr dev, GError **error);
+/* pass_virt_set_call_error(), naming the failure @lost_what when libvirt went away (a lookup
+ * inside a step: "Cannot find ..." only when libvirt answered so). Once per failure: it resets
+ * libvirt's last error. */
+gboolean pass_virt_set_call_error_full(virConnectPtr conn, GError **error, const char *what,
+                                       const char *lost_what);
+
+/* Blocking reads (worker threads). Errors as pass_virt_set_call_error(). */
+PassDevice *pass_virt_read_device(virConnectPtr conn, virNodeDevicePtr dev, GError **error);
 PassDomain *pass_virt_read_domain(virDomainPtr dom, GError **error);
 /* Fills @devices (PassDevice*, PCI only) and @domains (PassDomain*), skipping objects that
  * vanish or fail to parse meanwhile. */

@@ -11,27 +11,54 @@
 gboolean
 pass_virt_set_error(GError **error, const char *what)
 {
-  virErrorPtr err = virGetLastError();
-  PassError code = PASS_ERROR_HYPERVISOR_ERROR;
-  const char *message = err != NULL && err->message != NULL ? err->message : "unknown error";
+  return pass_virt_set_call_error(NULL, error, what);
+}
 
-  if (err != NULL && err->code == VIR_ERR_NO_DOMAIN)
+gboolean
+pass_virt_set_call_error(virConnectPtr conn, GError **error, const char *what)
+{
+  return pass_virt_set_call_error_full(conn, error, what, what);
+}
+
+gboolean
+pass_virt_set_call_error_full(virConnectPtr conn, GError **error, const char *what,
+                              const char *lost_what)
+{
+  virError err = {0};
+  PassError code = PASS_ERROR_HYPERVISOR_ERROR;
+  const char *message;
+
+  /* Copied first: every libvirt call below resets the thread's last error. */
+  virCopyLastError(&err);
+  message = err.message != NULL ? err.message : "unknown error";
+  if (err.code == VIR_ERR_NO_DOMAIN) {
     code = PASS_ERROR_NO_SUCH_DOMAIN;
-  else if (err != NULL && err->code == VIR_ERR_NO_NODE_DEVICE)
+  } else if (err.code == VIR_ERR_NO_NODE_DEVICE) {
     code = PASS_ERROR_NO_SUCH_DEVICE;
+  } else if (conn != NULL && virConnectIsAlive(conn) == 0) {
+    /* The remote client is closed once the socket hit EOF or keep-alive gave up. */
+    char *uri = virConnectGetURI(conn);
+
+    g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE,
+                "%s: libvirt at %s went away (%s)", lost_what, uri != NULL ? uri : "?", message);
+    free(uri);
+    virResetError(&err);
+    return FALSE;
+  }
   g_set_error(error, PASS_ERROR, code, "%s: %s", what, message);
+  virResetError(&err);
   return FALSE;
 }
 
 PassDevice *
-pass_virt_read_device(virNodeDevicePtr dev, GError **error)
+pass_virt_read_device(virConnectPtr conn, virNodeDevicePtr dev, GError **error)
 {
   char *xml = virNodeDeviceGetXMLDesc(dev, 0);
   PassDevice *device;
 
   if (xml == NULL) {
     g_autofree char *what = g_strdup_printf("reading node device %s", virNodeDeviceGetName(dev));
-    pass_virt_set_error(error, what);
+    pass_virt_set_call_error(conn, error, what);
     return NULL;
   }
   device = pass_xml_read_nodedev(xml, error);
@@ -43,12 +70,13 @@ static gboolean
 read_domain_xml(virDomainPtr dom, unsigned int flags, PassHostdevWhere where, PassDomain *domain,
                 GError **error)
 {
+  virConnectPtr conn = virDomainGetConnect(dom);
   char *xml = virDomainGetXMLDesc(dom, flags);
   gboolean ok;
 
   if (xml == NULL) {
     g_autofree char *what = g_strdup_printf("reading domain %s", domain->name);
-    return pass_virt_set_error(error, what);
+    return pass_virt_set_call_error(conn, error, what);
   }
   ok = pass_xml_read_domain_hostdevs(xml, where, domain, error);
   free(xml);
@@ -76,13 +104,14 @@ PassDomain *
 pass_virt_read_domain(virDomainPtr dom, GError **error)
 {
   g_autoptr(PassDomain) domain = pass_domain_new(virDomainGetName(dom));
+  virConnectPtr conn = virDomainGetConnect(dom);
   char uuid[VIR_UUID_STRING_BUFLEN];
   int state, reason, active, persistent;
 
   if (virDomainGetUUIDString(dom, uuid) < 0 || virDomainGetState(dom, &state, &reason, 0) < 0 ||
       (active = virDomainIsActive(dom)) < 0 || (persistent = virDomainIsPersistent(dom)) < 0) {
     g_autofree char *what = g_strdup_printf("reading domain %s", domain->name);
-    pass_virt_set_error(error, what);
+    pass_virt_set_call_error(conn, error, what);
     return NULL;
   }
   domain->uuid = g_strdup(uuid);
@@ -151,11 +180,12 @@ pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domai
 {
   virNodeDevicePtr *devs = NULL;
   virDomainPtr *doms = NULL;
+  g_autoptr(GError) lost = NULL; /* the connection went away while reading */
   int n;
 
   n = virConnectListAllNodeDevices(conn, &devs, VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV);
   if (n < 0)
-    return pass_virt_set_error(error, "listing node devices");
+    return pass_virt_set_call_error(conn, error, "listing node devices");
   {
     g_autofree char **xmls = g_new0(char *, n + 1);
     g_autofree PassDevice **parsed = g_new0(PassDevice *, n + 1);
@@ -165,8 +195,10 @@ pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domai
       xmls[i] = virNodeDeviceGetXMLDesc(devs[i], 0);
       if (xmls[i] == NULL) {
         g_autoptr(GError) local = NULL;
-        pass_virt_set_error(&local, "reading node device");
+        pass_virt_set_call_error(conn, &local, "reading node device");
         errors[i] = g_strdup(local->message);
+        if (lost == NULL && g_error_matches(local, PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE))
+          lost = g_steal_pointer(&local);
       }
     }
     parse_nodedevs(xmls, parsed, errors, (guint)n);
@@ -182,23 +214,34 @@ pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domai
     }
   }
   free(devs);
+  /* A picture with holes where libvirt went away mid-read would drop owners: none at all. */
+  if (lost != NULL) {
+    g_propagate_error(error, g_steal_pointer(&lost));
+    return FALSE;
+  }
 
   n = virConnectListAllDomains(conn, &doms, 0);
   if (n < 0)
-    return pass_virt_set_error(error, "listing domains");
+    return pass_virt_set_call_error(conn, error, "listing domains");
   for (int i = 0; i < n; i++) {
     g_autoptr(GError) local = NULL;
     PassDomain *domain = pass_virt_read_domain(doms[i], &local);
 
     if (domain != NULL)
       g_ptr_array_add(domains, domain);
-    else if (g_error_matches(local, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN))
+    else if (g_error_matches(local, PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE)) {
+      if (lost == NULL)
+        lost = g_steal_pointer(&local);
+    } else if (g_error_matches(local, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN))
       g_debug("domain %s vanished while listing", virDomainGetName(doms[i]));
     else
       g_warning("skipping domain %s: %s", virDomainGetName(doms[i]), local->message);
     virDomainFree(doms[i]);
   }
   free(doms);
-
+  if (lost != NULL) {
+    g_propagate_error(error, g_steal_pointer(&lost));
+    return FALSE;
+  }
   return TRUE;
 }

@@ -300,8 +300,12 @@ register_events(PassVirt *virt, virConnectPtr conn)
   if (virConnectRegisterCloseCallback(conn, on_close, virt->events, NULL) == 0)
     virt->close_cb = TRUE;
 
-  /* Remote connections only; local drivers say "not supported", which is fine. */
-  if (virConnectSetKeepAlive(conn, 5, 3) < 0)
+  /* Remote connections only; local drivers say "not supported", which is fine. Without it a
+   * call to a libvirtd that stopped answering would never return (see virt.h). */
+  if (virConnectSetKeepAlive(conn, PASS_VIRT_KEEPALIVE_INTERVAL_S, PASS_VIRT_KEEPALIVE_COUNT) == 0)
+    g_debug("keep-alive on %s: a ping after %d s of silence, given up after %d unanswered",
+            virt->uri, PASS_VIRT_KEEPALIVE_INTERVAL_S, PASS_VIRT_KEEPALIVE_COUNT);
+  else
     g_debug("no keep-alive on %s", virt->uri);
 
   for (guint i = 0; i < N_DOMAIN_EVENTS; i++) {
@@ -354,10 +358,8 @@ try_connect(PassVirt *virt, GError **error)
   virConnectPtr conn = virConnectOpen(virt->uri);
   PassVirtDelivery *d;
 
-  if (conn == NULL) {
-    g_autofree char *what = g_strdup_printf("cannot connect to %s", virt->uri);
-    return pass_virt_set_error(error, what);
-  }
+  if (conn == NULL)
+    return pass_virt_set_error(error, "cannot connect");
   g_mutex_lock(&virt->lock);
   virt->conn = conn;
   virt->generation++;
@@ -379,10 +381,33 @@ try_connect(PassVirt *virt, GError **error)
   return TRUE;
 }
 
+#define RETRY_FIRST_MS 500
+#define RETRY_MAX_MS   10000
+
+guint
+pass_virt_retry_delay_ms(guint attempt)
+{
+  guint delay = RETRY_FIRST_MS;
+
+  for (guint i = 0; i < attempt && delay < RETRY_MAX_MS; i++)
+    delay *= 2;
+  return MIN(delay, RETRY_MAX_MS);
+}
+
+/* "0.5 s", "10 s" */
+static char *
+seconds_text(guint ms)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup_printf("%s s", g_ascii_formatd(buf, sizeof buf, "%g", ms / 1000.0));
+}
+
+/* One outage: tell the caller once, log every retry, wait longer each time. The attempt count
+ * is this call's own, so the next outage starts at the shortest delay again. */
 static void
 do_connect(PassVirt *virt, ReadItem *item)
 {
-  guint delay = 500;
   gboolean told = FALSE;
 
   if (item->generation != 0) {
@@ -395,13 +420,16 @@ do_connect(PassVirt *virt, ReadItem *item)
       return; /* about a connection already replaced */
   }
   if (virt->conn != NULL) {
-    g_warning("%s", item->text != NULL ? item->text : "reconnecting to libvirt");
+    g_warning("libvirt at %s gone: %s; reconnecting", virt->uri,
+              item->text != NULL ? item->text : "asked to reconnect");
     teardown(virt);
     pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_CONNECTION, FALSE, item->text, NULL);
     told = TRUE;
   }
-  for (;;) {
+  for (guint attempt = 0;; attempt++) {
     g_autoptr(GError) error = NULL;
+    g_autofree char *wait = NULL;
+    guint delay;
 
     if (quitting(virt))
       return;
@@ -409,15 +437,15 @@ do_connect(PassVirt *virt, ReadItem *item)
       return;
     /* Tell the caller once per outage; retries are only logged. */
     if (!told) {
-      g_warning("%s", error->message);
       pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_CONNECTION, FALSE, error->message, NULL);
       told = TRUE;
-    } else {
-      g_debug("%s; retrying in %u ms", error->message, delay);
     }
+    delay = pass_virt_retry_delay_ms(attempt);
+    wait = seconds_text(delay);
+    g_log(G_LOG_DOMAIN, attempt == 0 ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_MESSAGE,
+          "libvirt at %s gone: %s; retrying in %s", virt->uri, error->message, wait);
     if (!backoff_wait(virt, delay))
       return;
-    delay = MIN(delay * 2, 10000);
   }
 }
 

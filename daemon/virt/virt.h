@@ -71,6 +71,26 @@ gpointer pass_virt_run_finish(PassVirt *virt, GAsyncResult *result, GError **err
  * PASS_ERROR_NO_SUCH_DEVICE where libvirt says so, else PASS_ERROR_HYPERVISOR_ERROR; the message
  * is "@what: libvirt's message". Always returns FALSE (for "return pass_virt_error(...)"). */
 gboolean pass_virt_set_error(GError **error, const char *what);
+/* The same for a call on @conn, which may be why it failed: when libvirt went away (libvirtd
+ * exited, or stopped answering and keep-alive gave up) it is PASS_ERROR_HYPERVISOR_UNAVAILABLE,
+ * "@what: libvirt at URI went away (libvirt's message)". */
+gboolean pass_virt_set_call_error(virConnectPtr conn, GError **error, const char *what);
+
+/* ---- when libvirt goes away ----
+ * A call in progress fails with PASS_ERROR_HYPERVISOR_UNAVAILABLE (pass_virt_set_call_error):
+ * at once when libvirtd's socket closes (it exited or was killed); when libvirtd stops answering
+ * (SIGSTOP, a hang), once libvirt's keep-alive gives up: a ping after
+ * PASS_VIRT_KEEPALIVE_INTERVAL_S s without a message from libvirtd, closed after
+ * PASS_VIRT_KEEPALIVE_COUNT unanswered ones, so within 5 * (3 + 1) = 20 s of libvirtd's last
+ * message. A job started while disconnected fails at once. Remote URIs only (qemu:///system is
+ * one: it talks to libvirtd); in-process drivers (test:///) cannot go away. */
+#define PASS_VIRT_KEEPALIVE_INTERVAL_S 5
+#define PASS_VIRT_KEEPALIVE_COUNT      3
+/* Reconnecting: after a loss one attempt at once, then retry number @attempt (0, 1, ...) of this
+ * outage waits this long: 0.5 s, doubling, at most 10 s. Each outage starts again at 0 (a
+ * connection that came up and read its snapshot ends the outage). Each retry is logged as
+ * "libvirt at URI gone: WHY; retrying in N s". */
+guint pass_virt_retry_delay_ms(guint attempt);
 
 /* Auto-cleanups for libvirt's types. */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)

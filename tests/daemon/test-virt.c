@@ -466,6 +466,18 @@ test_unreachable(void)
   g_log_set_always_fatal(G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
 }
 
+/* The back-off: doubling from 0.5 s to a 10 s cap, and no overflow however long the outage. */
+static void
+test_retry_delays(void)
+{
+  static const guint want[] = {500, 1000, 2000, 4000, 8000, 10000, 10000};
+
+  for (guint i = 0; i < G_N_ELEMENTS(want); i++)
+    g_assert_cmpuint(pass_virt_retry_delay_ms(i), ==, want[i]);
+  g_assert_cmpuint(pass_virt_retry_delay_ms(64), ==, 10000);
+  g_assert_cmpuint(pass_virt_retry_delay_ms(G_MAXUINT), ==, 10000);
+}
+
 static void
 test_free_unstarted(void)
 {
@@ -506,5 +518,6 @@ main(int argc, char **argv)
   }
   g_test_add_func("/virt/unreachable", test_unreachable);
   g_test_add_func("/virt/free-unstarted", test_free_unstarted);
+  g_test_add_func("/virt/retry-delays", test_retry_delays);
   return g_test_run();
 }
