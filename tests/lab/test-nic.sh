@@ -33,6 +33,7 @@ drv_becomes() { # ADDR DRIVER
   lab_wait 20 drv_now "$1" "$2" || lab_fail "$1 is on '$(lab_drv "$1")', want '$2'"
 }
 drv_now() { [ "$(lab_drv "$1")" = "$2" ]; }
+vf_netdev_mac_is() { [ "$(cat "/sys/bus/pci/devices/$1"/net/*/address 2>/dev/null)" = "$2" ]; }
 # passd's MAC for an interface without --mac (xml-hostdev.h: pass_xml_generate_mac)
 generated_mac() { # DOMAIN ADDR
   python3 -c 'import hashlib, sys
@@ -82,11 +83,12 @@ emulator() {
   nic_run ip link set "$IF" vf 1 mac 52:54:00:aa:bb:99 || lab_fail "cannot set vf 1's MAC"
   echo "$vf" >/sys/bus/pci/drivers/igbvf/unbind
   echo "$vf" >/sys/bus/pci/drivers/igbvf/bind
-  lab_wait 10 test -e "/sys/bus/pci/devices/$vf/net" || lab_fail "igbvf made no netdev"
-  mac=$(cat "/sys/bus/pci/devices/$vf"/net/*/address)
-  lab_note "igbvf in L1: $vf has $mac"
-  dmesg | grep -i igbvf | tail -n 3 | sed 's/^/#   /'
-  [ "$mac" = 52:54:00:aa:bb:99 ] || lab_fail "igbvf did not get the PF's MAC (got $mac)"
+  # udev renames the netdev (eth0 -> enp4s0v1) right after the probe: read it once settled
+  udevadm settle
+  lab_wait 10 vf_netdev_mac_is "$vf" 52:54:00:aa:bb:99 ||
+    lab_fail "igbvf did not get the PF's MAC (got '$(cat "/sys/bus/pci/devices/$vf"/net/*/address 2>/dev/null)')"
+  lab_note "igbvf in L1: $vf has $(cat "/sys/bus/pci/devices/$vf"/net/*/address)"
+  dmesg | grep -i "igbvf $vf" | tail -n 3 | sed 's/^/#   /'
   # as before: no admin MAC; igbvf makes up its own again
   ip link set "$IF" vf 1 mac 00:00:00:00:00:00
   echo "$vf" >/sys/bus/pci/drivers/igbvf/unbind
@@ -110,6 +112,11 @@ attach_mac_vlan() {
   iface_in vm1 "$MAC" live && iface_in vm1 "$MAC" config ||
     lab_fail "vm1's live and persistent XML do not both have the interface"
   virsh dumpxml vm1 | sed -n '/<interface/,/<\/interface>/p' | sed 's/^/#   /'
+  # what libvirt saved to restore on detach (the VF's admin MAC and VLAN before)
+  local f
+  for f in /run/libvirt/hostdevmgr/*; do
+    [ -f "$f" ] && lab_note "libvirt saved $(basename "$f"): $(tr -s ' \n' ' ' <"$f")"
+  done
   lab_guest_wait_mac vm1 "$MAC" present 90 || lab_fail "the guest's igbvf does not show $MAC"
   lab_note "the guest sees: $(lab_guest_macs vm1 | tr '\n' ' ')"
   trap - EXIT
