@@ -15,6 +15,7 @@
 
 #include "fuzz-common.h"
 #include "pass-address.h"
+#include "pass-mac.h"
 #include "pass-varlink-private.h"
 #include "service-methods.h"
 
@@ -164,7 +165,15 @@ check_decode(const PassMethod *method, JsonObject *parameters)
           FUZZ_CHECK(args.address != NULL);
         break;
       case PASS_PARAM_INT:
-        FUZZ_CHECK(*(const gint64 *)field >= p->min && *(const gint64 *)field <= p->max);
+        /* Absent: the default, which may lie outside the range (vlan: 0, none). */
+        FUZZ_CHECK(*(const gint64 *)field == p->def ||
+                   (*(const gint64 *)field >= p->min && *(const gint64 *)field <= p->max));
+        break;
+      case PASS_PARAM_MAC:
+        if (args.mac) {
+          g_autofree char *again = pass_mac_canonicalize(args.mac, NULL);
+          FUZZ_CHECK(again != NULL && strcmp(again, args.mac) == 0);
+        }
         break;
       case PASS_PARAM_BOOL_FLAG:
         break;

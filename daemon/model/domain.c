@@ -16,6 +16,7 @@ pass_hostdev_free(PassHostdev *hostdev)
   g_free(hostdev->address);
   g_free(hostdev->alias);
   g_free(hostdev->guest_address);
+  g_free(hostdev->mac);
   g_free(hostdev);
 }
 

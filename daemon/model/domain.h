@@ -16,6 +16,10 @@ typedef struct {
   char *alias;         /* live alias ("hostdev0"); NULL in config-only entries */
   char *guest_address; /* guest PCI address, canonical; NULL when not assigned yet */
   gboolean interface;  /* <interface type='hostdev'> rather than <hostdev> */
+  /* An interface's <mac address>, lower case: the persistent definition's when it has the
+   * device (a config detach must name it: libvirt finds interfaces by MAC; live unplugs go by
+   * alias), else the live one. NULL for a <hostdev>. */
+  char *mac;
   gboolean managed;
   guint where; /* PassHostdevWhere bits */
 } PassHostdev;

@@ -7,6 +7,7 @@
 #include "pass-error.h"
 #include "service-private.h"
 #include "tx.h"
+#include "xml-hostdev.h"
 
 #define INTERFACE "io.passd.Manager"
 
@@ -40,6 +41,10 @@ static const PassParam attach_params[] = {
     FLAG("whole_group", PASS_OP_WHOLE_GROUP),
     FLAG("force", PASS_OP_FORCE),
     FLAG("interface", PASS_OP_INTERFACE),
+    /* Only with interface (pass_service_attach checks). */
+    {"mac", PASS_PARAM_MAC, FALSE},
+    {"vlan", PASS_PARAM_INT, FALSE, .offset = offsetof(PassArgs, vlan), .min = 1,
+     .max = PASS_VLAN_MAX, .def = 0},
     FLAG("dry_run", PASS_OP_DRY_RUN),
     END,
 };

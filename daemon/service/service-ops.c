@@ -54,8 +54,17 @@ void
 pass_service_attach(PassService *service, PassVarlinkCall *call, PassRequest *request,
                     const PassArgs *args)
 {
-  pass_tx_attach(service->tx, request, args->domain, args->address, args->flags, op_done,
-                 reply_new(call, TRUE));
+  /* A MAC or VLAN without an interface would be silently dropped: say so instead. */
+  if (!(args->flags & PASS_OP_INTERFACE) && (args->mac || args->vlan)) {
+    pass_varlink_call_reply_invalid_parameter(call, args->mac ? "mac" : "vlan");
+    return;
+  }
+  if (args->flags & PASS_OP_INTERFACE)
+    pass_tx_attach_interface(service->tx, request, args->domain, args->address, args->flags,
+                             args->mac, (guint)args->vlan, op_done, reply_new(call, TRUE));
+  else
+    pass_tx_attach(service->tx, request, args->domain, args->address, args->flags, op_done,
+                   reply_new(call, TRUE));
 }
 
 void

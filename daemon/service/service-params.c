@@ -1,11 +1,13 @@
 #include "service-params.h"
 
 #include "pass-address.h"
+#include "pass-mac.h"
 
 void
 pass_args_clear(PassArgs *args)
 {
   g_clear_pointer(&args->address, g_free);
+  g_clear_pointer(&args->mac, g_free);
 }
 
 static gboolean
@@ -51,6 +53,12 @@ decode(PassArgs *args, const PassParam *param, JsonNode *node)
       g_free(args->address);
       args->address = pass_address_canonicalize(text, NULL);
       return args->address != NULL;
+    case PASS_PARAM_MAC:
+      if (!holds(node, G_TYPE_STRING))
+        return FALSE;
+      g_free(args->mac);
+      args->mac = pass_mac_canonicalize(json_node_get_string(node), NULL);
+      return args->mac != NULL;
     case PASS_PARAM_BOOL_FLAG:
       if (!holds(node, G_TYPE_BOOLEAN))
         return FALSE;

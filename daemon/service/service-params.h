@@ -12,6 +12,7 @@ typedef enum {
   PASS_PARAM_ADDRESS,   /* a PCI address in any accepted form; stored canonical in address */
   PASS_PARAM_BOOL_FLAG, /* a bool; true sets flag in flags */
   PASS_PARAM_INT,       /* an integer in [min, max]; def when absent or null */
+  PASS_PARAM_MAC,       /* a unicast MAC address (pass_mac_parse); stored canonical in mac */
 } PassParamType;
 
 typedef struct {
@@ -31,6 +32,8 @@ typedef struct {
   const char *vendor_id, *product_id, *device_class, *driver, *owner, *sriov;
   guint flags;    /* PassOpFlags */
   gint64 timeout; /* seconds; PASS_ARGS_TIMEOUT_DEFAULT when not given */
+  char *mac;      /* Attach: canonical; NULL when not given */
+  gint64 vlan;    /* Attach: 0 when not given */
 } PassArgs;
 
 #define PASS_ARGS_TIMEOUT_DEFAULT (-1)

@@ -75,6 +75,8 @@ struct _Op {
   char *domain, *address;
   guint flags;
   guint where; /* attach: PassHostdevWhere bits, decided by the first verdicts */
+  char *mac;   /* attach as an interface: the MAC asked for (NULL: generated) */
+  guint vlan;  /* attach as an interface: the VLAN tag (0: none) */
   guint timeout_ms;
   PassOpDoneFunc done;
   gpointer user_data;

@@ -23,6 +23,7 @@
 #include "iommu.h"
 #include "pass-address.h"
 #include "pass-error.h"
+#include "pass-mac.h"
 #include "xml-hostdev.h"
 
 static void op_granted(PassLockRequest *request, gpointer user_data);
@@ -173,6 +174,7 @@ op_free(Op *op)
   g_free(op->domain);
   g_free(op->address);
   g_free(op->alias);
+  g_free(op->mac);
   g_strfreev(op->lock_exclusive);
   g_strfreev(op->lock_shared);
   pass_op_result_free(op->result);
@@ -453,7 +455,19 @@ attach_check(Op *op)
   PassDevice *device;
   PassDomain *domain;
   guint where = flags_where(op->flags);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mac = NULL;
 
+  /* The service checked them; passd's own callers are held to the same. */
+  if (op->mac && !(mac = pass_mac_canonicalize(op->mac, &error)))
+    return tx_fail_parameter(op, "mac", "%s", error->message);
+  if (mac) {
+    g_free(op->mac);
+    op->mac = g_steal_pointer(&mac);
+  }
+  if (op->vlan > PASS_VLAN_MAX)
+    return tx_fail_parameter(op, "vlan", "VLAN %u is out of range (1 to %u)", op->vlan,
+                             PASS_VLAN_MAX);
   if (!tx_check_connected(op) || !(device = tx_need_device(op, op->address)) ||
       !(domain = tx_need_domain(op)))
     return FALSE;
@@ -528,10 +542,16 @@ attach_plan(Op *op)
     const char *address = g_ptr_array_index(op->devices, i);
     g_autoptr(GError) error = NULL;
     PassAction *step = pass_action_new(PASS_ACTION_ATTACH, address);
+    gboolean interface = (op->flags & PASS_OP_INTERFACE) != 0;
+    gboolean target = g_str_equal(address, op->address);
+    g_autofree char *mac = NULL;
 
+    /* An interface always gets its MAC from passd: one the domain can be given again. */
+    if (interface)
+      mac = target && op->mac ? g_strdup(op->mac) : pass_xml_generate_mac(op->domain, address);
     step->domain = g_strdup(op->domain);
     step->where = op->where;
-    step->xml = pass_xml_build_hostdev(address, (op->flags & PASS_OP_INTERFACE) != 0, NULL, &error);
+    step->xml = pass_xml_build_hostdev(address, interface, mac, target ? op->vlan : 0, &error);
     g_ptr_array_add(op->steps, step);
     if (!step->xml)
       return tx_verdict_error(op, g_steal_pointer(&error));
@@ -596,6 +616,19 @@ pass_tx_attach(PassTx *tx, PassRequest *request, const char *domain, const char 
 {
   tx_op_submit(op_new(tx, request, OP_ATTACH, domain, address, flags,
                       (flags & PASS_OP_WHOLE_GROUP) != 0, done, user_data));
+}
+
+void
+pass_tx_attach_interface(PassTx *tx, PassRequest *request, const char *domain, const char *address,
+                         guint flags, const char *mac, guint vlan, PassOpDoneFunc done,
+                         gpointer user_data)
+{
+  Op *op = op_new(tx, request, OP_ATTACH, domain, address, flags | PASS_OP_INTERFACE,
+                  (flags & PASS_OP_WHOLE_GROUP) != 0, done, user_data);
+
+  op->mac = g_strdup(mac);
+  op->vlan = vlan;
+  tx_op_submit(op);
 }
 
 /* ---- Detach ---- */
@@ -787,7 +820,11 @@ detach_plan(Op *op)
   step = pass_action_new(PASS_ACTION_DETACH, op->address);
   step->domain = g_strdup(op->domain);
   step->where = where;
-  step->xml = pass_xml_build_hostdev(op->address, hostdev->interface, NULL, NULL);
+  /* An interface is found by its MAC (xml-hostdev.h); the VLAN is not needed to find it. */
+  step->xml = pass_xml_build_hostdev(op->address, hostdev->interface,
+                                     hostdev->interface ? hostdev->mac : NULL, 0, NULL);
+  if (!step->xml) /* a MAC passd would not write itself: libvirt's match by address is all */
+    step->xml = pass_xml_build_hostdev(op->address, hostdev->interface, NULL, 0, NULL);
   g_ptr_array_add(op->steps, step);
   if (detach_may_reattach(op, hostdev, where, device)) {
     g_ptr_array_add(op->steps, reattach_step(op->tx, device));

@@ -52,6 +52,15 @@ typedef void (*PassOpDoneFunc)(const PassOpResult *result, gpointer user_data);
  * PASSD_DOMAIN, PASSD_REQUEST, PASSD_UID, and PASSD_ERROR on failure. */
 void pass_tx_attach(PassTx *tx, PassRequest *request, const char *domain, const char *address,
                     guint flags, PassOpDoneFunc done, gpointer user_data);
+/* An attach as <interface type='hostdev'> (PASS_OP_INTERFACE is implied; pass_tx_attach with it
+ * is this with @mac NULL and @vlan 0): libvirt programs @mac and the VLAN tag @vlan on the VF
+ * through its PF. @mac: "xx:xx:xx:xx:xx:xx", unicast; NULL: pass_xml_generate_mac(@domain,
+ * @address), the same each time. @vlan: 1..PASS_VLAN_MAX, 0 for none. Both apply to @address;
+ * other members of its group (PASS_OP_WHOLE_GROUP) get their own generated MACs and no VLAN. A
+ * bad @mac or @vlan: InvalidParameter naming "mac" or "vlan". */
+void pass_tx_attach_interface(PassTx *tx, PassRequest *request, const char *domain,
+                              const char *address, guint flags, const char *mac, guint vlan,
+                              PassOpDoneFunc done, gpointer user_data);
 /* @timeout_ms (or PASS_TX_REMOVAL_TIMEOUT_DEFAULT): how long to wait for the guest to release a
  * hot-plugged device before answering RemovalPending (the transaction then finishes by itself when
  * the guest lets go). Flags: LIVE, CONFIG, DRY_RUN. */

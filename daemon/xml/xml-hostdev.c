@@ -1,24 +1,16 @@
 /* <hostdev>/<interface type='hostdev'> XML for one host PCI function (see xml-hostdev.h). */
 #include "xml-hostdev.h"
 
+#include <string.h>
+
 #include <libxml/tree.h>
 
 #include "pass-address.h"
 #include "pass-error.h"
+#include "pass-mac.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlBuffer, xmlBufferFree)
-
-static gboolean
-mac_is_valid(const char *mac)
-{
-  /* Six pairs of hex digits separated by colons: exactly 17 characters. */
-  for (guint i = 0; i < 17; i++) {
-    if (i % 3 == 2 ? mac[i] != ':' : !g_ascii_isxdigit(mac[i]))
-      return FALSE;
-  }
-  return mac[17] == '\0';
-}
 
 /* libvirt's own spelling: "0x" and zero-padded hex, @digits wide. */
 static void
@@ -30,23 +22,29 @@ set_hex_prop(xmlNodePtr node, const char *name, unsigned value, int digits)
 }
 
 char *
-pass_xml_build_hostdev(const char *address, gboolean as_interface, const char *mac, GError **error)
+pass_xml_build_hostdev(const char *address, gboolean as_interface, const char *mac, guint vlan,
+                       GError **error)
 {
   g_autoptr(xmlDoc) doc = NULL;
   g_autoptr(xmlBuffer) buffer = NULL;
+  g_autofree char *mac_text = NULL;
   PassAddress addr;
+  guint8 mac_bytes[PASS_MAC_LEN];
   xmlNodePtr root, node, source, source_address;
 
   if (!pass_address_parse(address, &addr, error))
     return NULL;
-  if (mac != NULL && !as_interface) {
+  if ((mac != NULL || vlan != 0) && !as_interface) {
     g_set_error_literal(error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER,
-                        "A MAC address applies only to a network interface");
+                        mac != NULL ? "A MAC address applies only to a network interface"
+                                    : "A VLAN applies only to a network interface");
     return NULL;
   }
-  if (mac != NULL && !mac_is_valid(mac)) {
+  if (mac != NULL && !pass_mac_parse(mac, mac_bytes, error))
+    return NULL;
+  if (vlan > PASS_VLAN_MAX) {
     g_set_error(error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER,
-                "\"%s\" is not a MAC address (expected xx:xx:xx:xx:xx:xx)", mac);
+                "VLAN %u is out of range (1 to %u)", vlan, PASS_VLAN_MAX);
     return NULL;
   }
 
@@ -63,10 +61,9 @@ pass_xml_build_hostdev(const char *address, gboolean as_interface, const char *m
   }
   xmlDocSetRootElement(doc, root);
   if (mac != NULL) {
-    g_autofree char *lower = g_ascii_strdown(mac, -1);
-
+    mac_text = pass_mac_to_string(mac_bytes);
     node = xmlNewChild(root, NULL, BAD_CAST "mac", NULL);
-    xmlNewProp(node, BAD_CAST "address", BAD_CAST lower);
+    xmlNewProp(node, BAD_CAST "address", BAD_CAST mac_text);
   }
   node = xmlNewChild(root, NULL, BAD_CAST "driver", NULL);
   xmlNewProp(node, BAD_CAST "name", BAD_CAST "vfio");
@@ -79,6 +76,13 @@ pass_xml_build_hostdev(const char *address, gboolean as_interface, const char *m
   set_hex_prop(source_address, "bus", addr.bus, 2);
   set_hex_prop(source_address, "slot", addr.slot, 2);
   set_hex_prop(source_address, "function", addr.function, 1);
+  /* After the source, where libvirt itself puts it. */
+  if (vlan != 0) {
+    g_autofree char *id = g_strdup_printf("%u", vlan);
+
+    node = xmlNewChild(xmlNewChild(root, NULL, BAD_CAST "vlan", NULL), NULL, BAD_CAST "tag", NULL);
+    xmlNewProp(node, BAD_CAST "id", BAD_CAST id);
+  }
 
   buffer = xmlBufferCreate();
   if (xmlNodeDump(buffer, doc, root, 0, 1) < 0) {
@@ -86,4 +90,24 @@ pass_xml_build_hostdev(const char *address, gboolean as_interface, const char *m
     return NULL;
   }
   return g_strdup((const char *)xmlBufferContent(buffer));
+}
+
+char *
+pass_xml_generate_mac(const char *domain, const char *address)
+{
+  static const char context[] = "passd-mac-v1";
+  g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
+  g_autofree char *canonical = pass_address_canonicalize(address, NULL);
+  guint8 digest[32];
+  gsize length = sizeof digest;
+
+  if (canonical == NULL || domain == NULL)
+    return NULL;
+  /* The NUL bytes keep ("ab", "c") and ("a", "bc") apart. */
+  g_checksum_update(checksum, (const guchar *)context, sizeof context);
+  g_checksum_update(checksum, (const guchar *)domain, (gssize)strlen(domain) + 1);
+  g_checksum_update(checksum, (const guchar *)canonical, (gssize)strlen(canonical) + 1);
+  g_checksum_get_digest(checksum, digest, &length);
+  digest[0] = (guint8)((digest[0] & 0xfc) | 0x02);
+  return pass_mac_to_string(digest);
 }

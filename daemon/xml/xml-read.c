@@ -460,6 +460,7 @@ add_hostdev(xmlNode *node, gboolean interface, PassHostdevWhere where, PassDomai
   g_autofree char *address = NULL;
   g_autofree char *managed = attr(node, "managed");
   g_autofree char *guest = NULL;
+  g_autofree char *mac = NULL;
   PassHostdev *entry;
 
   if (src_addr == NULL) {
@@ -486,6 +487,14 @@ add_hostdev(xmlNode *node, gboolean interface, PassHostdevWhere where, PassDomai
     break;
   }
 
+  if (interface) {
+    xmlNode *mac_node = child(node, "mac");
+    g_autofree char *text = mac_node != NULL ? attr(mac_node, "address") : NULL;
+
+    /* libvirt writes it lower case; anything else is kept as it is, not guessed at. */
+    mac = text != NULL ? g_ascii_strdown(text, -1) : NULL;
+  }
+
   entry = find_entry(domain, address);
   if (entry == NULL) {
     entry = pass_hostdev_new();
@@ -506,6 +515,11 @@ add_hostdev(xmlNode *node, gboolean interface, PassHostdevWhere where, PassDomai
     }
   } else if (entry->guest_address == NULL) {
     entry->guest_address = g_steal_pointer(&guest);
+  }
+  /* The persistent definition's MAC wins: a config detach names it (see domain.h). */
+  if (mac != NULL && (entry->mac == NULL || (where & PASS_HOSTDEV_CONFIG))) {
+    g_free(entry->mac);
+    entry->mac = g_steal_pointer(&mac);
   }
   entry->where |= where;
   return TRUE;

@@ -648,7 +648,7 @@ def test_passthrough_help():
         check(re.search(rf"^  {word} +\S", r.stdout, re.M), word)
     for command, options in [
             ("attach", ["--live", "--config", "--whole-group", "--force", "--interface",
-                        "--dry-run", "--json", "DOMAIN ADDRESS"]),
+                        "--mac=MAC", "--vlan=ID", "--dry-run", "--json", "DOMAIN ADDRESS"]),
             ("detach", ["--live", "--config", "--timeout=SECONDS", "--dry-run", "--json",
                         "DOMAIN ADDRESS"]),
             ("reattach", ["--dry-run", "--json", "ADDRESS"]),
@@ -667,7 +667,14 @@ def test_passthrough_usage_errors_are_local():
                      ["detach", "vm1"], ["reattach"], ["reattach", "02:00.1", "x"], ["vm"],
                      ["vm", "vm1", "x"], ["detach", "vm1", "02:00.1", "--timeout", "-1"],
                      ["detach", "vm1", "02:00.1", "--timeout", "soon"], ["vm", ""],
-                     ["attach", "", "02:00.1"], ["detach", "", "02:00.1"]):
+                     ["attach", "", "02:00.1"], ["detach", "", "02:00.1"],
+                     ["attach", "vm1", "02:00.1", "--mac", "52:54:00:aa:bb:01"],
+                     ["attach", "vm1", "02:00.1", "--vlan", "42"],
+                     ["attach", "vm1", "02:00.1", "--interface", "--mac", "52:54:00:aa:bb"],
+                     ["attach", "vm1", "02:00.1", "--interface", "--mac", "ff:ff:ff:ff:ff:ff"],
+                     ["attach", "vm1", "02:00.1", "--interface", "--vlan", "0"],
+                     ["attach", "vm1", "02:00.1", "--interface", "--vlan", "4095"],
+                     ["attach", "vm1", "02:00.1", "--interface", "--vlan", "x"]):
             r = run(socket_args + args)
             check(r.returncode == 2, (args, r.returncode, r.stderr))
             check(re.fullmatch(rf"passctl: .*\(see 'passctl {args[0]} --help'\)\n", r.stderr),
@@ -710,6 +717,32 @@ def test_attach_flags():
         run(socket_args + ["attach", "vm1", "02:00.1", "--config"])
         check(last_call(passd, "Attach") == {"domain": "vm1", "address": "0000:02:00.1",
                                              "config": True}, passd.calls[-1])
+    finally:
+        passd.stop()
+
+
+def test_attach_interface_mac_vlan():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["attach", "vm1", "02:00.1", "--interface", "--mac",
+                               "52:54:00:AA:BB:01", "--vlan", "42"])
+        check(r.returncode == 0, r.stderr)
+        # The MAC as passd spells it; the VLAN a number.
+        check(last_call(passd, "Attach") == {"domain": "vm1", "address": "0000:02:00.1",
+                                             "interface": True, "mac": "52:54:00:aa:bb:01",
+                                             "vlan": 42}, passd.calls[-1])
+        r = run(socket_args + ["attach", "vm1", "02:00.1", "--interface"])
+        check(r.returncode == 0, r.stderr)
+        # No MAC: passd derives one.
+        check(last_call(passd, "Attach") == {"domain": "vm1", "address": "0000:02:00.1",
+                                             "interface": True}, passd.calls[-1])
+        r = run(socket_args + ["attach", "vm1", "02:00.1", "--mac", "52:54:00:aa:bb:01"])
+        check_one_error_line(r, 2, re.escape("--mac needs --interface (see 'passctl attach "
+                                             "--help')"))
+        r = run(socket_args + ["attach", "vm1", "02:00.1", "--interface", "--mac",
+                               "01:00:5e:00:00:01"])
+        check_one_error_line(r, 2, re.escape("'01:00:5e:00:00:01' is a multicast address; a NIC "
+                                             "needs a unicast one (see 'passctl attach --help')"))
     finally:
         passd.stop()
 

@@ -17,6 +17,7 @@ typedef struct {
   char *address;
   guint where;
   char *alias;
+  char *mac; /* an <interface type='hostdev'>; NULL: a <hostdev> */
 } FakeHostdev;
 
 typedef struct {
@@ -54,6 +55,7 @@ fake_hostdev_free(FakeHostdev *h)
 {
   g_free(h->address);
   g_free(h->alias);
+  g_free(h->mac);
   g_free(h);
 }
 
@@ -99,6 +101,27 @@ find_hostdev(FakeDomain *domain, const char *address)
       return h;
   }
   return NULL;
+}
+
+/* The first group of @pattern in @xml, or NULL. */
+static char *
+xml_match(const char *xml, const char *pattern)
+{
+  g_autoptr(GRegex) regex = g_regex_new(pattern, 0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+
+  return g_regex_match(regex, xml, 0, &match) ? g_match_info_fetch(match, 1) : NULL;
+}
+
+/* " mac=M vlan=N" for an <interface>'s XML (as much as it has), "" for a <hostdev>. */
+static char *
+xml_interface_suffix(const char *xml)
+{
+  g_autofree char *mac = xml_match(xml, "<mac address=\"([^\"]*)\"/>");
+  g_autofree char *vlan = xml_match(xml, "<tag id=\"([0-9]+)\"/>");
+
+  return g_strdup_printf("%s%s%s%s", mac ? " mac=" : "", mac ? mac : "", vlan ? " vlan=" : "",
+                         vlan ? vlan : "");
 }
 
 /* Record @call; FALSE with @error when it is the one chosen to fail. Locked. */
@@ -246,6 +269,7 @@ fake_attach_domain(PassOps *ops, gpointer worker, const char *domain, const char
 {
   FakeOps *fake = worker;
   g_autofree char *address = xml_address(xml);
+  g_autofree char *suffix = xml_interface_suffix(xml);
   gint running = g_atomic_int_add(&fake->running, 1) + 1;
   gboolean ok;
 
@@ -258,9 +282,10 @@ fake_attach_domain(PassOps *ops, gpointer worker, const char *domain, const char
   g_atomic_int_add(&fake->running, -1);
 
   g_mutex_lock(&fake->lock);
-  ok = record(fake,
-              g_strdup_printf("attach %s %s %s", domain, address, pass_hostdev_where_text(where)),
-              error);
+  ok = record(
+      fake,
+      g_strdup_printf("attach %s %s %s%s", domain, address, pass_hostdev_where_text(where), suffix),
+      error);
   if (ok) {
     FakeDomain *dom = find_domain(fake, domain);
     FakeHostdev *h = find_hostdev(dom, address);
@@ -270,6 +295,11 @@ fake_attach_domain(PassOps *ops, gpointer worker, const char *domain, const char
       h->address = g_strdup(address);
       g_ptr_array_add(dom->hostdevs, h);
     }
+    /* libvirt makes up a MAC for an interface that has none. */
+    if (g_str_has_prefix(xml, "<interface") && !h->mac)
+      h->mac = xml_match(xml, "<mac address=\"([^\"]*)\"/>");
+    if (g_str_has_prefix(xml, "<interface") && !h->mac)
+      h->mac = g_strdup("52:54:00:00:00:99");
     h->where |= where;
     if ((where & PASS_HOSTDEV_LIVE) && !h->alias)
       h->alias = g_strdup_printf("hostdev%u", fake->next_alias++);
@@ -295,13 +325,22 @@ fake_detach_domain(PassOps *ops, gpointer worker, const char *domain, const char
   FakeOps *fake = worker;
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
   g_autofree char *address = xml_address(xml);
+  g_autofree char *suffix = xml_interface_suffix(xml);
+  g_autofree char *mac = xml_match(xml, "<mac address=\"([^\"]*)\"/>");
   FakeDomain *dom = find_domain(fake, domain);
   FakeHostdev *h = find_hostdev(dom, address);
 
   if (!record(fake,
-              g_strdup_printf("detach %s %s %s", domain, address, pass_hostdev_where_text(where)),
+              g_strdup_printf("detach %s %s %s%s", domain, address, pass_hostdev_where_text(where),
+                              suffix),
               error))
     return FALSE;
+  /* libvirt finds an interface by its MAC: without one it takes any, ambiguous with two. */
+  if (h && h->mac && g_strcmp0(mac, h->mac) != 0) {
+    g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
+                "fake: no interface with MAC %s in %s", mac ? mac : "(none)", domain);
+    return FALSE;
+  }
   /* A live detach by XML is only used by rollbacks here: a freshly plugged device, released
    * at once. */
   if (h)
@@ -342,6 +381,8 @@ domain_build(FakeDomain *d)
     hostdev->address = g_strdup(h->address);
     hostdev->alias = g_strdup(h->alias);
     hostdev->where = h->where;
+    hostdev->interface = h->mac != NULL;
+    hostdev->mac = g_strdup(h->mac);
     g_ptr_array_add(domain->hostdevs, hostdev);
   }
   g_ptr_array_sort(domain->hostdevs, hostdev_compare);
@@ -490,6 +531,18 @@ fake_ops_add_hostdev(FakeOps *fake, const char *domain, const char *address, gui
   if (where & PASS_HOSTDEV_LIVE)
     h->alias = g_strdup_printf("hostdev%u", fake->next_alias++);
   g_ptr_array_add(d->hostdevs, h);
+}
+
+void
+fake_ops_add_interface(FakeOps *fake, const char *domain, const char *address, guint where,
+                       const char *mac)
+{
+  FakeHostdev *h;
+
+  fake_ops_add_hostdev(fake, domain, address, where);
+  h = find_hostdev(find_domain(fake, domain), address);
+  if (h)
+    h->mac = g_strdup(mac);
 }
 
 void

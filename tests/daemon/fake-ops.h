@@ -18,6 +18,9 @@ void fake_ops_add_device(FakeOps *fake, const char *address, int group, const ch
 void fake_ops_add_domain(FakeOps *fake, const char *name, gboolean active, gboolean persistent);
 /* Put @address into @domain (PassHostdevWhere bits). */
 void fake_ops_add_hostdev(FakeOps *fake, const char *domain, const char *address, guint where);
+/* The same as an <interface type='hostdev'> with @mac: a detach must name that MAC. */
+void fake_ops_add_interface(FakeOps *fake, const char *domain, const char *address, guint where,
+                            const char *mac);
 void fake_ops_set_protected(FakeOps *fake, const char *address, const char *reason);
 /* The next call whose text starts with @prefix fails (once; each call adds one). */
 void fake_ops_fail_call(FakeOps *fake, const char *prefix);
@@ -33,7 +36,8 @@ void fake_ops_load(FakeOps *fake, PassEngine *engine);
 
 /* Calls so far, one string each, e.g. "detach_host 0000:02:00.0",
  * "attach vm1 0000:02:00.0 live+config", "reattach_host 0000:02:00.0 nvme" (or "(none)",
- * "(default)"), "detach vm1 0000:02:00.0 config", "unplug vm1 hostdev0". */
+ * "(default)"), "detach vm1 0000:02:00.0 config", "unplug vm1 hostdev0"; attach and detach of
+ * an interface end in " mac=M" and " vlan=N" as far as the XML has them. */
 GStrv fake_ops_get_calls(FakeOps *fake);
 /* The calls so far are exactly @expected (NULL-terminated); the test fails, showing them, if not.
  */

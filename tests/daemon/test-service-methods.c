@@ -182,6 +182,13 @@ test_decode(void)
   assert_bad("Attach", "{\"domain\": \"\", \"address\": \"02:00.0\"}", "domain");
   assert_bad("Attach", "{\"domain\": \"vm1\", \"address\": \"zz\", \"live\": 1}", "address");
   assert_bad("Attach", "{\"force\": 0, \"domain\": \"vm1\", \"address\": \"02:00.0\"}", "force");
+  assert_bad("Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"mac\": \"52:54\"}",
+             "mac");
+  assert_bad("Attach",
+             "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"mac\": \"03:00:00:00:00:01\"}",
+             "mac");
+  assert_bad("Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"vlan\": 4095}", "vlan");
+  assert_bad("Attach", "{\"domain\": \"vm1\", \"address\": \"02:00.0\", \"vlan\": 0}", "vlan");
   assert_bad("Detach",
              "{\"timeout\": \"5\", \"dry_run\": 1, \"domain\": \"d\", \"address\": "
              "\"02:00.0\"}",
@@ -206,6 +213,21 @@ test_decode(void)
   g_assert_cmpstr(attach.domain, ==, "vm1");
   g_assert_cmpstr(attach.address, ==, "0000:02:00.0");
   g_assert_cmpuint(attach.flags, ==, PASS_OP_LIVE | PASS_OP_DRY_RUN);
+  g_assert_null(attach.mac);
+  g_assert_cmpint(attach.vlan, ==, 0); /* none */
+  {
+    g_auto(PassArgs) nic = {0};
+    g_autoptr(JsonNode) nic_node = NULL;
+
+    /* The MAC canonical (lower case); the VLAN at the ends of its range. */
+    g_assert_null(decode("Attach",
+                         "{\"domain\": \"vm1\", \"address\": \"04:10.0\", \"interface\": true, "
+                         "\"mac\": \"52:54:00:AA:bB:01\", \"vlan\": 4094}",
+                         &nic, &nic_node));
+    g_assert_cmpstr(nic.mac, ==, "52:54:00:aa:bb:01");
+    g_assert_cmpint(nic.vlan, ==, 4094);
+    g_assert_cmpuint(nic.flags, ==, PASS_OP_INTERFACE);
+  }
   /* Detach's timeout: seconds; when not given, the transactions' default (RemovalTimeout). */
   g_assert_null(
       decode("Detach", "{\"domain\": \"d\", \"address\": \"02:00.0\"}", &detach, &detach_node));

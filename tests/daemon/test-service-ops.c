@@ -8,6 +8,7 @@
 #include "pass-varlink.h"
 #include "service-call.h"
 #include "service.h"
+#include "xml-hostdev.h"
 
 #define M "io.passd.Manager."
 
@@ -29,6 +30,10 @@ fixture_setup(Fixture *f, gconstpointer data)
   fake_ops_add_device(f->fake, "0000:05:00.0", 7, NULL, 0x020000, "vfio-pci", "e1000e");
   /* on vfio-pci before passd started: its original driver is unknown */
   fake_ops_add_device(f->fake, "0000:06:00.0", 8, NULL, 0x020000, "vfio-pci", "e1000e");
+  /* an SR-IOV NIC: its PF and two VFs, each VF in its own group */
+  fake_ops_add_device(f->fake, "0000:04:00.0", 9, NULL, 0x020000, "igb", "igb");
+  fake_ops_add_device(f->fake, "0000:04:10.0", 10, "0000:04:00.0", 0x020000, "igbvf", "igbvf");
+  fake_ops_add_device(f->fake, "0000:04:10.2", 11, "0000:04:00.0", 0x020000, "igbvf", "igbvf");
   fake_ops_add_domain(f->fake, "vm1", TRUE, TRUE);
   fake_ops_add_domain(f->fake, "vm2", FALSE, TRUE);
   fake_ops_add_hostdev(f->fake, "vm2", "0000:05:00.0", PASS_HOSTDEV_CONFIG);
@@ -42,6 +47,18 @@ static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
   service_socket_clear(&f->s);
+}
+
+static void
+assert_calls(FakeOps *fake, const char *const *expected)
+{
+  g_auto(GStrv) calls = fake_ops_get_calls(fake);
+
+  if (!g_strv_equal((const char *const *)calls, expected)) {
+    g_autofree char *got = g_strjoinv(" | ", calls);
+
+    g_error("calls: %s", got);
+  }
 }
 
 /* ---- tests ---- */
@@ -75,6 +92,104 @@ test_decoding(Fixture *f, gconstpointer data)
   assert_invalid(f->s.path, M "Attach",
                  "{\"domain\": \"vm2\", \"address\": \"02:00.0\", \"live\": true}", "live");
   g_assert_cmpuint(fake_ops_count_calls(f->fake, ""), ==, 0);
+}
+
+/* mac and vlan: each checked, and only with interface (a MAC or VLAN silently dropped would
+ * give the guest a network it did not ask for). */
+static void
+test_interface_decoding(Fixture *f, gconstpointer data)
+{
+#define VF "\"domain\": \"vm2\", \"address\": \"04:10.0\""
+  assert_invalid(f->s.path, M "Attach", "{" VF ", \"interface\": true, \"mac\": \"zz\"}", "mac");
+  assert_invalid(f->s.path, M "Attach", "{" VF ", \"interface\": true, \"mac\": 5}", "mac");
+  assert_invalid(f->s.path, M "Attach", "{" VF ", \"interface\": true, \"mac\": \"\"}", "mac");
+  assert_invalid(f->s.path, M "Attach",
+                 "{" VF ", \"interface\": true, \"mac\": \"01:00:5e:00:00:01\"}", "mac");
+  assert_invalid(f->s.path, M "Attach",
+                 "{" VF ", \"interface\": true, \"mac\": \"ff:ff:ff:ff:ff:ff\"}", "mac");
+  assert_invalid(f->s.path, M "Attach",
+                 "{" VF ", \"interface\": true, \"mac\": \"00:00:00:00:00:00\"}", "mac");
+  assert_invalid(f->s.path, M "Attach", "{" VF ", \"interface\": true, \"vlan\": 0}", "vlan");
+  assert_invalid(f->s.path, M "Attach", "{" VF ", \"interface\": true, \"vlan\": 4095}", "vlan");
+  assert_invalid(f->s.path, M "Attach", "{" VF ", \"interface\": true, \"vlan\": \"42\"}", "vlan");
+  assert_invalid(f->s.path, M "Attach", "{" VF ", \"interface\": true, \"vlan\": -1}", "vlan");
+  /* without interface: named, whatever else is right */
+  assert_invalid(f->s.path, M "Attach", "{" VF ", \"mac\": \"52:54:00:aa:bb:01\"}", "mac");
+  assert_invalid(f->s.path, M "Attach",
+                 "{" VF ", \"interface\": false, \"mac\": \"52:54:00:aa:bb:01\", \"vlan\": 42}",
+                 "mac");
+  assert_invalid(f->s.path, M "Attach", "{" VF ", \"vlan\": 42}", "vlan");
+#undef VF
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, ""), ==, 0);
+}
+
+/* The XML of an attach step, from a dry run. */
+static char *
+attach_xml(Fixture *f, const char *parameters)
+{
+  g_auto(Call) call = {0};
+  JsonArray *actions;
+
+  run_call(f->s.path, &call, M "Attach", parameters);
+  g_assert_no_error(call.error);
+  actions = json_object_get_array_member(call.reply, "actions");
+  return g_strdup(json_object_get_string_member(
+      json_array_get_object_element(actions, json_array_get_length(actions) - 1), "xml"));
+}
+
+static void
+test_interface_dry_run(Fixture *f, gconstpointer data)
+{
+  g_autofree char *given =
+      attach_xml(f, "{\"domain\": \"vm1\", \"address\": \"04:10.0\", \"interface\": true, \"mac\": "
+                    "\"52:54:00:AA:BB:01\", \"vlan\": 42, \"dry_run\": true}");
+  g_autofree char *generated =
+      attach_xml(f, "{\"domain\": \"vm1\", \"address\": \"04:10.0\", \"interface\": true, "
+                    "\"dry_run\": true}");
+  g_autofree char *mac = pass_xml_generate_mac("vm1", "0000:04:10.0");
+  g_autofree char *mac_element = g_strdup_printf("<mac address=\"%s\"/>", mac);
+
+  g_assert_true(g_str_has_prefix(given, "<interface type=\"hostdev\" managed=\"no\">"));
+  g_assert_nonnull(strstr(given, "<mac address=\"52:54:00:aa:bb:01\"/>"));
+  g_assert_nonnull(strstr(given, "<tag id=\"42\"/>"));
+  g_assert_nonnull(strstr(generated, mac_element));
+  g_assert_null(strstr(generated, "<vlan>"));
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, ""), ==, 0);
+}
+
+/* A real attach and detach of an interface (vm2: shut off, so its definition only): the detach
+ * names the MAC the domain has, and a generated MAC is the same after detach and attach. */
+static void
+test_interface_round_trip(Fixture *f, gconstpointer data)
+{
+  g_autofree char *mac = pass_xml_generate_mac("vm2", "0000:04:10.2");
+  g_autofree char *attach_generated = g_strdup_printf("attach vm2 0000:04:10.2 config mac=%s", mac);
+  g_autofree char *detach_generated = g_strdup_printf("detach vm2 0000:04:10.2 config mac=%s", mac);
+
+  for (guint i = 0; i < 3; i++) {
+    g_auto(Call) attach = {0};
+    g_auto(Call) detach = {0};
+
+    run_call(f->s.path, &attach, M "Attach",
+             i == 0 ? "{\"domain\": \"vm2\", \"address\": \"04:10.2\", \"interface\": true, "
+                      "\"mac\": \"52:54:00:aa:bb:01\", \"vlan\": 42}"
+                    : "{\"domain\": \"vm2\", \"address\": \"04:10.2\", \"interface\": true}");
+    g_assert_no_error(attach.error);
+    g_assert_true(
+        pass_domain_find_hostdev(pass_engine_lookup_domain(f->s.engine, "vm2"), "0000:04:10.2")
+            ->interface);
+    run_call(f->s.path, &detach, M "Detach", "{\"domain\": \"vm2\", \"address\": \"04:10.2\"}");
+    g_assert_no_error(detach.error);
+  }
+  assert_calls(f->fake,
+               (const char *[]){
+                   "detach_host 0000:04:10.2",
+                   "attach vm2 0000:04:10.2 config mac=52:54:00:aa:bb:01 vlan=42",
+                   "detach vm2 0000:04:10.2 config mac=52:54:00:aa:bb:01",
+                   "reattach_host 0000:04:10.2 igbvf", "detach_host 0000:04:10.2", attach_generated,
+                   detach_generated, "reattach_host 0000:04:10.2 igbvf", "detach_host 0000:04:10.2",
+                   attach_generated, detach_generated, "reattach_host 0000:04:10.2 igbvf", NULL});
+  g_assert_cmpstr(pass_engine_lookup_device(f->s.engine, "0000:04:10.2")->driver, ==, "igbvf");
 }
 
 static void
@@ -243,6 +358,9 @@ main(int argc, char **argv)
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD("/service-ops/decoding", test_decoding);
   ADD("/service-ops/attach-dry-run", test_attach_dry_run);
+  ADD("/service-ops/interface-decoding", test_interface_decoding);
+  ADD("/service-ops/interface-dry-run", test_interface_dry_run);
+  ADD("/service-ops/interface-round-trip", test_interface_round_trip);
   ADD("/service-ops/reattach-default-driver", test_reattach_default_driver);
   ADD("/service-ops/errors", test_errors);
   ADD("/service-ops/removal-pending", test_removal_pending);

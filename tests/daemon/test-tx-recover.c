@@ -366,6 +366,41 @@ test_detach_after_unplug(Fixture *f, gconstpointer data)
   g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
 }
 
+/* An <interface type='hostdev'> is found by its MAC: recovery's detach must name the one the
+ * domain shows (the fake refuses a detach without it, like libvirt with two interfaces). */
+static void
+test_detach_interface(Fixture *f, gconstpointer data)
+{
+  write_journal(f, (const char *[]){ORIGINAL_NVME, BEGIN_DETACH, NULL});
+  host_new(f, VFIO, 0);
+  fake_ops_add_interface(f->fake, "vm1", NVME, PASS_HOSTDEV_CONFIG, "52:54:00:aa:bb:01");
+  passd_start(f);
+  spin_until_recovered(f);
+  assert_calls(f, (const char *[]){"detach vm1 0000:02:00.0 config mac=52:54:00:aa:bb:01",
+                                   "reattach_host 0000:02:00.0 nvme", NULL});
+  assert_driver(f, NVME, "nvme");
+  g_assert_cmpuint(where_in(f, "vm1", NVME), ==, 0);
+  assert_recovered(f, "detach", TRUE, "finishing it");
+  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
+}
+
+/* An interface attach killed half-way (in the definition, not yet live) is undone the same way. */
+static void
+test_attach_interface_undone(Fixture *f, gconstpointer data)
+{
+  write_journal(f, (const char *[]){BEGIN_ATTACH, ORIGINAL_NVME, NULL});
+  host_new(f, VFIO, 0);
+  fake_ops_add_interface(f->fake, "vm1", NVME, PASS_HOSTDEV_CONFIG, "3a:54:95:3a:53:bb");
+  passd_start(f);
+  spin_until_recovered(f);
+  assert_calls(f, (const char *[]){"detach vm1 0000:02:00.0 config mac=3a:54:95:3a:53:bb",
+                                   "reattach_host 0000:02:00.0 nvme", NULL});
+  assert_driver(f, NVME, "nvme");
+  g_assert_cmpuint(where_in(f, "vm1", NVME), ==, 0);
+  assert_recovered(f, "attach", TRUE, "it had not completed, so it is undone");
+  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
+}
+
 static void
 test_detach_before_unplug(Fixture *f, gconstpointer data)
 {
@@ -511,6 +546,8 @@ main(int argc, char **argv)
   ADD("/tx-recover/attach/half", test_attach_half);
   ADD("/tx-recover/detach/after-unplug", test_detach_after_unplug);
   ADD("/tx-recover/detach/before-unplug", test_detach_before_unplug);
+  ADD("/tx-recover/detach/interface", test_detach_interface);
+  ADD("/tx-recover/attach/interface-undone", test_attach_interface_undone);
   ADD("/tx-recover/unresolved-retried", test_unresolved_retried);
   ADD("/tx-recover/failed-rollback-left-open", test_failed_rollback_left_open);
   ADD("/tx-recover/stale-picture-left-open", test_stale_picture_left_open);

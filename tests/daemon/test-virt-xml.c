@@ -247,10 +247,12 @@ test_domain_inactive(void)
   g_assert_null(h->alias);
   g_assert_cmpstr(h->guest_address, ==, "0000:02:00.0");
   g_assert_cmpuint(h->where, ==, PASS_HOSTDEV_CONFIG);
+  g_assert_cmpstr(h->mac, ==, "52:54:00:6d:90:02"); /* what a detach must name */
 
   h = pass_domain_find_hostdev(domain, "0000:01:00.0");
   g_assert_nonnull(h);
   g_assert_false(h->interface);
+  g_assert_null(h->mac);
   g_assert_true(h->managed);
   g_assert_cmpstr(h->guest_address, ==, "0000:05:00.0");
 
@@ -313,6 +315,49 @@ test_domain_merged(void)
                   "0000:01:00.0");
   g_assert_cmpstr(((PassHostdev *)g_ptr_array_index(domain->hostdevs, 3))->address, ==,
                   "0000:af:00.1");
+}
+
+/* An interface's MAC: the persistent definition's wins whichever is read first (a config detach
+ * names it; live unplugs go by alias), lower case; none when the XML has none. */
+static void
+test_domain_interface_mac(void)
+{
+  const char *live = "<domain><devices><interface type='hostdev'><mac address='52:54:00:AA:BB:01'/>"
+                     "<source><address type='pci' domain='0' bus='4' slot='0x10' function='0'/>"
+                     "</source><alias name='hostdev0'/></interface>"
+                     "<interface type='hostdev'><source><address type='pci' domain='0' bus='4' "
+                     "slot='0x10' function='2'/></source></interface></devices></domain>";
+  const char *config =
+      "<domain><devices><interface type='hostdev'><mac address='52:54:00:aa:bb:02'/>"
+      "<source><address type='pci' domain='0' bus='4' slot='0x10' function='0'/>"
+      "</source></interface></devices></domain>";
+
+  for (guint order = 0; order < 2; order++) {
+    g_autoptr(PassDomain) domain = pass_domain_new("vm1");
+    g_autoptr(PassDomain) live_only = pass_domain_new("vm1");
+    g_autoptr(GError) error = NULL;
+    const PassHostdev *h;
+
+    for (guint i = 0; i < 2; i++) {
+      gboolean is_live = (i == 0) == (order == 0);
+
+      g_assert_true(pass_xml_read_domain_hostdevs(is_live ? live : config,
+                                                  is_live ? PASS_HOSTDEV_LIVE : PASS_HOSTDEV_CONFIG,
+                                                  domain, &error));
+      g_assert_no_error(error);
+    }
+    h = pass_domain_find_hostdev(domain, "0000:04:10.0");
+    g_assert_cmpstr(h->mac, ==, "52:54:00:aa:bb:02");
+    g_assert_cmpstr(h->alias, ==, "hostdev0");
+    g_assert_cmpuint(h->where, ==, PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
+    h = pass_domain_find_hostdev(domain, "0000:04:10.2");
+    g_assert_true(h->interface);
+    g_assert_null(h->mac);
+
+    g_assert_true(pass_xml_read_domain_hostdevs(live, PASS_HOSTDEV_LIVE, live_only, &error));
+    g_assert_cmpstr(pass_domain_find_hostdev(live_only, "0000:04:10.0")->mac, ==,
+                    "52:54:00:aa:bb:01");
+  }
 }
 
 static void
@@ -429,6 +474,7 @@ main(int argc, char **argv)
   g_test_add_func("/virt-xml/domain/inactive", test_domain_inactive);
   g_test_add_func("/virt-xml/domain/live", test_domain_live);
   g_test_add_func("/virt-xml/domain/merged", test_domain_merged);
+  g_test_add_func("/virt-xml/domain/interface-mac", test_domain_interface_mac);
   g_test_add_func("/virt-xml/domain/usb-only", test_domain_usb_only);
   g_test_add_func("/virt-xml/domain/errors", test_domain_errors);
   g_test_add_func("/virt-xml/domain/refs", test_domain_refs);

@@ -60,6 +60,33 @@ class AttachTest(passd.PassdCase):
                                                "interface": True, "dry_run": True})
         self.assertIn("<interface type=\"hostdev\" managed=\"no\">", reply["actions"][1]["xml"])
 
+    def test_attach_interface_mac_vlan_dry_run(self):
+        reply = self.call(MANAGER + "Attach", {"domain": T.VM_STOPPED, "address": T.IGB_VFS[2],
+                                               "interface": True, "mac": "52:54:00:AA:BB:01",
+                                               "vlan": 42, "dry_run": True})
+        xml = reply["actions"][-1]["xml"]
+        self.assertIn("<mac address=\"52:54:00:aa:bb:01\"/>", xml)
+        self.assertIn("<tag id=\"42\"/>", xml)
+        # without a MAC: passd's, the same every time
+        again = [self.call(MANAGER + "Attach", {"domain": T.VM_STOPPED, "address": T.IGB_VFS[2],
+                                                "interface": True, "dry_run": True})
+                 ["actions"][-1]["xml"] for _ in range(2)]
+        self.assertEqual(again[0], again[1])
+        self.assertRegex(again[0], r'<mac address="[0-9a-f][26ae](:[0-9a-f]{2}){5}"/>')
+
+    def test_attach_interface_bad_mac_vlan(self):
+        base = {"domain": T.VM_STOPPED, "address": T.IGB_VFS[2], "dry_run": True}
+        for extra, name in (({"interface": True, "mac": "52:54:00:aa:bb"}, "mac"),
+                            ({"interface": True, "mac": "01:00:5e:00:00:01"}, "mac"),
+                            ({"interface": True, "vlan": 4095}, "vlan"),
+                            ({"interface": True, "vlan": 0}, "vlan"),
+                            ({"mac": "52:54:00:aa:bb:01"}, "mac"),
+                            ({"vlan": 42}, "vlan")):
+            with self.subTest(extra=extra):
+                err = self.assertVarlinkError(SERVICE + "InvalidParameter", MANAGER + "Attach",
+                                              dict(base, **extra))
+                self.assertEqual(err, {"parameter": name})
+
     def test_attach_in_use(self):
         err = self.assertVarlinkError(MANAGER + "DeviceInUse", MANAGER + "Attach",
                                       {"domain": T.VM_STOPPED, "address": T.IGB_VFS[0]})

@@ -82,6 +82,7 @@ nvme_pf() { # serial, else NUMA node
   echo "LAB_NIC_ROUTE=$(by_mac 52:54:00:1a:b0:02)"
   echo "LAB_MF0=$(by_mac 52:54:00:1a:b0:03)"
   echo "LAB_MF1=$(by_mac 52:54:00:1a:b0:04)"
+  [ "${LAB_IGB:-0}" = 1 ] && echo "LAB_IGB_PF=$(by_mac 52:54:00:1a:b0:10)"
 } >/run/lab/hw.env
 while IFS='=' read -r k v; do
   [ -n "$v" ] || lab_error "device $k not found; lspci: $(lspci -D -n | tr '\n' ';')"
@@ -90,6 +91,11 @@ done </run/lab/hw.env
 LAB_NIC_ROUTE_IF=$(ls "/sys/bus/pci/devices/$LAB_NIC_ROUTE/net")
 export LAB_NIC_ROUTE_IF
 echo "LAB_NIC_ROUTE_IF=$LAB_NIC_ROUTE_IF" >>/run/lab/hw.env
+if [ -n "${LAB_IGB_PF:-}" ]; then
+  LAB_IGB_IF=$(ls "/sys/bus/pci/devices/$LAB_IGB_PF/net")
+  export LAB_IGB_IF
+  echo "LAB_IGB_IF=$LAB_IGB_IF" >>/run/lab/hw.env
+fi
 cp /run/lab/hw.env /lab-out/hw.env
 
 # The host-critical NIC: an address and the default route. restrict=on keeps qemu's user

@@ -3,7 +3,8 @@
 # Needs bash. Variables set by the harness: LAB_DIR, LAB_OUT (/lab-out, the run directory),
 # LAB_PF0 LAB_PF1 (SR-IOV NVMe PFs, NUMA node 0 and 1), LAB_NIC_FREE, LAB_NIC_ROUTE (+ _IF: it
 # has L1's address and default route), LAB_MF0 LAB_MF1 (two functions, one IOMMU group),
-# LAB_L2_INITRD, LAB_PASSD_READY, PASSD_BUILDDIR, LIBVIRT_DEFAULT_URI=qemu:///system.
+# LAB_L2_INITRD, LAB_PASSD_READY, PASSD_BUILDDIR, LIBVIRT_DEFAULT_URI=qemu:///system; with
+# LAB_IGB=1 also LAB_IGB_PF (the igb NIC's PF, SR-IOV) and LAB_IGB_IF (its netdev).
 
 LAB_SOCKET=/run/passd/io.passd.Manager
 LAB_OUT=${LAB_OUT:-/lab-out}
@@ -265,6 +266,27 @@ lab_guest_wait_pci() { # NAME VENDOR:DEVICE present|absent [TIMEOUT=60], judged 
     sleep 0.5
   done
   echo "# guest $name: $id not $want within ${timeout}s; it sees: $(lab_guest_pci "$name" | tr '\n' ' ')" >&2
+  return 1
+}
+lab_guest_macs() { # NAME: "IFACE MAC" of each NIC the guest kernel saw in its latest alive line
+  lab_guest_alive "$1" | tail -n 1 | tr ' ' '\n' | sed -n 's/^mac=\([^@]*\)@\(.*\)$/\1 \2/p'
+}
+lab_guest_wait_mac() { # NAME MAC present|absent [TIMEOUT=60], judged on fresh lines
+  local name=$1 mac=$2 want=$3 timeout=${4:-60} n0 end line
+  n0=$(lab_guest_alive "$name" | wc -l)
+  end=$(($(date +%s) + timeout))
+  while [ "$(date +%s)" -lt $end ]; do
+    line=$(lab_guest_alive "$name" | tail -n +$((n0 + 1)) | tail -n 1)
+    if [ -n "$line" ]; then
+      if [[ $line == *"@$mac "* ]]; then
+        [ "$want" = present ] && return 0
+      else
+        [ "$want" = absent ] && return 0
+      fi
+    fi
+    sleep 0.5
+  done
+  echo "# guest $name: MAC $mac not $want within ${timeout}s; it sees: $(lab_guest_macs "$name" | tr '\n' ' ')" >&2
   return 1
 }
 lab_guests_standard() { # vm1 and vm2 running, vm3 defined and shut off

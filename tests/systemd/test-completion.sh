@@ -71,8 +71,8 @@ if [[ ${4:-} != --with-passd ]]; then
   expect "passctl list --" --json --tree --vendor= --product= --class= --driver= --owner= \
     --pfs --vfs --help
   expect "passctl list --v" --vendor= --vfs
-  expect "passctl attach --" --live --config --whole-group --force --interface --dry-run \
-    --json --help
+  expect "passctl attach --" --live --config --whole-group --force --interface --mac= --vlan= \
+    --dry-run --json --help
   expect "passctl attach vm1 0000:02:00.0 --w" --whole-group
   expect "passctl detach --t" --timeout=
   expect "passctl detach --" --live --config --timeout= --dry-run --json --help
