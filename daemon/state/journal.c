@@ -178,7 +178,7 @@ pass_journal_get_loaded(PassJournal *journal)
 guint64
 pass_journal_append(PassJournal *journal, JsonObject *record, GError **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&journal->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&journal->lock);
   g_autoptr(GDateTime) now = g_date_time_new_now_utc();
   g_autofree char *time = g_date_time_format_iso8601(now);
   g_autofree char *line = NULL;
@@ -206,7 +206,7 @@ pass_journal_append(PassJournal *journal, JsonObject *record, GError **error)
 gboolean
 pass_journal_rewrite(PassJournal *journal, GPtrArray *records, GError **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&journal->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&journal->lock);
   g_autoptr(GString) text = g_string_new(NULL);
   int fd;
 
