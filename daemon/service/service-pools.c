@@ -97,6 +97,7 @@ pass_service_list_pools(PassService *service, PassVarlinkCall *call, PassRequest
   g_autoptr(GPtrArray) sorted = g_ptr_array_copy(service->pools, NULL, NULL);
   JsonArray *pools = json_array_new();
 
+  g_ptr_array_set_free_func(sorted, NULL); /* borrowed */
   g_ptr_array_sort(sorted, compare_pools);
   for (guint i = 0; i < sorted->len; i++)
     json_array_add_object_element(pools, pool_object(service, g_ptr_array_index(sorted, i)));
