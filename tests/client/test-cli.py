@@ -135,6 +135,13 @@ def no_such_domain(domain):
 def fake_attach(p):
     if p["domain"] != "vm1":
         return no_such_domain(p["domain"])
+    if "pool" in p:
+        return [reply({"devices": ["0000:02:10.0"], "pool": p["pool"], "picks": [
+            {"address": "0000:02:10.0", "pf": "0000:02:00.0", "numa_node": 0, "local": False,
+             "reason": "lowest free VF of PF 0000:02:00.0"}],
+            "numa_note": "placement unknown", "actions": [
+            action("attach", "0000:02:10.0", domain="vm1", live=False, config=True,
+                   xml=HOSTDEV_XML)]})]
     if p["address"] == "0000:02:00.0":
         return [error(ERROR_PREFIX + "IommuGroupNotViable", {
             "address": "0000:02:00.0", "group": 12,
@@ -648,7 +655,10 @@ def test_passthrough_help():
         check(re.search(rf"^  {word} +\S", r.stdout, re.M), word)
     for command, options in [
             ("attach", ["--live", "--config", "--whole-group", "--force", "--interface",
-                        "--dry-run", "--json", "DOMAIN ADDRESS"]),
+                        "--dry-run", "--json", "DOMAIN {ADDRESS | --pool NAME}", "--pool=NAME",
+                        "--count=N", "--numa=MODE", "--policy=POLICY"]),
+            ("pools", ["--json"]),
+            ("balance", ["--plan", "--apply", "--json"]),
             ("detach", ["--live", "--config", "--timeout=SECONDS", "--dry-run", "--json",
                         "DOMAIN ADDRESS"]),
             ("reattach", ["--dry-run", "--json", "ADDRESS"]),
@@ -710,6 +720,31 @@ def test_attach_flags():
         run(socket_args + ["attach", "vm1", "02:00.1", "--config"])
         check(last_call(passd, "Attach") == {"domain": "vm1", "address": "0000:02:00.1",
                                              "config": True}, passd.calls[-1])
+    finally:
+        passd.stop()
+
+
+def test_attach_pool():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["attach", "vm1", "--pool", "nvme", "--count", "2", "--numa",
+                               "required", "--policy", "pack", "--config"])
+        check(r.returncode == 0, r.stderr)
+        check(last_call(passd, "Attach") == {"domain": "vm1", "pool": "nvme", "count": 2,
+                                             "numa": "required", "policy": "pack",
+                                             "config": True}, passd.calls[-1])
+        check(r.stdout == "Took from pool nvme:\n"
+                          "  0000:02:10.0: lowest free VF of PF 0000:02:00.0\n"
+                          "  NUMA: placement unknown\n"
+                          "0000:02:10.0: attached to vm1 (config)\n", r.stdout)
+        n = len(passd.calls)
+        # checked locally, never sent
+        for args in (["--pool", "nvme", "--numa", "maybe"], ["--pool", "nvme", "--policy", "x"],
+                     ["--pool", "nvme", "--count", "65"], ["--pool", "nvme", "02:10.0"],
+                     ["02:10.0", "--count", "2"]):
+            r = run(socket_args + ["attach", "vm1"] + args)
+            check(r.returncode == 2, (args, r.returncode, r.stderr))
+        check(len(passd.calls) == n, passd.calls[n:])
     finally:
         passd.stop()
 
