@@ -196,6 +196,34 @@ def fake_get_domain(p):
     return no_such_domain(p["domain"])
 
 
+BALANCE = {"in_use": 2, "skew": 2, "pfs": [], "nodes": [], "skew_after": 0, "moves": [
+    {"guest": "vm1", "from": "0000:02:10.0", "from_pf": "0000:02:00.0", "to": "0000:03:10.0",
+     "to_pf": "0000:03:00.0", "numa_node": 0, "reason": "evens"},
+    {"guest": "vm2", "from": "0000:02:10.2", "from_pf": "0000:02:00.0", "to": "0000:03:10.2",
+     "to_pf": "0000:03:00.0", "numa_node": 0, "reason": "evens"}]}
+
+
+def balance_handler(pending):
+    """A passd whose plan has two moves; with @pending, vm1 keeps its VF (RemovalPending)."""
+    def handler(method, p):
+        if method == "io.passd.Manager.GetBalance":
+            return [reply(BALANCE)]
+        if method == "io.passd.Manager.GetDomain":
+            return [reply({"name": p["domain"], "state": "running", "persistent": True,
+                           "devices": [{"address": "0000:02:10.0", "interface": True},
+                                       {"address": "0000:02:10.2", "interface": False}]})]
+        if method == "io.passd.Manager.Detach":
+            if pending:
+                return [error(ERROR_PREFIX + "RemovalPending",
+                              {"address": p["address"], "domain": p["domain"],
+                               "message": "timed out"})]
+            return [reply({"actions": []})]
+        if method == "io.passd.Manager.Attach":
+            return [reply({"devices": [p["address"]], "actions": []})]
+        return [error("org.varlink.service.MethodNotFound", {"method": method})]
+    return handler
+
+
 PASSTHROUGH = {
     "io.passd.Manager.Attach": fake_attach,
     "io.passd.Manager.Detach": fake_detach,
@@ -745,6 +773,34 @@ def test_attach_pool():
             r = run(socket_args + ["attach", "vm1"] + args)
             check(r.returncode == 2, (args, r.returncode, r.stderr))
         check(len(passd.calls) == n, passd.calls[n:])
+    finally:
+        passd.stop()
+
+
+def test_balance_apply():
+    passd, socket_args = with_passd(balance_handler(False))
+    try:
+        r = run(socket_args + ["balance", "--apply"])
+        check(r.returncode == 0, r.stderr)
+        calls = [(c["method"].split(".")[-1], c["parameters"]) for c in passd.calls]
+        moves = [c for c in calls if c[0] in ("Detach", "Attach")]
+        # each move: the detach, then the attach of the other VF, the same way it was held
+        check(moves == [
+            ("Detach", {"domain": "vm1", "address": "0000:02:10.0"}),
+            ("Attach", {"domain": "vm1", "address": "0000:03:10.0", "interface": True}),
+            ("Detach", {"domain": "vm2", "address": "0000:02:10.2"}),
+            ("Attach", {"domain": "vm2", "address": "0000:03:10.2"})], moves)
+        check(calls[0] == ("GetBalance", {"plan": True}), calls[0])
+        check("1. vm1: 0000:02:10.0 -> 0000:03:10.0 done\n" in r.stdout, r.stdout)
+    finally:
+        passd.stop()
+    passd, socket_args = with_passd(balance_handler(True))
+    try:
+        r = run(socket_args + ["balance", "--apply"])
+        check(r.returncode == 1, (r.returncode, r.stderr))
+        check("move 1 stopped" in r.stderr and "were not tried" in r.stderr, r.stderr)
+        methods = [c["method"].split(".")[-1] for c in passd.calls]
+        check("Attach" not in methods and methods.count("Detach") == 1, methods)
     finally:
         passd.stop()
 
