@@ -129,7 +129,7 @@ save_pools(PassService *service, PassVarlinkCall *call, GPtrArray *pools)
 
   if (!service->pools_save || service->pools_save(keep, service->pools_save_data, &error))
     return TRUE;
-  g_warning("saving the run-time pools: %s", error->message);
+  g_message("saving the run-time pools: %s", error->message);
   {
     g_autoptr(GError) failed =
         g_error_new(PASS_ERROR, PASS_ERROR_FAILED, "Could not save the pools, nothing changed: %s",
