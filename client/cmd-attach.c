@@ -2,17 +2,72 @@
 #include "passctl.h"
 
 #include "pass-mac.h"
+#include <stdio.h>
+
+#include "format.h"
+
+/* attach DOMAIN --pool NAME: the picks with their reasons, then the steps. */
+static int
+attach_pool(PassctlContext *ctx, int argc, char **argv, const char *pool, int count,
+            const char *numa, const char *policy, gboolean live, gboolean config, gboolean force,
+            gboolean dry_run, gboolean json)
+{
+  g_autoptr(JsonObject) params = json_object_new();
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *picks = NULL, *actions = NULL;
+  int exit_code = PASSCTL_EXIT_OK;
+
+  if (argc < 2)
+    return passctl_usage_error("attach", "missing the domain name");
+  if (argc > 2)
+    return passctl_usage_error("attach", "--pool takes no device address ('%s')", argv[2]);
+  if (count < 0 || count > 64)
+    return passctl_usage_error("attach", "--count: %d is not from 1 to 64", count);
+  if (numa &&
+      !g_strv_contains((const char *const[]){"required", "preferred", "ignore", NULL}, numa))
+    return passctl_usage_error("attach", "--numa: '%s' is not required, preferred or ignore", numa);
+  if (policy && !g_strv_contains((const char *const[]){"spread", "pack", NULL}, policy))
+    return passctl_usage_error("attach", "--policy: '%s' is not spread or pack", policy);
+  json_object_set_string_member(params, "domain", argv[1]);
+  json_object_set_string_member(params, "pool", pool);
+  if (count)
+    json_object_set_int_member(params, "count", count);
+  if (numa)
+    json_object_set_string_member(params, "numa", numa);
+  if (policy)
+    json_object_set_string_member(params, "policy", policy);
+  passctl_set_flag(params, "live", live);
+  passctl_set_flag(params, "config", config);
+  passctl_set_flag(params, "force", force);
+  passctl_set_flag(params, "dry_run", dry_run);
+  reply = passctl_call_once(ctx, "io.passd.Manager.Attach", params, &exit_code);
+  if (reply == NULL)
+    return exit_code;
+  if (json) {
+    g_autofree char *text = passctl_json_to_text(reply, TRUE);
+
+    fputs(text, stdout);
+    return PASSCTL_EXIT_OK;
+  }
+  picks = passctl_format_picks(reply, dry_run);
+  actions = passctl_format_actions(passctl_json_array(reply, "actions"), dry_run);
+  fputs(picks, stdout);
+  fputs(actions, stdout);
+  return PASSCTL_EXIT_OK;
+}
 
 int
 passctl_cmd_attach(PassctlContext *ctx, int argc, char **argv)
 {
-  g_autoptr(GOptionContext) optctx = g_option_context_new("DOMAIN ADDRESS");
+  g_autoptr(GOptionContext) optctx = g_option_context_new("DOMAIN {ADDRESS | --pool NAME}");
   g_autoptr(JsonObject) params = json_object_new();
   g_autofree char *address = NULL;
   g_autofree char *mac = NULL, *vlan = NULL, *mac_canonical = NULL;
   guint64 vlan_id = 0;
   gboolean live = FALSE, config = FALSE, whole_group = FALSE, force = FALSE, interface = FALSE;
   gboolean dry_run = FALSE, json = FALSE;
+  g_autofree char *pool = NULL, *numa = NULL, *policy = NULL;
+  int count = 0;
   int exit_code = PASSCTL_EXIT_OK;
   const GOptionEntry entries[] = {
       {"live", 0, 0, G_OPTION_ARG_NONE, &live, "Hot-plug into the running domain", NULL},
@@ -29,6 +84,16 @@ passctl_cmd_attach(PassctlContext *ctx, int argc, char **argv)
       {"dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
        "Only print the steps and the XML, change nothing", NULL},
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the reply's parameters as JSON", NULL},
+      /* pools */
+      {"pool", 0, 0, G_OPTION_ARG_STRING, &pool,
+       "Take VFs from pool NAME instead of naming a device (passd chooses and says why)", "NAME"},
+      {"count", 0, 0, G_OPTION_ARG_INT, &count, "With --pool: how many VFs, 1 to 64 (default 1)",
+       "N"},
+      {"numa", 0, 0, G_OPTION_ARG_STRING, &numa,
+       "With --pool: required, preferred (default) or ignore the domain's NUMA nodes", "MODE"},
+      {"policy", 0, 0, G_OPTION_ARG_STRING, &policy,
+       "With --pool: spread (default; least-loaded PF, distinct PFs) or pack (fill one PF)",
+       "POLICY"},
       {NULL},
   };
 
@@ -42,6 +107,11 @@ passctl_cmd_attach(PassctlContext *ctx, int argc, char **argv)
   g_option_context_add_main_entries(optctx, entries, NULL);
   if (!passctl_parse_options(optctx, "attach", &argc, &argv, &exit_code))
     return exit_code;
+  if (pool)
+    return attach_pool(ctx, argc, argv, pool, count, numa, policy, live, config, force, dry_run,
+                       json);
+  if (count || numa || policy)
+    return passctl_usage_error("attach", "--count, --numa and --policy go with --pool");
   /* A MAC or VLAN without --interface would be dropped: refused here, like passd does. */
   if ((mac != NULL || vlan != NULL) && !interface)
     return passctl_usage_error("attach", "--%s needs --interface", mac != NULL ? "mac" : "vlan");

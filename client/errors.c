@@ -221,6 +221,15 @@ pass_error_sentence(const GError *error, JsonObject *params)
     }
     case PASS_ERROR_JOURNAL_FAILED:
       return with_message(g_strdup("passd cannot write its journal"), message);
+    /* pools */
+    case PASS_ERROR_NO_SUCH_POOL:
+      return with_message(g_strdup("no such pool"), message);
+    case PASS_ERROR_POOL_EXISTS:
+      return with_message(g_strdup("the pool exists already"), message);
+    case PASS_ERROR_POOL_FROM_FILE:
+      return with_message(g_strdup("the pool is defined in a file, not at run time"), message);
+    case PASS_ERROR_NO_ELIGIBLE_DEVICE:
+      return with_message(g_strdup("no VF to give"), message);
     case PASS_ERROR_DISCONNECTED:
       return g_strdup("passd closed the connection");
     case PASS_ERROR_PROTOCOL:

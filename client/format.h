@@ -108,4 +108,17 @@ char *passctl_format_actions(JsonArray *actions, gboolean dry_run);
  * "no host devices". */
 char *passctl_format_domain(JsonObject *domain);
 
+/* ---- format-pools.c ---- */
+
+/* ListPools' pools: a header line per pool (name, kind, counts), its selectors and origin, and
+ * a table per PF (NUMA, total, free, in use, guests). */
+char *passctl_format_pools(JsonArray *pools);
+/* An Attach by pool: the VFs taken (or, with @dry_run, to take), each with its reason, and the
+ * NUMA note; the actions follow separately. */
+char *passctl_format_picks(JsonObject *reply, gboolean dry_run);
+/* GetBalance: in use and skew, the PFs, each NUMA node, and the plan when it has moves. */
+char *passctl_format_balance(JsonObject *reply);
+/* A plan's moves, numbered, each with its reason. */
+char *passctl_format_moves(JsonArray *moves);
+
 G_END_DECLS

@@ -17,6 +17,10 @@ static const PassctlCommand commands[] = {
     {"reattach", passctl_cmd_reattach, "Give an unowned device back to its host driver"},
     {"vm", passctl_cmd_vm, "Show the host devices a domain holds"},
     {"check", passctl_cmd_check, "Check the host (and a device) for passthrough"},
+    /* pools */
+    {"pools", passctl_cmd_pools, "List the VF pools and what their VFs are doing"},
+    {"pool", passctl_cmd_pool, "Define or undefine a pool at run time"},
+    {"balance", passctl_cmd_balance, "VFs in use per PF and NUMA node; --plan/--apply even it"},
 };
 
 static const PassctlCommand *

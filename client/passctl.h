@@ -41,6 +41,10 @@ int passctl_cmd_detach(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_reattach(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_vm(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_check(PassctlContext *ctx, int argc, char **argv);
+/* pools */
+int passctl_cmd_pools(PassctlContext *ctx, int argc, char **argv);
+int passctl_cmd_pool(PassctlContext *ctx, int argc, char **argv);
+int passctl_cmd_balance(PassctlContext *ctx, int argc, char **argv);
 
 /* ---- errors.c: sentences and exit codes, all in one place ---- */
 

@@ -8,7 +8,9 @@ declare -gA _passctl_help_cache
 _passctl_help() { # passctl [COMMAND]: the option and command lines of its --help
   local key=${2:-.}
   if [[ -z ${_passctl_help_cache[$key]+set} ]]; then
-    _passctl_help_cache[$key]=$("$1" ${2:+"$2"} --help 2>/dev/null)
+    # COMMAND may be two words ("pool define")
+    # shellcheck disable=SC2086
+    _passctl_help_cache[$key]=$("$1" ${2:+$2} --help 2>/dev/null)
   fi
   printf '%s\n' "${_passctl_help_cache[$key]}"
 }
@@ -41,6 +43,26 @@ _passctl_owners() {
     /"owners" : \[$/ { inside = 1; next }
     inside && /\]/   { inside = 0; next }
     inside           { sub(/^ *"/, ""); sub(/",?$/, ""); print }' | sort -u
+}
+
+# Pool names, from passd.
+_passctl_pools() { # passctl socket-args... --
+  local passctl=$1 args=()
+  shift
+  while [[ $# -gt 0 && $1 != -- ]]; do args+=("$1"); shift; done
+  timeout 5 "$passctl" "${args[@]}" pools --json </dev/null 2>/dev/null |
+    sed -n 's/^ *"name" : "\([^"]*\)",\{0,1\}$/\1/p'
+}
+
+# The values of an option that takes one of a few words; nothing for the others.
+_passctl_values() { # passctl socket-args... -- OPTION
+  local option=${!#}
+  case $option in
+    --numa) [[ ${_passctl_numa_words-} ]] && printf '%s\n' required preferred ignore ;;
+    --policy) printf '%s\n' spread pack ;;
+    --kind) printf '%s\n' pci net ;;
+    --pool) _passctl_pools "${@:1:$#-1}" ;;
+  esac
 }
 
 # Every domain: the owners, and, when virsh is there, what libvirt (at passd's URI) defines.
@@ -89,6 +111,10 @@ _passctl() {
         if [[ -z $command ]]; then
           command=$w
           takes_value=" $(_passctl_options "$passctl" "$command" | sed -n 's/=$//p' | tr '\n' ' ') "
+        elif [[ $command == pool && ${#positionals[@]} -eq 0 && $w == define ]]; then
+          positionals+=("$w")
+          command="pool define"
+          takes_value=" $(_passctl_options "$passctl" "$command" | sed -n 's/=$//p' | tr '\n' ' ') "
         else
           positionals+=("$w")
         fi ;;
@@ -99,6 +125,10 @@ _passctl() {
     case $value_of in
       --socket) compopt -o default 2>/dev/null; COMPREPLY=(); return 0 ;;
       --owner) mapfile -t candidates < <(_passctl_owners "$passctl" "${sockargs[@]}" --) ;;
+      --numa | --policy | --kind | --pool)
+        # attach --numa takes a mode, pool define --numa a node number
+        [[ $command == attach ]] && local _passctl_numa_words=1
+        mapfile -t candidates < <(_passctl_values "$passctl" "${sockargs[@]}" -- "$value_of") ;;
       *) COMPREPLY=(); return 0 ;;
     esac
   elif [[ $cur == --socket=* && -z $command ]]; then
@@ -108,6 +138,10 @@ _passctl() {
   elif [[ $cur == --owner=* ]]; then
     mapfile -t candidates < <(_passctl_owners "$passctl" "${sockargs[@]}" -- |
       sed 's/^/--owner=/')
+  elif [[ $cur =~ ^--(numa|policy|kind|pool)= ]]; then
+    [[ $command == attach ]] && local _passctl_numa_words=1
+    mapfile -t candidates < <(_passctl_values "$passctl" "${sockargs[@]}" -- "${cur%%=*}" |
+      sed "s/^/${cur%%=*}=/")
   elif [[ $cur == -* ]]; then
     mapfile -t candidates < <(_passctl_options "$passctl" ${command:+"$command"})
   elif [[ -z $command ]]; then
@@ -126,6 +160,11 @@ _passctl() {
         mapfile -t candidates < <(_passctl_domains "$passctl" "${sockargs[@]}" -- | sort -u) ;;
       help:0)
         mapfile -t candidates < <(_passctl_commands "$passctl") ;;
+      pool:0)
+        candidates=(define undefine) ;;
+      pool:1)
+        [[ ${positionals[0]} == undefine ]] &&
+          mapfile -t candidates < <(_passctl_pools "$passctl" "${sockargs[@]}" --) ;;
     esac
   fi
 

@@ -20,7 +20,9 @@
 #include "journal.h"
 #include "pass-config.h"
 #include "pass-varlink.h"
+#include "pools-file.h"
 #include "service.h"
+#include "tx-pool.h"
 #include "tx.h"
 #include "virt.h"
 
@@ -37,6 +39,7 @@ G_STATIC_ASSERT((gint64)PASS_CONFIG_MAX_REMOVAL_TIMEOUT * 1000 == PASS_TX_MAX_RE
 typedef struct {
   const char *uri, *socket_path, *host_root;
   const char *state_dir; /* passd's own files: the intent journal, desired VF counts */
+  const char *pools_dir; /* the administrator's pool definitions */
   gid_t write_group;     /* PASS_AUTHZ_NO_GROUP: none */
   mode_t socket_mode;
   gboolean socket_mode_given;
@@ -222,6 +225,33 @@ run_doctor(const char *address, GPtrArray *checks, gpointer data)
     pass_host_doctor_device(host, address, checks);
 }
 
+/* ---- pools ---- */
+
+/* The pools: those of the files in the pools directory, then those defined at run time (in
+ * the state directory). A bad pool is logged (file:line: key: why) and left out; the others are
+ * served. */
+static GPtrArray *
+load_pools(const Options *options, const char *run_time_file)
+{
+  g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+  GPtrArray *pools = pass_pools_load_directory(options->pools_dir, errors);
+  g_autoptr(GPtrArray) run_time =
+      pass_pools_load_file(run_time_file, PASS_POOL_ORIGIN_RUN_TIME, errors);
+
+  pass_pools_merge(pools, run_time, errors);
+  for (guint i = 0; i < errors->len; i++)
+    g_warning("pool left out: %s", ((GError *)g_ptr_array_index(errors, i))->message);
+  g_message("%u pools (from %s and %s)", pools->len, options->pools_dir, run_time_file);
+  return pools;
+}
+
+/* DefinePool and UndefinePool save through this: config/ writes the file. */
+static gboolean
+save_pools(GPtrArray *run_time_pools, gpointer data, GError **error)
+{
+  return pass_pools_save(data, run_time_pools, error);
+}
+
 /* ---- socket ---- */
 
 static gboolean
@@ -281,6 +311,9 @@ run(const Options *options)
   PassVirt *virt = NULL;
   PassHost *host = NULL;
   PassJournal *journal = NULL;
+  g_autofree char *pools_file = g_build_filename(options->state_dir, PASS_POOLS_STATE_FILE, NULL);
+  g_autoptr(GPtrArray) pools = NULL;
+  g_autoptr(GArray) cpu_nodes = NULL;
   guint sigterm_id = 0, sigint_id = 0;
   int status = EXIT_FAILURE;
 
@@ -299,6 +332,8 @@ run(const Options *options)
   pass_tx_set_protected(daemon.tx, options->protected_devices, options->protected_why);
   service = pass_service_new(daemon.engine, daemon.tx, uri);
   pass_service_set_write_group(service, options->write_group);
+  pools = load_pools(options, pools_file);
+  pass_service_set_pools(service, pools, save_pools, pools_file, pools_file);
   server = pass_varlink_server_new("passd", "passd", PASS_VERSION,
                                    "file:///usr/share/doc/passd/README.md");
   pass_varlink_server_set_limits(server, PASS_VARLINK_DEFAULT_MAX_MESSAGE,
@@ -314,6 +349,9 @@ run(const Options *options)
 
   virt = pass_virt_new(uri, &virt_callbacks, &daemon);
   host = pass_host_new(options->host_root);
+  /* Domains pinned by CPU have NUMA nodes for pool attaches. */
+  cpu_nodes = pass_host_read_cpu_nodes(host);
+  pass_tx_set_cpu_nodes(daemon.tx, cpu_nodes);
   pass_service_set_doctor(service, run_doctor, (gpointer)options->host_root);
   pass_tx_set_ops(daemon.tx, pass_backend_new(virt, host));
   pass_virt_start(virt);
@@ -377,7 +415,7 @@ main(int argc, char **argv)
   g_autofree char *uri = NULL, *socket_path = NULL, *host_root = NULL;
   g_autofree char *group = NULL, *socket_mode = NULL, *max_connections = NULL;
   g_autofree char *max_per_uid = NULL, *config_path = NULL, *protected_why = NULL;
-  g_autofree char *state_dir = NULL;
+  g_autofree char *state_dir = NULL, *pools_dir = NULL;
   gboolean verbose = FALSE, version = FALSE;
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) context = NULL;
@@ -410,6 +448,9 @@ main(int argc, char **argv)
       {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
        "Directory of passd's own state: the journal of operations and of the devices passd "
        "took, desired VF counts (default: " PASS_CONFIG_DEFAULT_STATE_DIRECTORY ")",
+       "DIR"},
+      {"pools-dir", 0, 0, G_OPTION_ARG_FILENAME, &pools_dir,
+       "Directory of pool definitions, NAME.conf each (default: " PASS_POOLS_DEFAULT_DIRECTORY ")",
        "DIR"},
       {"host-root", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &host_root,
        "Directory standing for / when checking which devices the host needs (for tests "
@@ -462,7 +503,12 @@ main(int argc, char **argv)
     return 2;
   }
   command_line->connect = g_strdup(uri);
+  if (pools_dir && !g_path_is_absolute(pools_dir)) {
+    g_printerr("passd: --pools-dir needs an absolute path\n");
+    return 2;
+  }
   command_line->state_directory = g_strdup(state_dir);
+  command_line->pools_directory = g_strdup(pools_dir);
   command_line->socket = g_strdup(socket_path);
   if (group) {
     if (!pass_config_lookup_group(group, &command_line->group_id, &error)) {
@@ -522,6 +568,8 @@ main(int argc, char **argv)
   options.host_root = host_root ? host_root : "/";
   options.state_dir =
       config->state_directory ? config->state_directory : PASS_CONFIG_DEFAULT_STATE_DIRECTORY;
+  options.pools_dir =
+      config->pools_directory ? config->pools_directory : PASS_POOLS_DEFAULT_DIRECTORY;
   g_debug("configuration: %s; Detach waits %u s by default; %u devices in ProtectedDevices; "
           "state in %s",
           config->path ? config->path : "no file", options.removal_timeout_ms / 1000,

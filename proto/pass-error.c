@@ -26,6 +26,10 @@ static const struct {
     {PASS_ERROR_REMOVAL_FAILED, "io.passd.Manager.RemovalFailed"},
     {PASS_ERROR_DEVICE_NOT_ASSIGNED, "io.passd.Manager.DeviceNotAssigned"},
     {PASS_ERROR_JOURNAL_FAILED, "io.passd.Manager.JournalFailed"},
+    {PASS_ERROR_NO_SUCH_POOL, "io.passd.Manager.NoSuchPool"},
+    {PASS_ERROR_POOL_EXISTS, "io.passd.Manager.PoolExists"},
+    {PASS_ERROR_POOL_FROM_FILE, "io.passd.Manager.PoolFromFile"},
+    {PASS_ERROR_NO_ELIGIBLE_DEVICE, "io.passd.Manager.NoEligibleDevice"},
     {PASS_ERROR_DISCONNECTED, "io.passd.Client.Disconnected"},
     {PASS_ERROR_PROTOCOL, "io.passd.Client.ProtocolError"},
 };

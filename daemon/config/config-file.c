@@ -236,6 +236,7 @@ static const Key keys[] = {
     NUMBER("RemovalTimeout", removal_timeout, 10, 0, PASS_CONFIG_MAX_REMOVAL_TIMEOUT,
            "a number of seconds"),
     KEY("StateDirectory", state_directory, parse_path),
+    KEY("PoolsDirectory", pools_directory, parse_path),
     KEY("ProtectedDevices", protected_devices, parse_addresses),
     KEY("Verbose", verbose, parse_bool),
 };
@@ -262,6 +263,7 @@ pass_config_free(PassConfig *config)
   g_free(config->socket);
   g_free(config->group);
   g_free(config->state_directory);
+  g_free(config->pools_directory);
   g_strfreev(config->protected_devices);
   g_free(config);
 }
@@ -349,6 +351,7 @@ pass_config_override(PassConfig *config, const PassConfig *over)
   override_int(&config->removal_timeout, over->removal_timeout);
   override_int(&config->verbose, over->verbose);
   override_string(&config->state_directory, over->state_directory);
+  override_string(&config->pools_directory, over->pools_directory);
   if (over->protected_devices) {
     g_strfreev(config->protected_devices);
     config->protected_devices = g_strdupv(over->protected_devices);

@@ -32,6 +32,7 @@ typedef struct {
   int removal_timeout;                          /* seconds, 0 to PASS_CONFIG_MAX_REMOVAL_TIMEOUT */
   int verbose;                                  /* FALSE or TRUE */
   char *state_directory;                        /* absolute; NULL: unset */
+  char *pools_directory;                        /* absolute; NULL: unset */
   GStrv protected_devices; /* canonical PCI addresses, sorted, unique; NULL: unset */
 } PassConfig;
 

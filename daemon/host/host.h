@@ -63,4 +63,8 @@ char *pass_host_get_driver_override(PassHost *host, const char *address);
  * /sys/bus/pci/drivers_probe); honours driver_override. */
 gboolean pass_host_probe(PassHost *host, const char *address, GError **error);
 
+/* The NUMA node of each host CPU (index: CPU number; -1: not in any node's cpulist), from
+ * /sys/devices/system/node/nodeN/cpulist. Empty on a host without NUMA information. */
+GArray *pass_host_read_cpu_nodes(PassHost *host);
+
 G_END_DECLS

@@ -82,5 +82,33 @@ pass_op_result_free(PassOpResult *result)
   g_free(result->parameter);
   g_clear_pointer(&result->devices, g_ptr_array_unref);
   g_clear_pointer(&result->actions, g_ptr_array_unref);
+  g_free(result->pool);
+  g_clear_pointer(&result->picks, g_ptr_array_unref);
+  g_free(result->numa_note);
   g_free(result);
+}
+
+PassPoolPick *
+pass_pool_pick_new(const char *address, const char *pf, int numa_node, gboolean local,
+                   const char *reason)
+{
+  PassPoolPick *pick = g_new0(PassPoolPick, 1);
+
+  pick->address = g_strdup(address);
+  pick->pf = g_strdup(pf);
+  pick->numa_node = numa_node;
+  pick->local = local;
+  pick->reason = g_strdup(reason);
+  return pick;
+}
+
+void
+pass_pool_pick_free(PassPoolPick *pick)
+{
+  if (!pick)
+    return;
+  g_free(pick->address);
+  g_free(pick->pf);
+  g_free(pick->reason);
+  g_free(pick);
 }

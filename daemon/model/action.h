@@ -46,10 +46,23 @@ typedef enum {
   PASS_OP_DRY_RUN = 1 << 5,
 } PassOpFlags;
 
+/* A VF a pool attach chose, and why (rules/vf-pick.h's PassVfChoice as plain data). */
+typedef struct {
+  char *address, *pf;
+  int numa_node;  /* -1: unknown */
+  gboolean local; /* on one of the domain's NUMA nodes */
+  char *reason;
+} PassPoolPick;
+
+PassPoolPick *pass_pool_pick_new(const char *address, const char *pf, int numa_node, gboolean local,
+                                 const char *reason);
+void pass_pool_pick_free(PassPoolPick *pick);
+
 /* The outcome of one operation. On failure @error is set and the detail fields its code needs
  * are filled (the IDL error's parameters): @address and @domain (always, when known), @owners
  * (DeviceInUse), @group and @blockers (IommuGroupNotViable), @reason (DeviceProtected),
- * @parameter (InvalidParameter). On success @devices (Attach) and @actions. */
+ * @parameter (InvalidParameter), @pool (NoEligibleDevice). On success @devices (Attach) and
+ * @actions; a pool attach adds @picks and @numa_note (also with dry_run). */
 typedef struct {
   GError *error;
   char *address, *domain;
@@ -60,6 +73,10 @@ typedef struct {
   char *parameter;
   GPtrArray *devices; /* char*, sorted */
   GPtrArray *actions; /* PassAction* */
+  /* pool attaches */
+  char *pool;
+  GPtrArray *picks; /* PassPoolPick*, in pick order; NULL: not a pool attach */
+  char *numa_note;  /* NUMA fallback or unknown placement; NULL: none */
 } PassOpResult;
 
 PassOpResult *pass_op_result_new(const char *address, const char *domain);

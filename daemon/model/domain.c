@@ -28,6 +28,8 @@ domain_clear(gpointer data)
   g_free(domain->name);
   g_free(domain->uuid);
   g_clear_pointer(&domain->hostdevs, g_ptr_array_unref);
+  g_clear_pointer(&domain->numa_nodes, g_array_unref);
+  g_clear_pointer(&domain->cpus, g_array_unref);
 }
 
 PassDomain *
@@ -38,6 +40,8 @@ pass_domain_new(const char *name)
   domain->name = g_strdup(name);
   domain->state = PASS_DOMAIN_STATE_OTHER;
   domain->hostdevs = g_ptr_array_new_with_free_func((GDestroyNotify)pass_hostdev_free);
+  domain->numa_nodes = g_array_new(FALSE, FALSE, sizeof(int));
+  domain->cpus = g_array_new(FALSE, FALSE, sizeof(int));
   return domain;
 }
 

@@ -39,6 +39,13 @@ typedef struct {
   gboolean persistent;
   PassDomainState state;
   GPtrArray *hostdevs; /* PassHostdev*, live and config merged by host address; sorted */
+  /* Where it runs, from the live definition (the persistent one when not running), for pool
+   * attaches' NUMA choice: host NUMA nodes from <numatune> (memory and memnode nodesets), and
+   * host CPUs from <vcpu cpuset>, <cputune> vcpupin and emulatorpin (mapped to nodes by tx).
+   * Both sorted, each once; empty: not given. */
+  GArray *numa_nodes; /* int */
+  GArray *cpus;       /* int */
+  guint numa_cells;   /* guest <numa> cells (informative: host nodes come from numatune) */
 } PassDomain;
 
 PassHostdev *pass_hostdev_new(void);

@@ -237,6 +237,10 @@ pass_json_op_error(const PassOpResult *result)
     case PASS_ERROR_NO_SUCH_DOMAIN:
       set_string_or_null(extra, "domain", result->domain);
       break;
+    case PASS_ERROR_NO_ELIGIBLE_DEVICE:
+    case PASS_ERROR_NO_SUCH_POOL:
+      set_string_or_null(extra, "pool", result->pool);
+      break;
     case PASS_ERROR_NO_SUCH_DEVICE:
       set_string_or_null(extra, "address", result->address);
       break;
@@ -320,4 +324,145 @@ pass_json_journal_status(JsonObject *reply, PassTx *tx)
     json_array_add_object_element(recovered_array, object);
   }
   json_object_set_array_member(reply, "recovered", recovered_array);
+}
+
+/* ---- pools ---- */
+
+void
+pass_json_pool_picks(JsonObject *reply, const PassOpResult *result)
+{
+  JsonArray *picks = json_array_new();
+
+  for (guint i = 0; result->picks && i < result->picks->len; i++) {
+    const PassPoolPick *pick = g_ptr_array_index(result->picks, i);
+    JsonObject *object = json_object_new();
+
+    json_object_set_string_member(object, "address", pick->address);
+    json_object_set_string_member(object, "pf", pick->pf);
+    set_int_or_null(object, "numa_node", pick->numa_node);
+    json_object_set_boolean_member(object, "local", pick->local);
+    json_object_set_string_member(object, "reason", pick->reason);
+    json_array_add_object_element(picks, object);
+  }
+  set_string_or_null(reply, "pool", result->pool);
+  json_object_set_array_member(reply, "picks", picks);
+  set_string_or_null(reply, "numa_note", result->numa_note);
+}
+
+JsonObject *
+pass_json_pool_pf(const PassVfPfLoad *load)
+{
+  JsonObject *object = json_object_new();
+  JsonArray *guests = json_array_new();
+
+  json_object_set_string_member(object, "address", load->address);
+  set_int_or_null(object, "numa_node", load->numa_node);
+  json_object_set_int_member(object, "total", load->n_vfs);
+  json_object_set_int_member(object, "free", load->eligible);
+  json_object_set_int_member(object, "in_use", load->in_use);
+  for (guint i = 0; load->guests && load->guests[i]; i++)
+    json_array_add_string_element(guests, load->guests[i]);
+  json_object_set_array_member(object, "guests", guests);
+  return object;
+}
+
+JsonObject *
+pass_json_pool(const PassPool *pool, const PassVfBalance *usage)
+{
+  JsonObject *object = json_object_new();
+  JsonArray *pfs = json_array_new();
+  JsonArray *pf_usage = json_array_new();
+  guint total = 0, n_free = 0;
+
+  json_object_set_string_member(object, "name", pool->name);
+  json_object_set_string_member(object, "kind", pass_pool_kind_to_string(pool->kind));
+  if (pool->vendor_id >= 0)
+    set_hex(object, "vendor_id", 4, (guint)pool->vendor_id);
+  else
+    json_object_set_null_member(object, "vendor_id");
+  if (pool->product_id >= 0)
+    set_hex(object, "product_id", 4, (guint)pool->product_id);
+  else
+    json_object_set_null_member(object, "product_id");
+  set_string_or_null(object, "driver", pool->driver);
+  for (guint i = 0; i < pool->pfs->len; i++) {
+    g_autofree char *text = pass_pool_pf_to_string(g_ptr_array_index(pool->pfs, i));
+
+    json_array_add_string_element(pfs, text);
+  }
+  json_object_set_array_member(object, "pfs", pfs);
+  set_int_or_null(object, "numa_node", pool->numa_node);
+  json_object_set_string_member(object, "origin",
+                                pool->origin == PASS_POOL_ORIGIN_FILE ? "file" : "run_time");
+  set_string_or_null(object, "file", pool->file);
+  set_int_or_null(object, "line", pool->line > 0 ? (int)pool->line : -1);
+  for (guint i = 0; i < usage->pfs->len; i++) {
+    const PassVfPfLoad *load = g_ptr_array_index(usage->pfs, i);
+
+    total += load->n_vfs;
+    n_free += load->eligible;
+    json_array_add_object_element(pf_usage, pass_json_pool_pf(load));
+  }
+  json_object_set_int_member(object, "total", total);
+  json_object_set_int_member(object, "free", n_free);
+  json_object_set_int_member(object, "in_use", usage->in_use);
+  json_object_set_array_member(object, "pf_usage", pf_usage);
+  return object;
+}
+
+static void
+set_balance(JsonObject *reply, const PassVfBalance *balance)
+{
+  JsonArray *pfs = json_array_new();
+  JsonArray *nodes = json_array_new();
+
+  json_object_set_int_member(reply, "in_use", balance->in_use);
+  json_object_set_int_member(reply, "skew", balance->skew);
+  for (guint i = 0; i < balance->pfs->len; i++)
+    json_array_add_object_element(pfs, pass_json_pool_pf(g_ptr_array_index(balance->pfs, i)));
+  json_object_set_array_member(reply, "pfs", pfs);
+  for (guint i = 0; i < balance->nodes->len; i++) {
+    const PassVfNodeLoad *load = &g_array_index(balance->nodes, PassVfNodeLoad, i);
+    JsonObject *node = json_object_new();
+
+    set_int_or_null(node, "numa_node", load->numa_node);
+    json_object_set_int_member(node, "pfs", load->n_pfs);
+    json_object_set_int_member(node, "total", load->n_vfs);
+    json_object_set_int_member(node, "free", load->eligible);
+    json_object_set_int_member(node, "in_use", load->in_use);
+    json_object_set_int_member(node, "skew", load->skew);
+    json_array_add_object_element(nodes, node);
+  }
+  json_object_set_array_member(reply, "nodes", nodes);
+}
+
+JsonObject *
+pass_json_balance(const PassVfBalance *balance, const PassVfPlan *plan)
+{
+  JsonObject *reply = json_object_new();
+  JsonArray *moves;
+
+  set_balance(reply, balance);
+  if (!plan) {
+    json_object_set_null_member(reply, "moves");
+    json_object_set_null_member(reply, "skew_after");
+    return reply;
+  }
+  moves = json_array_new();
+  for (guint i = 0; i < plan->moves->len; i++) {
+    const PassVfMove *move = g_ptr_array_index(plan->moves, i);
+    JsonObject *object = json_object_new();
+
+    json_object_set_string_member(object, "guest", move->guest);
+    json_object_set_string_member(object, "from", move->from);
+    json_object_set_string_member(object, "from_pf", move->from_pf);
+    json_object_set_string_member(object, "to", move->to);
+    json_object_set_string_member(object, "to_pf", move->to_pf);
+    set_int_or_null(object, "numa_node", move->numa_node);
+    json_object_set_string_member(object, "reason", move->reason);
+    json_array_add_object_element(moves, object);
+  }
+  json_object_set_array_member(reply, "moves", moves);
+  json_object_set_int_member(reply, "skew_after", plan->after->skew);
+  return reply;
 }

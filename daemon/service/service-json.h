@@ -8,6 +8,7 @@
 #include "action.h"
 #include "check.h"
 #include "engine.h"
+#include "tx-pool.h"
 #include "tx.h"
 
 G_BEGIN_DECLS
@@ -43,6 +44,16 @@ JsonObject *pass_json_check(const PassCheck *check);
 
 /* The IDL error's parameters (besides "message") for the error of @result. */
 JsonObject *pass_json_op_error(const PassOpResult *result);
+
+/* A pool attach's pool, picks and numa_note, set on @reply. */
+void pass_json_pool_picks(JsonObject *reply, const PassOpResult *result);
+
+/* A PoolPf. */
+JsonObject *pass_json_pool_pf(const PassVfPfLoad *load);
+/* A Pool, with @usage (the balance of its VFs' table). */
+JsonObject *pass_json_pool(const PassPool *pool, const PassVfBalance *usage);
+/* GetBalance's reply; @plan NULL: moves and skew_after null. */
+JsonObject *pass_json_balance(const PassVfBalance *balance, const PassVfPlan *plan);
 
 /* GetStatus's journal, open_operations, recovering, held and recovered, set on @reply. */
 void pass_json_journal_status(JsonObject *reply, PassTx *tx);

@@ -36,8 +36,12 @@ static const PassParam list_devices_params[] = {
 };
 static const PassParam get_device_params[] = {ADDRESS, END};
 static const PassParam get_domain_params[] = {STRING("domain", domain, TRUE), END};
+/* The address is optional here: exactly one of it and pool (checked by the handler). */
 static const PassParam attach_params[] = {
-    ASSIGNMENT,
+    STRING("domain", domain, TRUE),
+    {"address", PASS_PARAM_ADDRESS, FALSE},
+    FLAG("live", PASS_OP_LIVE),
+    FLAG("config", PASS_OP_CONFIG),
     FLAG("whole_group", PASS_OP_WHOLE_GROUP),
     FLAG("force", PASS_OP_FORCE),
     FLAG("interface", PASS_OP_INTERFACE),
@@ -46,6 +50,12 @@ static const PassParam attach_params[] = {
     {"vlan", PASS_PARAM_INT, FALSE, .offset = offsetof(PassArgs, vlan), .min = 1,
      .max = PASS_VLAN_MAX, .def = 0},
     FLAG("dry_run", PASS_OP_DRY_RUN),
+    /* pools */
+    STRING("pool", pool, FALSE),
+    {"count", PASS_PARAM_INT, FALSE, .offset = offsetof(PassArgs, vf_count), .min = 1,
+     .max = PASS_SERVICE_MAX_POOL_COUNT, .def = 1},
+    STRING("numa", numa, FALSE),
+    STRING("policy", policy, FALSE),
     END,
 };
 static const PassParam detach_params[] = {
@@ -58,6 +68,20 @@ static const PassParam detach_params[] = {
 };
 static const PassParam check_host_params[] = {{"address", PASS_PARAM_ADDRESS, FALSE}, END};
 static const PassParam reattach_params[] = {ADDRESS, FLAG("dry_run", PASS_OP_DRY_RUN), END};
+/* pools */
+static const PassParam define_pool_params[] = {
+    STRING("name", pool_name, TRUE),
+    STRING("kind", kind, FALSE),
+    STRING("vendor_id", vendor_id, FALSE),
+    STRING("product_id", product_id, FALSE),
+    STRING("driver", driver, FALSE),
+    {"pfs", PASS_PARAM_STRINGS, FALSE, .offset = offsetof(PassArgs, pfs)},
+    {"numa_node", PASS_PARAM_INT, FALSE, .offset = offsetof(PassArgs, numa_node), .min = 0,
+     .max = PASS_SERVICE_MAX_NUMA_NODE, .def = -1},
+    END,
+};
+static const PassParam undefine_pool_params[] = {STRING("name", pool_name, TRUE), END};
+static const PassParam get_balance_params[] = {FLAG("plan", PASS_ARGS_FLAG_PLAN), END};
 
 const PassMethod pass_service_methods[] = {
     {"GetStatus", pass_service_get_status, PASS_ACCESS_READ, NULL},
@@ -69,6 +93,11 @@ const PassMethod pass_service_methods[] = {
     {"Attach", pass_service_attach, PASS_ACCESS_WRITE, attach_params},
     {"Detach", pass_service_detach, PASS_ACCESS_WRITE, detach_params},
     {"Reattach", pass_service_reattach, PASS_ACCESS_WRITE, reattach_params},
+    /* pools */
+    {"ListPools", pass_service_list_pools, PASS_ACCESS_READ, NULL},
+    {"DefinePool", pass_service_define_pool, PASS_ACCESS_WRITE, define_pool_params},
+    {"UndefinePool", pass_service_undefine_pool, PASS_ACCESS_WRITE, undefine_pool_params},
+    {"GetBalance", pass_service_get_balance, PASS_ACCESS_READ, get_balance_params},
 };
 const guint pass_service_n_methods = G_N_ELEMENTS(pass_service_methods);
 

@@ -47,5 +47,15 @@ void pass_service_register_methods(PassService *service, PassVarlinkServer *serv
 PassMethodHandler pass_service_get_status, pass_service_list_devices, pass_service_get_device,
     pass_service_watch, pass_service_get_domain, pass_service_check_host;
 PassMethodHandler pass_service_attach, pass_service_detach, pass_service_reattach;
+/* service-pools.c */
+PassMethodHandler pass_service_list_pools, pass_service_define_pool, pass_service_undefine_pool,
+    pass_service_get_balance;
+/* Attach with a pool (pass_service_attach hands it on). */
+void pass_service_attach_pool(PassService *service, PassVarlinkCall *call, PassRequest *request,
+                              const PassArgs *args, PassOpDoneFunc done, gpointer reply);
+
+/* The most VFs one pool attach takes, and the highest NUMA node a pool names. */
+#define PASS_SERVICE_MAX_POOL_COUNT 64
+#define PASS_SERVICE_MAX_NUMA_NODE  1023
 
 G_END_DECLS

@@ -32,6 +32,8 @@ op_done(const PassOpResult *result, gpointer user_data)
     if (reply->with_devices)
       json_object_set_array_member(object, "devices", pass_json_strings(result->devices));
     json_object_set_array_member(object, "actions", actions);
+    if (result->picks)
+      pass_json_pool_picks(object, result);
     pass_varlink_call_reply(reply->call, object);
   }
   pass_varlink_call_unref(reply->call);
@@ -54,6 +56,21 @@ void
 pass_service_attach(PassService *service, PassVarlinkCall *call, PassRequest *request,
                     const PassArgs *args)
 {
+  /* Neither: the address is what a plain Attach lacks. */
+  if (!args->pool && !args->address) {
+    pass_varlink_call_reply_invalid_parameter(call, "address");
+    return;
+  }
+  if (args->pool) {
+    pass_service_attach_pool(service, call, request, args, op_done, reply_new(call, TRUE));
+    return;
+  }
+  if (args->numa || args->policy || args->vf_count != 1) {
+    const char *bad = args->numa ? "numa" : args->policy ? "policy" : "count";
+
+    pass_varlink_call_reply_invalid_parameter(call, bad);
+    return;
+  }
   /* A MAC or VLAN without an interface would be silently dropped: say so instead. */
   if (!(args->flags & PASS_OP_INTERFACE) && (args->mac || args->vlan)) {
     pass_varlink_call_reply_invalid_parameter(call, args->mac ? "mac" : "vlan");

@@ -65,6 +65,18 @@ decode(PassArgs *args, const PassParam *param, JsonNode *node)
       if (json_node_get_boolean(node))
         args->flags |= param->flag;
       return TRUE;
+    case PASS_PARAM_STRINGS: {
+      JsonArray *array;
+
+      if (!JSON_NODE_HOLDS_ARRAY(node))
+        return FALSE;
+      array = json_node_get_array(node);
+      for (guint i = 0; i < json_array_get_length(array); i++)
+        if (!holds(json_array_get_element(array, i), G_TYPE_STRING))
+          return FALSE;
+      *(JsonArray **)field = array;
+      return TRUE;
+    }
     case PASS_PARAM_INT:
       if (!holds(node, G_TYPE_INT64))
         return FALSE;

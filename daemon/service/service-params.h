@@ -13,13 +13,14 @@ typedef enum {
   PASS_PARAM_BOOL_FLAG, /* a bool; true sets flag in flags */
   PASS_PARAM_INT,       /* an integer in [min, max]; def when absent or null */
   PASS_PARAM_MAC,       /* a unicast MAC address (pass_mac_parse); stored canonical in mac */
+  PASS_PARAM_STRINGS,   /* an array of strings (a JsonArray, borrowed) */
 } PassParamType;
 
 typedef struct {
   const char *name; /* NULL ends a table */
   PassParamType type;
   gboolean required;
-  gsize offset;         /* STRING: of a const char * in PassArgs; INT: of a gint64 */
+  gsize offset;         /* STRING: of a const char *; INT: of a gint64; STRINGS: JsonArray * */
   guint flag;           /* BOOL_FLAG: a PassOpFlags bit */
   gint64 min, max, def; /* INT */
 } PassParam;
@@ -34,7 +35,15 @@ typedef struct {
   gint64 timeout; /* seconds; PASS_ARGS_TIMEOUT_DEFAULT when not given */
   char *mac;      /* Attach: canonical; NULL when not given */
   gint64 vlan;    /* Attach: 0 when not given */
+  /* pools: Attach by pool, DefinePool, UndefinePool, GetBalance */
+  const char *pool, *pool_name, *kind, *numa, *policy;
+  gint64 vf_count;  /* Attach's count; 1 when not given */
+  gint64 numa_node; /* DefinePool's; -1 when not given */
+  JsonArray *pfs;   /* DefinePool's PF selectors; NULL when not given */
 } PassArgs;
+
+/* GetBalance's plan: a flag bit outside PassOpFlags. */
+#define PASS_ARGS_FLAG_PLAN (1u << 24)
 
 #define PASS_ARGS_TIMEOUT_DEFAULT (-1)
 

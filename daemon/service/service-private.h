@@ -20,6 +20,11 @@ struct _PassService {
   gid_t write_group;            /* who besides root may write; PASS_AUTHZ_NO_GROUP: nobody */
   PassServiceDoctorFunc doctor; /* CheckHost's host probes; NULL: none */
   gpointer doctor_data;
+  /* pools (service-pools.c) */
+  GPtrArray *pools; /* PassPool*, by name */
+  PassServicePoolsSaveFunc pools_save;
+  gpointer pools_save_data;
+  char *pools_file; /* where run-time pools are saved; NULL: not known */
 };
 
 /* NoSuchDevice for @address (GetDevice, CheckHost). */

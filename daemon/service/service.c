@@ -375,6 +375,7 @@ pass_service_new(PassEngine *engine, PassTx *tx, const char *uri)
   service->bindings = g_ptr_array_new_with_free_func(g_free);
   service->watch_id = pass_engine_add_watch(engine, engine_event, service);
   service->write_group = PASS_AUTHZ_NO_GROUP;
+  service->pools = g_ptr_array_new_with_free_func((GDestroyNotify)pass_pool_unref);
   return service;
 }
 
@@ -404,6 +405,8 @@ pass_service_free(PassService *service)
   g_hash_table_unref(service->device_texts);
   g_free(service->list_text);
   g_free(service->uri);
+  g_ptr_array_unref(service->pools);
+  g_free(service->pools_file);
   g_free(service);
 }
 

@@ -36,6 +36,20 @@ typedef void (*PassServiceDoctorFunc)(const char *address, GPtrArray *checks, gp
  * knows itself (libvirt, IOMMU group viability). */
 void pass_service_set_doctor(PassService *service, PassServiceDoctorFunc func, gpointer data);
 
+/* ---- pools ---- */
+
+/* Saves the pools defined at run time (PassPool*, in order) where the next start reads them;
+ * FALSE with @error (nothing changed then). Handed in by main.c (config/ writes the file: the
+ * service may not see config/). */
+typedef gboolean (*PassServicePoolsSaveFunc)(GPtrArray *run_time_pools, gpointer data,
+                                             GError **error);
+
+/* The pools served (PassPool*, refs taken; the files' and the run-time ones, names unique).
+ * @save (NULL: DefinePool and UndefinePool change nothing on disk) with @data, which must outlive
+ * the service; @run_time_file names where run-time pools live, for ListPools (NULL: none). */
+void pass_service_set_pools(PassService *service, GPtrArray *pools, PassServicePoolsSaveFunc save,
+                            gpointer data, const char *run_time_file);
+
 /* Add the interface and its methods to @server. */
 gboolean pass_service_register(PassService *service, PassVarlinkServer *server, GError **error);
 

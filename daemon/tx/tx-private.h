@@ -5,6 +5,7 @@
 #include "journal.h"
 #include "string-array.h"
 #include "tx-locks.h"
+#include "tx-pool.h"
 #include "tx.h"
 
 G_BEGIN_DECLS
@@ -66,6 +67,7 @@ struct _PassTx {
   GPtrArray *recovered; /* PassRecovery*: what recovery did since passd started */
   guint retry_id;       /* a recovery due for intents left half-way while connected */
   guint retry_delay_s;  /* doubles while recovery fails, up to RETRY_MAX_S */
+  GArray *cpu_nodes;    /* int: host CPU -> NUMA node (-1); for pool attaches' placement */
 };
 
 struct _Op {
@@ -94,6 +96,13 @@ struct _Op {
   gboolean stale;            /* its job could not re-read what it touched */
   Intent *recovers;          /* passd's own operation finishing that interrupted one */
 
+  /* attach by pool (tx-pool.c): it first holds pool:NAME and the domain (pool_lock) for the
+   * whole operation, picks, then locks the chosen VFs (lock) */
+  PassPool *pool;
+  PassVfRequest pick_request; /* domain_nodes filled at the pick */
+  gboolean picked;
+  PassLockRequest *pool_lock;
+
   /* detach */
   char *alias;
   guint live_unplug; /* TRUE when the plan starts with a live unplug */
@@ -120,11 +129,18 @@ void tx_op_finish(Op *op);
 
 /* Lock (or, while recovery runs, park) a new operation. */
 void tx_op_submit(Op *op);
-/* A new Detach or Reattach, not submitted yet (for recovery). */
+/* A new Attach (for pool attaches), Detach or Reattach, not submitted yet (for recovery). */
+Op *tx_attach_new(PassTx *tx, PassRequest *request, const char *domain, const char *address,
+                  guint flags, PassOpDoneFunc done, gpointer user_data);
 Op *tx_detach_new(PassTx *tx, PassRequest *request, const char *domain, const char *address,
                   guint flags, guint timeout_ms, PassOpDoneFunc done, gpointer user_data);
 Op *tx_reattach_new(PassTx *tx, PassRequest *request, const char *address, guint flags,
                     PassOpDoneFunc done, gpointer user_data);
+
+/* ---- tx-pool.c ---- */
+/* Choose op->pool's VFs against the picture (op->devices, op->address, op->result's picks);
+ * FALSE: op->result says why not (NoEligibleDevice, NoSuchDomain, ...). */
+gboolean tx_pool_pick(Op *op);
 
 /* ---- tx-journal.c ---- */
 /* Writes @op's begin record (its plan) before its steps run. FALSE: op->result says why. */

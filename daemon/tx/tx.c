@@ -103,6 +103,7 @@ pass_tx_free(PassTx *tx)
   pass_locks_free(tx->locks);
   g_hash_table_unref(tx->originals);
   pass_ops_free(tx->ops);
+  g_clear_pointer(&tx->cpu_nodes, g_array_unref);
   g_strfreev(tx->protected);
   g_free(tx->protected_why);
   g_free(tx);
@@ -183,6 +184,8 @@ op_free(Op *op)
   g_ptr_array_unref(op->protect);
   g_ptr_array_unref(op->steps);
   g_ptr_array_unref(op->reread);
+  if (op->pool)
+    pass_pool_unref(op->pool);
   g_free(op);
 }
 
@@ -209,6 +212,10 @@ op_release(Op *op)
   PassLockRequest *lock = op->lock;
 
   op->lock = NULL;
+  if (lock)
+    pass_locks_release(op->tx->locks, lock);
+  lock = op->pool_lock;
+  op->pool_lock = NULL;
   if (lock)
     pass_locks_release(op->tx->locks, lock);
 }
@@ -259,16 +266,20 @@ keys_for_device(PassEngine *engine, const char *address, GPtrArray *exclusive, G
   }
 }
 
+/* The keys of @addresses, and of the domain unless @without_domain (a pool attach holds it
+ * already), then @extra (exclusive; NULL-terminated, may be NULL). */
 static void
-op_lock(Op *op, GPtrArray *addresses)
+op_lock(Op *op, GPtrArray *addresses, gboolean without_domain, const char *const *extra)
 {
   PassEngine *engine = op->tx->engine;
   g_autoptr(GPtrArray) exclusive = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GPtrArray) shared = g_ptr_array_new_with_free_func(g_free);
 
-  for (guint i = 0; i < addresses->len; i++)
+  for (guint i = 0; addresses && i < addresses->len; i++)
     keys_for_device(engine, g_ptr_array_index(addresses, i), exclusive, shared);
-  if (op->domain) {
+  for (guint i = 0; extra && extra[i]; i++)
+    add_unique(exclusive, extra[i]);
+  if (op->domain && !without_domain) {
     g_autofree char *key = g_strconcat("dom:", op->domain, NULL);
 
     add_unique(exclusive, key);
@@ -280,6 +291,8 @@ op_lock(Op *op, GPtrArray *addresses)
       g_ptr_array_remove_index(shared, i - 1);
   g_ptr_array_add(exclusive, NULL);
   g_ptr_array_add(shared, NULL);
+  g_strfreev(op->lock_exclusive);
+  g_strfreev(op->lock_shared);
   op->lock_exclusive = g_strdupv((char **)exclusive->pdata);
   op->lock_shared = g_strdupv((char **)shared->pdata);
   pass_locks_acquire(op->tx->locks, (const char *const *)op->lock_exclusive,
@@ -314,8 +327,16 @@ tx_op_submit(Op *op)
     g_ptr_array_add(op->tx->parked, op);
     return;
   }
+  /* A pool attach locks its pool and domain first, its VFs once they are chosen. */
+  if (op->pool && !op->picked) {
+    g_autofree char *key = g_strconcat("pool:", op->pool->name, NULL);
+    const char *const keys[] = {key, NULL};
+
+    op_lock(op, NULL, FALSE, keys);
+    return;
+  }
   devices = request_devices(op->tx->engine, op->address, op->whole_group_keys);
-  op_lock(op, devices);
+  op_lock(op, devices, FALSE, NULL);
 }
 
 /* ---- applying a job's outcome ---- */
@@ -484,10 +505,13 @@ attach_check(Op *op)
         (domain->persistent ? PASS_HOSTDEV_CONFIG : 0) | (domain->active ? PASS_HOSTDEV_LIVE : 0);
   op->where = where;
 
-  /* The devices: the target, and with whole_group every endpoint of its group. */
-  g_ptr_array_set_size(op->devices, 0);
-  add_unique(op->devices, device->address);
-  if ((op->flags & PASS_OP_WHOLE_GROUP) && device->iommu_group >= 0) {
+  /* The devices: the target, and with whole_group every endpoint of its group; a pool
+   * attach's are its picks. */
+  if (!op->pool) {
+    g_ptr_array_set_size(op->devices, 0);
+    add_unique(op->devices, device->address);
+  }
+  if (!op->pool && (op->flags & PASS_OP_WHOLE_GROUP) && device->iommu_group >= 0) {
     guint n;
     g_autofree PassIommuMember *table = pass_tx_group_table(engine, device, &n);
     g_auto(GStrv) endpoints = pass_iommu_group_endpoints(table, n);
@@ -521,6 +545,13 @@ attach_plan(Op *op)
       return FALSE;
   if (!tx_check_group(op, device))
     return FALSE;
+  /* A pool's VFs are each in a group of their own (or not): every group must be viable. */
+  for (guint i = 0; op->pool && i < op->devices->len; i++) {
+    PassDevice *d = tx_need_device(op, g_ptr_array_index(op->devices, i));
+
+    if (!d || (d != device && !tx_check_group(op, d)))
+      return FALSE;
+  }
 
   /* Plan: every device onto vfio-pci first (the group must be whole before QEMU opens it),
    * then into the domain. */
@@ -597,6 +628,18 @@ protect_done(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 attach_granted(Op *op)
 {
+  /* A pool attach holds its pool and domain now: pick, then lock the VFs picked. Nothing runs
+   * on the main context in between, so no other operation takes them first. */
+  if (op->pool && !op->picked) {
+    if (!tx_pool_pick(op)) {
+      tx_op_finish(op);
+      return;
+    }
+    op->picked = TRUE;
+    op->pool_lock = g_steal_pointer(&op->lock);
+    op_lock(op, op->devices, TRUE, NULL);
+    return;
+  }
   /* The configured list first: it needs no worker. */
   if (!attach_check(op) || !tx_check_listed(op)) {
     tx_op_finish(op);
@@ -610,12 +653,19 @@ attach_granted(Op *op)
   attach_continue(op);
 }
 
+Op *
+tx_attach_new(PassTx *tx, PassRequest *request, const char *domain, const char *address,
+              guint flags, PassOpDoneFunc done, gpointer user_data)
+{
+  return op_new(tx, request, OP_ATTACH, domain, address, flags, (flags & PASS_OP_WHOLE_GROUP) != 0,
+                done, user_data);
+}
+
 void
 pass_tx_attach(PassTx *tx, PassRequest *request, const char *domain, const char *address,
                guint flags, PassOpDoneFunc done, gpointer user_data)
 {
-  tx_op_submit(op_new(tx, request, OP_ATTACH, domain, address, flags,
-                      (flags & PASS_OP_WHOLE_GROUP) != 0, done, user_data));
+  tx_op_submit(tx_attach_new(tx, request, domain, address, flags, done, user_data));
 }
 
 void

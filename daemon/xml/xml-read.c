@@ -8,6 +8,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
+#include "cpulist.h"
 #include "pass-address.h"
 #include "pass-error.h"
 
@@ -525,6 +526,38 @@ add_hostdev(xmlNode *node, gboolean interface, PassHostdevWhere where, PassDomai
   return TRUE;
 }
 
+/* Add the list in attribute @name of every node @expr selects to @set; a malformed one is only
+ * logged (placement is a hint for pool attaches, not a reason to lose the domain). */
+static void
+read_lists(xmlXPathContext *xpath, xmlNode *root, const char *expr, const char *name, GArray *set,
+           const char *domain)
+{
+  g_autoptr(xmlXPathObject) nodes = xpath_nodes(xpath, root, expr);
+
+  for (guint i = 0; i < xpath_count(nodes); i++) {
+    g_autofree char *text = attr(nodes->nodesetval->nodeTab[i], name);
+
+    if (text && !pass_cpulist_parse(text, set))
+      g_debug("domain %s: %s='%s' is not a list; ignored", domain, name, text);
+  }
+}
+
+/* Where the domain runs: host NUMA nodes from <numatune>, host CPUs from its pinning. */
+static void
+read_placement(xmlXPathContext *xpath, xmlNode *root, PassDomain *domain)
+{
+  g_autoptr(xmlXPathObject) cells = xpath_nodes(xpath, root, "./cpu/numa/cell");
+
+  g_array_set_size(domain->numa_nodes, 0);
+  g_array_set_size(domain->cpus, 0);
+  /* placement='auto' (numad) names no nodeset: unknown, as it should be. */
+  read_lists(xpath, root, "./numatune/memory | ./numatune/memnode", "nodeset", domain->numa_nodes,
+             domain->name);
+  read_lists(xpath, root, "./vcpu | ./cputune/vcpupin | ./cputune/emulatorpin", "cpuset",
+             domain->cpus, domain->name);
+  domain->numa_cells = xpath_count(cells);
+}
+
 gboolean
 pass_xml_read_domain_hostdevs(const char *xml, PassHostdevWhere where, PassDomain *domain,
                               GError **error)
@@ -545,6 +578,9 @@ pass_xml_read_domain_hostdevs(const char *xml, PassHostdevWhere where, PassDomai
     return FALSE;
   }
   xpath = xmlXPathNewContext(doc);
+  /* The live definition says where it runs; the persistent one only when it does not. */
+  if ((where & PASS_HOSTDEV_LIVE) || !domain->active)
+    read_placement(xpath, root, domain);
   nodes = xpath_nodes(xpath, root,
                       "./devices/hostdev[@mode='subsystem' and @type='pci'] | "
                       "./devices/interface[@type='hostdev']");

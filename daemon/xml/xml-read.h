@@ -14,7 +14,8 @@ PassDevice *pass_xml_read_nodedev(const char *xml, GError **error);
 /* Add the PCI host devices of one domain XML (<hostdev mode='subsystem' type='pci'> and
  * <interface type='hostdev'>) to @domain->hostdevs, marking each with @where; an entry for an
  * address already there gets @where added (and the live alias/guest address when @where is
- * LIVE). Returns FALSE with @error on malformed XML. */
+ * LIVE). With @where LIVE, or for a domain not active, also where it runs (@domain's
+ * numa_nodes, cpus and numa_cells). Returns FALSE with @error on malformed XML. */
 gboolean pass_xml_read_domain_hostdevs(const char *xml, PassHostdevWhere where, PassDomain *domain,
                                        GError **error);
 

@@ -135,6 +135,13 @@ def no_such_domain(domain):
 def fake_attach(p):
     if p["domain"] != "vm1":
         return no_such_domain(p["domain"])
+    if "pool" in p:
+        return [reply({"devices": ["0000:02:10.0"], "pool": p["pool"], "picks": [
+            {"address": "0000:02:10.0", "pf": "0000:02:00.0", "numa_node": 0, "local": False,
+             "reason": "lowest free VF of PF 0000:02:00.0"}],
+            "numa_note": "placement unknown", "actions": [
+            action("attach", "0000:02:10.0", domain="vm1", live=False, config=True,
+                   xml=HOSTDEV_XML)]})]
     if p["address"] == "0000:02:00.0":
         return [error(ERROR_PREFIX + "IommuGroupNotViable", {
             "address": "0000:02:00.0", "group": 12,
@@ -187,6 +194,34 @@ def fake_get_domain(p):
     if p["domain"] == "empty":
         return [reply({"name": "empty", "state": "shutoff", "persistent": False, "devices": []})]
     return no_such_domain(p["domain"])
+
+
+BALANCE = {"in_use": 2, "skew": 2, "pfs": [], "nodes": [], "skew_after": 0, "moves": [
+    {"guest": "vm1", "from": "0000:02:10.0", "from_pf": "0000:02:00.0", "to": "0000:03:10.0",
+     "to_pf": "0000:03:00.0", "numa_node": 0, "reason": "evens"},
+    {"guest": "vm2", "from": "0000:02:10.2", "from_pf": "0000:02:00.0", "to": "0000:03:10.2",
+     "to_pf": "0000:03:00.0", "numa_node": 0, "reason": "evens"}]}
+
+
+def balance_handler(pending):
+    """A passd whose plan has two moves; with @pending, vm1 keeps its VF (RemovalPending)."""
+    def handler(method, p):
+        if method == "io.passd.Manager.GetBalance":
+            return [reply(BALANCE)]
+        if method == "io.passd.Manager.GetDomain":
+            return [reply({"name": p["domain"], "state": "running", "persistent": True,
+                           "devices": [{"address": "0000:02:10.0", "interface": True},
+                                       {"address": "0000:02:10.2", "interface": False}]})]
+        if method == "io.passd.Manager.Detach":
+            if pending:
+                return [error(ERROR_PREFIX + "RemovalPending",
+                              {"address": p["address"], "domain": p["domain"],
+                               "message": "timed out"})]
+            return [reply({"actions": []})]
+        if method == "io.passd.Manager.Attach":
+            return [reply({"devices": [p["address"]], "actions": []})]
+        return [error("org.varlink.service.MethodNotFound", {"method": method})]
+    return handler
 
 
 PASSTHROUGH = {
@@ -648,7 +683,11 @@ def test_passthrough_help():
         check(re.search(rf"^  {word} +\S", r.stdout, re.M), word)
     for command, options in [
             ("attach", ["--live", "--config", "--whole-group", "--force", "--interface",
-                        "--mac=MAC", "--vlan=ID", "--dry-run", "--json", "DOMAIN ADDRESS"]),
+                        "--mac=MAC", "--vlan=ID", "--dry-run", "--json",
+                        "DOMAIN {ADDRESS | --pool NAME}", "--pool=NAME", "--count=N",
+                        "--numa=MODE", "--policy=POLICY"]),
+            ("pools", ["--json"]),
+            ("balance", ["--plan", "--apply", "--json"]),
             ("detach", ["--live", "--config", "--timeout=SECONDS", "--dry-run", "--json",
                         "DOMAIN ADDRESS"]),
             ("reattach", ["--dry-run", "--json", "ADDRESS"]),
@@ -743,6 +782,59 @@ def test_attach_interface_mac_vlan():
                                "01:00:5e:00:00:01"])
         check_one_error_line(r, 2, re.escape("'01:00:5e:00:00:01' is a multicast address; a NIC "
                                              "needs a unicast one (see 'passctl attach --help')"))
+    finally:
+        passd.stop()
+
+
+def test_attach_pool():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["attach", "vm1", "--pool", "nvme", "--count", "2", "--numa",
+                               "required", "--policy", "pack", "--config"])
+        check(r.returncode == 0, r.stderr)
+        check(last_call(passd, "Attach") == {"domain": "vm1", "pool": "nvme", "count": 2,
+                                             "numa": "required", "policy": "pack",
+                                             "config": True}, passd.calls[-1])
+        check(r.stdout == "Took from pool nvme:\n"
+                          "  0000:02:10.0: lowest free VF of PF 0000:02:00.0\n"
+                          "  NUMA: placement unknown\n"
+                          "0000:02:10.0: attached to vm1 (config)\n", r.stdout)
+        n = len(passd.calls)
+        # checked locally, never sent
+        for args in (["--pool", "nvme", "--numa", "maybe"], ["--pool", "nvme", "--policy", "x"],
+                     ["--pool", "nvme", "--count", "65"], ["--pool", "nvme", "02:10.0"],
+                     ["02:10.0", "--count", "2"]):
+            r = run(socket_args + ["attach", "vm1"] + args)
+            check(r.returncode == 2, (args, r.returncode, r.stderr))
+        check(len(passd.calls) == n, passd.calls[n:])
+    finally:
+        passd.stop()
+
+
+def test_balance_apply():
+    passd, socket_args = with_passd(balance_handler(False))
+    try:
+        r = run(socket_args + ["balance", "--apply"])
+        check(r.returncode == 0, r.stderr)
+        calls = [(c["method"].split(".")[-1], c["parameters"]) for c in passd.calls]
+        moves = [c for c in calls if c[0] in ("Detach", "Attach")]
+        # each move: the detach, then the attach of the other VF, the same way it was held
+        check(moves == [
+            ("Detach", {"domain": "vm1", "address": "0000:02:10.0"}),
+            ("Attach", {"domain": "vm1", "address": "0000:03:10.0", "interface": True}),
+            ("Detach", {"domain": "vm2", "address": "0000:02:10.2"}),
+            ("Attach", {"domain": "vm2", "address": "0000:03:10.2"})], moves)
+        check(calls[0] == ("GetBalance", {"plan": True}), calls[0])
+        check("1. vm1: 0000:02:10.0 -> 0000:03:10.0 done\n" in r.stdout, r.stdout)
+    finally:
+        passd.stop()
+    passd, socket_args = with_passd(balance_handler(True))
+    try:
+        r = run(socket_args + ["balance", "--apply"])
+        check(r.returncode == 1, (r.returncode, r.stderr))
+        check("move 1 stopped" in r.stderr and "were not tried" in r.stderr, r.stderr)
+        methods = [c["method"].split(".")[-1] for c in passd.calls]
+        check("Attach" not in methods and methods.count("Detach") == 1, methods)
     finally:
         passd.stop()
 

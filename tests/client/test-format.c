@@ -515,6 +515,57 @@ test_checks(void)
   g_assert_cmpstr(empty, ==, "\n0 checks: 0 failed, 0 warned\n");
 }
 
+/* ---- pools ---- */
+
+static void
+test_pools(void)
+{
+  g_autoptr(JsonObject) reply = parse_object(
+      "{\"pools\": [{\"name\": \"nvme\", \"kind\": \"pci\", \"vendor_id\": \"0x1b36\", "
+      "\"product_id\": null, \"driver\": null, \"pfs\": [\"0000:01:00.0\", "
+      "\"0000:02:00.0#0-3\"], \"numa_node\": null, \"origin\": \"file\", \"file\": "
+      "\"/etc/passd/pools.d/nvme.conf\", \"line\": 2, \"total\": 6, \"free\": 3, \"in_use\": 2, "
+      "\"pf_usage\": [{\"address\": \"0000:01:00.0\", \"numa_node\": 0, \"total\": 2, "
+      "\"free\": 0, \"in_use\": 2, \"guests\": [\"g1\", \"g2\"]}, {\"address\": "
+      "\"0000:02:00.0\", \"numa_node\": null, \"total\": 4, \"free\": 3, \"in_use\": 0, "
+      "\"guests\": []}]}]}");
+  g_autofree char *text = passctl_format_pools(passctl_json_array(reply, "pools"));
+  g_autofree char *none = passctl_format_pools(NULL);
+
+  g_assert_cmpstr(text, ==,
+                  "nvme (pci): 6 VFs, 3 free, 2 in use\n"
+                  "  selectors: vendor 0x1b36, PF 0000:01:00.0;0000:02:00.0#0-3\n"
+                  "  defined: in a file, /etc/passd/pools.d/nvme.conf:2\n"
+                  "  PF            NUMA  TOTAL  FREE  IN USE  GUESTS\n"
+                  "  0000:01:00.0  0     2      0     2       g1,g2\n"
+                  "  0000:02:00.0  -     4      3     0       -\n");
+  g_assert_cmpstr(none, ==, "no pools (pools.d files, or passctl pool define)\n");
+}
+
+static void
+test_balance_plan(void)
+{
+  g_autoptr(JsonObject) reply = parse_object(
+      "{\"in_use\": 3, \"skew\": 3, \"pfs\": [{\"address\": \"0000:01:00.0\", "
+      "\"numa_node\": 0, \"total\": 4, \"free\": 1, \"in_use\": 3, \"guests\": [\"a\", \"b\", "
+      "\"c\"]}, {\"address\": \"0000:02:00.0\", \"numa_node\": 0, \"total\": 4, \"free\": 4, "
+      "\"in_use\": 0, \"guests\": []}], \"nodes\": [{\"numa_node\": 0, \"pfs\": 2, \"total\": 8, "
+      "\"free\": 5, \"in_use\": 3, \"skew\": 3}], \"moves\": [{\"guest\": \"a\", \"from\": "
+      "\"0000:01:00.1\", \"from_pf\": \"0000:01:00.0\", \"to\": \"0000:02:00.1\", \"to_pf\": "
+      "\"0000:02:00.0\", \"numa_node\": 0, \"reason\": \"evens 3/0\"}], \"skew_after\": 1}");
+  g_autofree char *text = passctl_format_balance(reply);
+
+  g_assert_cmpstr(text, ==,
+                  "3 VFs in use, skew 3 (most minus fewest in use over the PFs)\n"
+                  "PF            NUMA  TOTAL  FREE  IN USE  GUESTS\n"
+                  "0000:01:00.0  0     4      1     3       a,b,c\n"
+                  "0000:02:00.0  0     4      4     0       -\n"
+                  "NUMA node 0: 2 PFs, 3 VFs in use, skew 3\n"
+                  "Plan (skew 3 -> 1):\n"
+                  "1. a: 0000:01:00.1 (PF 0000:01:00.0) -> 0000:02:00.1 (PF 0000:02:00.0)\n"
+                  "   evens 3/0\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -538,5 +589,7 @@ main(int argc, char **argv)
   g_test_add_func("/client/fields", test_fields);
   g_test_add_func("/client/json", test_json_text);
   g_test_add_func("/client/checks", test_checks);
+  g_test_add_func("/format/pools", test_pools);
+  g_test_add_func("/format/balance-plan", test_balance_plan);
   return g_test_run();
 }

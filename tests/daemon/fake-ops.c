@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "cpulist.h"
 #include "pass-error.h"
 
 typedef struct {
@@ -11,6 +12,7 @@ typedef struct {
   char *physfn;
   guint32 class_code;
   char *driver, *default_driver;
+  int numa_node; /* -1: unknown */
 } FakeDevice;
 
 typedef struct {
@@ -24,6 +26,7 @@ typedef struct {
   char *name;
   gboolean active, persistent;
   GPtrArray *hostdevs; /* FakeHostdev* */
+  char *numa_nodes;    /* <numatune> nodeset; NULL: none */
 } FakeDomain;
 
 struct _FakeOps {
@@ -63,6 +66,7 @@ static void
 fake_domain_free(FakeDomain *d)
 {
   g_free(d->name);
+  g_free(d->numa_nodes);
   g_ptr_array_unref(d->hostdevs);
   g_free(d);
 }
@@ -374,6 +378,8 @@ domain_build(FakeDomain *d)
   domain->active = d->active;
   domain->persistent = d->persistent;
   domain->state = d->active ? PASS_DOMAIN_STATE_RUNNING : PASS_DOMAIN_STATE_SHUTOFF;
+  if (d->numa_nodes)
+    g_assert_true(pass_cpulist_parse(d->numa_nodes, domain->numa_nodes));
   for (guint i = 0; i < d->hostdevs->len; i++) {
     FakeHostdev *h = g_ptr_array_index(d->hostdevs, i);
     PassHostdev *hostdev = pass_hostdev_new();
@@ -403,6 +409,7 @@ device_build(FakeDevice *d)
   device->iommu_group = d->group;
   device->physfn = g_strdup(d->physfn);
   device->driver = g_strdup(d->driver);
+  device->numa_node = d->numa_node;
   return device;
 }
 
@@ -505,6 +512,7 @@ fake_ops_add_device(FakeOps *fake, const char *address, int group, const char *p
   d->class_code = class_code;
   d->driver = g_strdup(driver);
   d->default_driver = g_strdup(default_driver);
+  d->numa_node = -1;
   g_ptr_array_add(fake->devices, d);
 }
 
@@ -658,4 +666,22 @@ fake_ops_get_max_parallel(FakeOps *fake)
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
 
   return fake->max_running;
+}
+
+void
+fake_ops_set_numa_node(FakeOps *fake, const char *address, int node)
+{
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+
+  find_device(fake, address)->numa_node = node;
+}
+
+void
+fake_ops_set_domain_nodes(FakeOps *fake, const char *domain, const char *nodeset)
+{
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  FakeDomain *d = find_domain(fake, domain);
+
+  g_free(d->numa_nodes);
+  d->numa_nodes = g_strdup(nodeset);
 }

@@ -31,6 +31,11 @@ void fake_ops_set_attach_delay(FakeOps *fake, guint ms);
 /* A live unplug of @address in @domain completes (the guest let go); returns its alias. */
 char *fake_ops_release(FakeOps *fake, const char *domain, const char *address);
 
+/* @address's NUMA node (default -1, unknown). */
+void fake_ops_set_numa_node(FakeOps *fake, const char *address, int node);
+/* @domain's <numatune> nodeset, e.g. "1" (default: none). */
+void fake_ops_set_domain_nodes(FakeOps *fake, const char *domain, const char *nodeset);
+
 /* Feed @engine the whole model (a snapshot) and mark it connected. */
 void fake_ops_load(FakeOps *fake, PassEngine *engine);
 

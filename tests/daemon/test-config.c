@@ -35,6 +35,8 @@ describe(const PassConfig *config)
     ADD("RemovalTimeout=%d", config->removal_timeout);
   if (config->state_directory)
     ADD("StateDirectory=%s", config->state_directory);
+  if (config->pools_directory)
+    ADD("PoolsDirectory=%s", config->pools_directory);
   if (config->protected_devices) {
     g_autofree char *list = g_strjoinv(",", config->protected_devices);
 
@@ -70,6 +72,7 @@ static const Case good[] = {
     {G "RemovalTimeout=0\n", "RemovalTimeout=0"},
     {G "RemovalTimeout=86400\n", "RemovalTimeout=86400"},
     {G "StateDirectory=/srv/passd\n", "StateDirectory=/srv/passd"},
+    {G "PoolsDirectory=/srv/pools.d\n", "PoolsDirectory=/srv/pools.d"},
     /* Any accepted form, canonical, sorted, once each; spaces around the items are fine. */
     {G "ProtectedDevices=41:00.1; pci_0000_02_00_0;0000:41:00.1;\n",
      "ProtectedDevices=0000:02:00.0,0000:41:00.1"},
@@ -109,6 +112,7 @@ static const Case bad[] = {
     {G "RemovalTimeout=\n", E "RemovalTimeout: '' is not a number of seconds from 0 to 86400"},
     {G "StateDirectory=var/lib/passd\n",
      E "StateDirectory: 'var/lib/passd' is not an absolute path"},
+    {G "PoolsDirectory=pools.d\n", E "PoolsDirectory: 'pools.d' is not an absolute path"},
     {G "ProtectedDevices=41:00.1;zz\n",
      E "ProtectedDevices: 'zz' is not a PCI address (expected DDDD:BB:SS.F)"},
     {G "ProtectedDevices=00:20.0\n",
@@ -284,7 +288,8 @@ test_example(void)
   g_assert_cmpstr(got, ==,
                   "Connect=qemu:///system Socket=/run/passd/io.passd.Manager Group=root(0) "
                   "SocketMode=0600 MaxConnections=256 MaxConnectionsPerUid=32 RemovalTimeout=20 "
-                  "StateDirectory=/var/lib/passd ProtectedDevices=0000:41:00.0,0000:41:00.1 "
+                  "StateDirectory=/var/lib/passd PoolsDirectory=/etc/passd/pools.d "
+                  "ProtectedDevices=0000:41:00.0,0000:41:00.1 "
                   "Verbose=0");
   g_assert_cmpstr(config->connect, ==, PASS_DEFAULT_URI);
   g_assert_cmpstr(config->socket, ==, PASS_DEFAULT_SOCKET);

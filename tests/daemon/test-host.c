@@ -481,12 +481,37 @@ test_relative_root(void)
   g_test_trap_assert_stderr("*g_path_is_absolute*");
 }
 
+/* Each CPU's NUMA node from node*\/cpulist; CPUs in no list stay -1, other files are skipped. */
+static void
+test_cpu_nodes(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GArray) none = pass_host_read_cpu_nodes(fx->host);
+  g_autoptr(GArray) map = NULL;
+
+  g_assert_cmpuint(none->len, ==, 0);
+  fake_root_put(fx->root, "/sys/devices/system/node/node0/cpulist", "0-1\n");
+  fake_root_put(fx->root, "/sys/devices/system/node/node1/cpulist", "4,6\n");
+  fake_root_put(fx->root, "/sys/devices/system/node/node2/cpulist", "\n");
+  fake_root_put(fx->root, "/sys/devices/system/node/online", "0-2\n");
+  fake_root_put(fx->root, "/sys/devices/system/node/nodex/cpulist", "3\n");
+  map = pass_host_read_cpu_nodes(fx->host);
+  g_assert_cmpuint(map->len, ==, 7);
+  g_assert_cmpint(g_array_index(map, int, 0), ==, 0);
+  g_assert_cmpint(g_array_index(map, int, 1), ==, 0);
+  g_assert_cmpint(g_array_index(map, int, 2), ==, -1);
+  g_assert_cmpint(g_array_index(map, int, 3), ==, -1);
+  g_assert_cmpint(g_array_index(map, int, 4), ==, 1);
+  g_assert_cmpint(g_array_index(map, int, 5), ==, -1);
+  g_assert_cmpint(g_array_index(map, int, 6), ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
 #define ADD(path, func) g_test_add(path, Fixture, NULL, setup, func, teardown)
   ADD("/host/protect/storage", test_storage);
+  ADD("/host/cpu-nodes", test_cpu_nodes);
   ADD("/host/protect/storage-unused", test_storage_unused);
   ADD("/host/protect/network", test_network);
   ADD("/host/protect/vga-and-bridges", test_vga_and_bridges);

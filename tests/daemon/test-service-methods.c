@@ -110,7 +110,7 @@ test_table(void)
 {
   g_autoptr(GHashTable) idl = idl_methods();
 
-  g_assert_cmpuint(g_hash_table_size(idl), ==, 9);
+  g_assert_cmpuint(g_hash_table_size(idl), ==, 13);
   g_assert_cmpuint(pass_service_n_methods, ==, g_hash_table_size(idl));
   for (guint i = 0; i < pass_service_n_methods; i++) {
     const PassMethod *method = &pass_service_methods[i];
@@ -133,6 +133,11 @@ test_table(void)
   g_assert_cmpint(pass_service_lookup_method("Watch")->access, ==, PASS_ACCESS_READ);
   g_assert_cmpint(pass_service_lookup_method("GetDomain")->access, ==, PASS_ACCESS_READ);
   g_assert_cmpint(pass_service_lookup_method("CheckHost")->access, ==, PASS_ACCESS_READ);
+  /* pools */
+  g_assert_cmpint(pass_service_lookup_method("ListPools")->access, ==, PASS_ACCESS_READ);
+  g_assert_cmpint(pass_service_lookup_method("GetBalance")->access, ==, PASS_ACCESS_READ);
+  g_assert_cmpint(pass_service_lookup_method("DefinePool")->access, ==, PASS_ACCESS_WRITE);
+  g_assert_cmpint(pass_service_lookup_method("UndefinePool")->access, ==, PASS_ACCESS_WRITE);
   g_assert_null(pass_service_lookup_method("Bogus"));
 }
 

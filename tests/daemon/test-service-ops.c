@@ -9,6 +9,7 @@
 #include "service-call.h"
 #include "service.h"
 #include "xml-hostdev.h"
+#include "pool.h"
 
 #define M "io.passd.Manager."
 
@@ -350,6 +351,102 @@ test_default_timeout(Fixture *f, gconstpointer data)
   wait_no_operations(f);
 }
 
+/* ---- pools ---- */
+
+typedef struct {
+  guint saves;
+  gboolean fail;
+  GString *names; /* of the pools each save got: "a,b|a|" */
+} Saver;
+
+static gboolean
+save_pools(GPtrArray *pools, gpointer data, GError **error)
+{
+  Saver *saver = data;
+
+  saver->saves++;
+  for (guint i = 0; i < pools->len; i++)
+    g_string_append_printf(saver->names, "%s%s", i ? "," : "",
+                           ((PassPool *)g_ptr_array_index(pools, i))->name);
+  g_string_append_c(saver->names, '|');
+  if (saver->fail) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOSPC, "disk full");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Two VFs of a PF on the fake host, a file pool of them; DefinePool saves only the run-time
+ * pools and changes nothing when the save fails; a pool attach really attaches and replies
+ * with its picks. */
+static void
+test_pools(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) pools = g_ptr_array_new_with_free_func((GDestroyNotify)pass_pool_unref);
+  g_autoptr(PassPool) file_pool = pass_pool_new("file");
+  Saver saver = {.names = g_string_new(NULL)};
+  g_auto(Call) defined = {0};
+  g_auto(Call) failed = {0};
+  g_auto(Call) undefined = {0};
+  g_auto(Call) attached = {0};
+  g_auto(Call) listed = {0};
+  JsonObject *pick;
+
+  fake_ops_add_device(f->fake, "0000:07:00.0", 19, NULL, 0x010802, "nvme", "nvme");
+  fake_ops_add_device(f->fake, "0000:07:00.1", 20, "0000:07:00.0", 0x010802, NULL, "nvme");
+  fake_ops_add_device(f->fake, "0000:07:00.2", 21, "0000:07:00.0", 0x010802, NULL, "nvme");
+  fake_ops_load(f->fake, f->s.engine);
+  file_pool->origin = PASS_POOL_ORIGIN_FILE;
+  file_pool->file = g_strdup("/etc/passd/pools.d/f.conf");
+  file_pool->line = 1;
+  file_pool->driver = g_strdup("nvme");
+  g_ptr_array_add(pools, pass_pool_ref(file_pool));
+  pass_service_set_pools(f->s.service, pools, save_pools, &saver, "/var/lib/passd/pools.conf");
+
+  run_call(f->s.path, &defined, M "DefinePool",
+           "{\"name\": \"vfs\", \"pfs\": [\"07:00.0\"], \"kind\": \"pci\"}");
+  g_assert_no_error(defined.error);
+  pick = json_object_get_object_member(defined.reply, "pool");
+  g_assert_cmpstr(json_object_get_string_member(pick, "file"), ==, "/var/lib/passd/pools.conf");
+  g_assert_cmpint(json_object_get_int_member(pick, "free"), ==, 2);
+  saver.fail = TRUE;
+  run_call(f->s.path, &failed, M "DefinePool", "{\"name\": \"more\", \"driver\": \"x\"}");
+  g_assert_error(failed.error, PASS_ERROR, PASS_ERROR_FAILED);
+  g_assert_nonnull(strstr(failed.error->message, "disk full"));
+  run_call(f->s.path, &undefined, M "UndefinePool", "{\"name\": \"vfs\"}");
+  g_assert_error(undefined.error, PASS_ERROR, PASS_ERROR_FAILED);
+  /* the file's pool is never saved; the failed saves changed nothing */
+  g_assert_cmpstr(saver.names->str, ==, "vfs|vfs,more||");
+  saver.fail = FALSE;
+
+  run_call(f->s.path, &attached, M "Attach",
+           "{\"domain\": \"vm2\", \"pool\": \"vfs\", \"count\": 2}");
+  g_assert_no_error(attached.error);
+  g_assert_cmpstr(json_object_get_string_member(attached.reply, "pool"), ==, "vfs");
+  g_assert_cmpuint(json_array_get_length(json_object_get_array_member(attached.reply, "picks")), ==,
+                   2);
+  pick = json_array_get_object_element(json_object_get_array_member(attached.reply, "picks"), 0);
+  g_assert_cmpstr(json_object_get_string_member(pick, "address"), ==, "0000:07:00.1");
+  g_assert_true(json_object_has_member(attached.reply, "numa_note"));
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "attach vm2 0000:07:00."), ==, 2);
+
+  run_call(f->s.path, &listed, M "ListPools", "{}");
+  g_assert_no_error(listed.error);
+  {
+    JsonArray *array = json_object_get_array_member(listed.reply, "pools");
+    JsonObject *first = json_array_get_object_element(array, 0);
+    JsonObject *second = json_array_get_object_element(array, 1);
+
+    g_assert_cmpuint(json_array_get_length(array), ==, 2);
+    g_assert_cmpstr(json_object_get_string_member(first, "name"), ==, "file");
+    g_assert_cmpint(json_object_get_int_member(first, "total"), ==, 0);
+    g_assert_cmpstr(json_object_get_string_member(second, "name"), ==, "vfs");
+    g_assert_cmpint(json_object_get_int_member(second, "in_use"), ==, 2);
+    g_assert_cmpint(json_object_get_int_member(second, "free"), ==, 0);
+  }
+  g_string_free(saver.names, TRUE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -365,6 +462,7 @@ main(int argc, char **argv)
   ADD("/service-ops/errors", test_errors);
   ADD("/service-ops/removal-pending", test_removal_pending);
   ADD("/service-ops/default-timeout", test_default_timeout);
+  ADD("/service-ops/pools", test_pools);
 #undef ADD
   return g_test_run();
 }

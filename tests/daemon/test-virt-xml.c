@@ -458,6 +458,56 @@ test_uevent_watch(void)
     ;
 }
 
+static char *
+ints(const GArray *set)
+{
+  g_autoptr(GString) text = g_string_new(NULL);
+
+  for (guint i = 0; i < set->len; i++)
+    g_string_append_printf(text, "%s%d", i ? "," : "", g_array_index(set, int, i));
+  return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+/* Where a domain runs: numatune nodesets (memory and memnode, with libvirt's ^ exclusion),
+ * pinned CPUs (vcpu cpuset, vcpupin, emulatorpin), guest cells; the live XML decides. */
+static void
+test_domain_placement(void)
+{
+  const char *xml = "<domain type='kvm'><name>vm1</name>"
+                    "<vcpu placement='static' cpuset='0-1'>4</vcpu>"
+                    "<cputune><vcpupin vcpu='0' cpuset='8'/><vcpupin vcpu='1' cpuset='9-10,^10'/>"
+                    "<emulatorpin cpuset='3'/></cputune>"
+                    "<numatune><memory mode='strict' nodeset='1-3,^2'/>"
+                    "<memnode cellid='0' mode='strict' nodeset='5'/></numatune>"
+                    "<cpu><numa><cell id='0' cpus='0-1' memory='1024'/><cell id='1' cpus='2-3' "
+                    "memory='1024'/></numa></cpu><devices/></domain>";
+  const char *other = "<domain type='kvm'><name>vm1</name>"
+                      "<numatune><memory nodeset='0'/></numatune><devices/></domain>";
+  const char *bad = "<domain type='kvm'><name>vm1</name>"
+                    "<numatune><memory nodeset='1-x'/></numatune><devices/></domain>";
+  g_autoptr(PassDomain) domain = pass_domain_new("vm1");
+  g_autoptr(PassDomain) broken = pass_domain_new("vm1");
+  g_autofree char *nodes = NULL, *cpus = NULL, *after = NULL;
+  GError *error = NULL;
+
+  domain->active = TRUE;
+  g_assert_true(pass_xml_read_domain_hostdevs(xml, PASS_HOSTDEV_LIVE, domain, &error));
+  g_assert_no_error(error);
+  nodes = ints(domain->numa_nodes);
+  cpus = ints(domain->cpus);
+  g_assert_cmpstr(nodes, ==, "1,3,5");
+  g_assert_cmpstr(cpus, ==, "0,1,3,8,9");
+  g_assert_cmpuint(domain->numa_cells, ==, 2);
+  /* The persistent definition of a running domain does not override the live one. */
+  g_assert_true(pass_xml_read_domain_hostdevs(other, PASS_HOSTDEV_CONFIG, domain, &error));
+  after = ints(domain->numa_nodes);
+  g_assert_cmpstr(after, ==, "1,3,5");
+  /* A malformed nodeset is no placement, and no reason to lose the domain. */
+  g_assert_true(pass_xml_read_domain_hostdevs(bad, PASS_HOSTDEV_CONFIG, broken, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(broken->numa_nodes->len, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -478,6 +528,7 @@ main(int argc, char **argv)
   g_test_add_func("/virt-xml/domain/usb-only", test_domain_usb_only);
   g_test_add_func("/virt-xml/domain/errors", test_domain_errors);
   g_test_add_func("/virt-xml/domain/refs", test_domain_refs);
+  g_test_add_func("/virt-xml/domain/placement", test_domain_placement);
   g_test_add_func("/virt-xml/uevent/parse", test_uevent);
   g_test_add_func("/virt-xml/uevent/watch", test_uevent_watch);
   return g_test_run();

@@ -64,7 +64,8 @@ trap 'rm -f "$err"' EXIT
 
 if [[ ${4:-} != --with-passd ]]; then
   export PASSD_SOCKET=/nonexistent/passd.sock
-  expect "passctl " list show status monitor attach detach reattach vm check help
+  expect "passctl " list show status monitor attach detach reattach vm check pools pool balance \
+    help
   expect "passctl li" list
   expect "passctl re" reattach
   expect "passctl --" --socket= --version --help
@@ -72,14 +73,23 @@ if [[ ${4:-} != --with-passd ]]; then
     --pfs --vfs --help
   expect "passctl list --v" --vendor= --vfs
   expect "passctl attach --" --live --config --whole-group --force --interface --mac= --vlan= \
-    --dry-run --json --help
+    --dry-run --json --pool= --count= --numa= --policy= --help
+  # pools: the words an option takes, the subcommands and their options
+  expect "passctl attach vm1 --numa " required preferred ignore
+  expect "passctl attach vm1 --policy=p" pack
+  expect "passctl pool " define undefine
+  expect "passctl pool define --k" --kind=
+  expect "passctl pool define p --kind " pci net
+  expect "passctl pool define p --numa "
+  expect "passctl balance --" --plan --apply --json --help
   expect "passctl attach vm1 0000:02:00.0 --w" --whole-group
   expect "passctl detach --t" --timeout=
   expect "passctl detach --" --live --config --timeout= --dry-run --json --help
   expect "passctl reattach --" --dry-run --json --help
   expect "passctl monitor --" --json --help
   expect "passctl --socket /tmp/x li" list
-  expect "passctl help " list show status monitor attach detach reattach vm check help
+  expect "passctl help " list show status monitor attach detach reattach vm check pools pool \
+    balance help
   expect "passctl help de" detach
   # values nobody can guess: nothing (and no error)
   expect "passctl detach --timeout "
