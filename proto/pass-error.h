@@ -26,6 +26,8 @@ typedef enum {
   PASS_ERROR_REMOVAL_PENDING,        /* io.passd.Manager.RemovalPending */
   PASS_ERROR_REMOVAL_FAILED,         /* io.passd.Manager.RemovalFailed */
   PASS_ERROR_DEVICE_NOT_ASSIGNED,    /* io.passd.Manager.DeviceNotAssigned */
+  PASS_ERROR_VFS_IN_USE,             /* io.passd.Manager.VfsInUse */
+  PASS_ERROR_SRIOV_NOT_SUPPORTED,    /* io.passd.Manager.SriovNotSupported */
   PASS_ERROR_DISCONNECTED,           /* transport: the peer went away (client side only) */
   PASS_ERROR_PROTOCOL,               /* transport: the peer broke the protocol (client side only) */
 } PassError;

@@ -53,6 +53,16 @@ static const PassParam detach_params[] = {
 };
 static const PassParam check_host_params[] = {{"address", PASS_PARAM_ADDRESS, FALSE}, END};
 static const PassParam reattach_params[] = {ADDRESS, FLAG("dry_run", PASS_OP_DRY_RUN), END};
+static const PassParam get_sriov_params[] = {{"pf", PASS_PARAM_ADDRESS, FALSE}, END};
+static const PassParam set_num_vfs_params[] = {
+    {"pf", PASS_PARAM_ADDRESS, TRUE},
+    {"count", PASS_PARAM_INT, TRUE, .offset = offsetof(PassArgs, count), .min = 0,
+     .max = PASS_TX_MAX_NUM_VFS, .def = -1},
+    {"autoprobe", PASS_PARAM_BOOL, FALSE, .offset = offsetof(PassArgs, autoprobe)},
+    FLAG("force", PASS_OP_FORCE),
+    FLAG("dry_run", PASS_OP_DRY_RUN),
+    END,
+};
 
 const PassMethod pass_service_methods[] = {
     {"GetStatus", pass_service_get_status, PASS_ACCESS_READ, NULL},
@@ -64,6 +74,8 @@ const PassMethod pass_service_methods[] = {
     {"Attach", pass_service_attach, PASS_ACCESS_WRITE, attach_params},
     {"Detach", pass_service_detach, PASS_ACCESS_WRITE, detach_params},
     {"Reattach", pass_service_reattach, PASS_ACCESS_WRITE, reattach_params},
+    {"GetSriov", pass_service_get_sriov, PASS_ACCESS_READ, get_sriov_params},
+    {"SetNumVFs", pass_service_set_num_vfs, PASS_ACCESS_WRITE, set_num_vfs_params},
 };
 const guint pass_service_n_methods = G_N_ELEMENTS(pass_service_methods);
 

@@ -12,13 +12,14 @@ typedef enum {
   PASS_PARAM_ADDRESS,   /* a PCI address in any accepted form; stored canonical in address */
   PASS_PARAM_BOOL_FLAG, /* a bool; true sets flag in flags */
   PASS_PARAM_INT,       /* an integer in [min, max]; def when absent or null */
+  PASS_PARAM_BOOL,      /* a bool as an int: 0 or 1; -1 when absent or null */
 } PassParamType;
 
 typedef struct {
   const char *name; /* NULL ends a table */
   PassParamType type;
   gboolean required;
-  gsize offset;         /* STRING: of a const char * in PassArgs; INT: of a gint64 */
+  gsize offset;         /* STRING: of a const char * in PassArgs; INT: of a gint64; BOOL: int */
   guint flag;           /* BOOL_FLAG: a PassOpFlags bit */
   gint64 min, max, def; /* INT */
 } PassParam;
@@ -31,6 +32,8 @@ typedef struct {
   const char *vendor_id, *product_id, *device_class, *driver, *owner, *sriov;
   guint flags;    /* PassOpFlags */
   gint64 timeout; /* seconds; PASS_ARGS_TIMEOUT_DEFAULT when not given */
+  gint64 count;   /* SetNumVFs */
+  int autoprobe;  /* SetNumVFs: 0, 1; -1 when not given */
 } PassArgs;
 
 #define PASS_ARGS_TIMEOUT_DEFAULT (-1)

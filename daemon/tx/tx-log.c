@@ -19,6 +19,8 @@ tx_op_name(const Op *op)
       return "detach";
     case OP_REATTACH:
       return "reattach";
+    case OP_SET_NUM_VFS:
+      return "set_num_vfs";
   }
   return "operation";
 }

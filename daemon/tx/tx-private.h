@@ -14,6 +14,7 @@ typedef enum {
   OP_ATTACH,
   OP_DETACH,
   OP_REATTACH,
+  OP_SET_NUM_VFS, /* tx-sriov.c */
 } OpKind;
 
 typedef enum {
@@ -29,6 +30,7 @@ typedef enum {
 } EventState;
 
 typedef struct _Op Op;
+typedef struct _TxSriov TxSriov;
 
 struct _PassTx {
   PassEngine *engine;
@@ -40,6 +42,7 @@ struct _PassTx {
   guint removal_timeout_ms;
   GStrv protected; /* canonical addresses from configuration; NULL: none */
   char *protected_why;
+  TxSriov *sriov; /* desired VF counts and the state file (tx-sriov.c); NULL until needed */
 };
 
 struct _Op {
@@ -69,6 +72,10 @@ struct _Op {
   EventState event;
   gboolean unplug_done; /* the unplug request job returned */
   guint timeout_id;
+
+  /* set_num_vfs (tx-sriov.c): asked for, and the PF as sysfs showed it (-1: unknown) */
+  int count, autoprobe;
+  int sriov_numvfs, sriov_autoprobe;
 };
 
 /* What a job hands back to the main context. */
@@ -84,6 +91,19 @@ typedef struct {
 /* ---- tx.c ---- */
 /* Reply (unless answered already), release the locks, free @op. */
 void tx_op_finish(Op *op);
+/* For operations in other files (tx-sriov.c): a new registered operation; take the keys of
+ * @addresses (and of the domain), then op_granted dispatches on the kind; the end of the
+ * planning stage (TRUE: finished, see op_ends_at_plan); the journal's start line. */
+Op *tx_op_new(PassTx *tx, PassRequest *request, OpKind kind, const char *domain,
+              const char *address, guint flags, PassOpDoneFunc done, gpointer user_data);
+void tx_op_lock(Op *op, GPtrArray *addresses);
+gboolean tx_op_ends_at_plan(Op *op, gboolean planned);
+void tx_op_start(Op *op, const char *what);
+
+/* ---- tx-sriov.c ---- */
+/* A set_num_vfs holds its keys. */
+void tx_sriov_granted(Op *op);
+void tx_sriov_free(TxSriov *sriov);
 
 /* ---- tx-log.c ---- */
 /* "attach", "detach", "reattach". */

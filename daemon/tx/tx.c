@@ -94,6 +94,7 @@ pass_tx_free(PassTx *tx)
   pass_ops_free(tx->ops);
   g_strfreev(tx->protected);
   g_free(tx->protected_why);
+  tx_sriov_free(tx->sriov);
   g_free(tx);
 }
 
@@ -870,7 +871,37 @@ op_granted(PassLockRequest *request, gpointer user_data)
     case OP_REATTACH:
       reattach_granted(op);
       break;
+    case OP_SET_NUM_VFS:
+      tx_sriov_granted(op);
+      break;
   }
+}
+
+/* ---- for operations in other files ---- */
+
+Op *
+tx_op_new(PassTx *tx, PassRequest *request, OpKind kind, const char *domain, const char *address,
+          guint flags, PassOpDoneFunc done, gpointer user_data)
+{
+  return op_new(tx, request, kind, domain, address, flags, done, user_data);
+}
+
+void
+tx_op_lock(Op *op, GPtrArray *addresses)
+{
+  op_lock(op, addresses);
+}
+
+gboolean
+tx_op_ends_at_plan(Op *op, gboolean planned)
+{
+  return op_ends_at_plan(op, planned);
+}
+
+void
+tx_op_start(Op *op, const char *what)
+{
+  op_start(op, what);
 }
 
 /* ---- unplug events ---- */
