@@ -17,6 +17,7 @@ static const PassctlCommand commands[] = {
     {"reattach", passctl_cmd_reattach, "Give an unowned device back to its host driver"},
     {"vm", passctl_cmd_vm, "Show the host devices a domain holds"},
     {"check", passctl_cmd_check, "Check the host (and a device) for passthrough"},
+    {"sriov", passctl_cmd_sriov, "Show SR-IOV PFs and set their VF counts"},
 };
 
 static const PassctlCommand *
