@@ -5,16 +5,17 @@
 # Commands, global options and each command's options, from --help, once per shell.
 declare -gA _passctl_help_cache
 
-_passctl_help() { # passctl [COMMAND]: the option and command lines of its --help
-  local key=${2:-.}
+_passctl_help() { # passctl [COMMAND [SUBCOMMAND]]: the option and command lines of its --help
+  local key=${*:2}
+  key=${key:-.}
   if [[ -z ${_passctl_help_cache[$key]+set} ]]; then
-    _passctl_help_cache[$key]=$("$1" ${2:+"$2"} --help 2>/dev/null)
+    _passctl_help_cache[$key]=$("$1" "${@:2}" --help 2>/dev/null)
   fi
   printf '%s\n' "${_passctl_help_cache[$key]}"
 }
 
 # "--vendor=" for an option taking a value, "--json" for a flag.
-_passctl_options() { # passctl [COMMAND]
+_passctl_options() { # passctl [COMMAND [SUBCOMMAND]]
   _passctl_help "$@" | sed -n 's/^  \(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z-]*\)\(=\)\{0,1\}.*/\2\3/p'
 }
 
@@ -108,6 +109,10 @@ _passctl() {
   elif [[ $cur == --owner=* ]]; then
     mapfile -t candidates < <(_passctl_owners "$passctl" "${sockargs[@]}" -- |
       sed 's/^/--owner=/')
+  elif [[ $cur == -* && $command == sriov ]]; then
+    # sriov's options are its subcommand's
+    [[ ${positionals[0]-} == set || ${positionals[0]-} == show ]] &&
+      mapfile -t candidates < <(_passctl_options "$passctl" sriov "${positionals[0]}")
   elif [[ $cur == -* ]]; then
     mapfile -t candidates < <(_passctl_options "$passctl" ${command:+"$command"})
   elif [[ -z $command ]]; then
@@ -126,6 +131,13 @@ _passctl() {
         mapfile -t candidates < <(_passctl_domains "$passctl" "${sockargs[@]}" -- | sort -u) ;;
       help:0)
         mapfile -t candidates < <(_passctl_commands "$passctl") ;;
+      sriov:0)
+        candidates=(show set) ;;
+      sriov:1)
+        # the SR-IOV physical functions
+        [[ ${positionals[0]} == set || ${positionals[0]} == show ]] &&
+          mapfile -t candidates < <(_passctl_addresses "$passctl" "${sockargs[@]}" -- \
+            --pfs) ;;
     esac
   fi
 
