@@ -551,11 +551,13 @@ static void
 reapply_done(const PassOpResult *result, gpointer user_data)
 {
   TxSriov *sriov = sriov_get(user_data);
+  char *message;
 
-  if (result->error)
-    g_hash_table_replace(
-        sriov->messages, g_strdup(result->address),
-        g_strdup_printf("re-applying the recorded count failed: %s", result->error->message));
+  if (!result->error)
+    return;
+  message = g_strdup_printf("re-applying the recorded count failed: %s", result->error->message);
+  g_warning("%s: %s", result->address, message);
+  g_hash_table_replace(sriov->messages, g_strdup(result->address), message);
 }
 
 void

@@ -606,6 +606,36 @@ test_reapply(Fixture *f, gconstpointer data)
   pass_tx_free(tx);
 }
 
+/* The re-apply is refused like any SetNumVFs when a VF is in use: logged, and GetSriov says
+ * why the PF differs from its record. */
+static void
+test_reapply_refused(Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename(f->state_dir, PASS_TX_SRIOV_FILE, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pf = NULL;
+  gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  int code;
+
+  g_assert_true(g_file_set_contents(path, "[" PF "]\nNumVFs=3\n", -1, NULL));
+  g_assert_true(pass_tx_set_state_dir(f->tx, f->state_dir, &error));
+  fake_ops_add_hostdev(f->fake, "vm2", VF0, PASS_HOSTDEV_CONFIG);
+  fake_ops_load(f->fake, f->engine);
+  pass_tx_sriov_reapply(f->tx);
+  while (!idle(f->tx)) {
+    g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    g_main_context_iteration(NULL, TRUE);
+  }
+  take_warning(PF ": re-applying the recorded count failed: Changing the VF count of " PF
+                  " from 2 to 3 destroys every VF, and these are in use: " VF0
+                  ": assigned to vm2 *");
+  pf = report(f, PF, &code);
+  g_assert_cmpint(code, ==, -1);
+  g_assert_nonnull(strstr(pf, PF " present=1 total=7 num=2 desired=3 autoprobe=on driver=igb "
+                                 "differs: re-applying the recorded count failed: "));
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "set_num_vfs"), ==, 0);
+}
+
 /* A state file edited by hand: bad entries are skipped, the good ones kept. */
 static void
 test_state_file_entries(Fixture *f, gconstpointer data)
@@ -655,6 +685,7 @@ main(int argc, char **argv)
   ADD("/tx-sriov/journal", test_journal);
   ADD("/tx-sriov/get-sriov", test_get_sriov);
   ADD("/tx-sriov/reapply", test_reapply);
+  ADD("/tx-sriov/reapply-refused", test_reapply_refused);
   ADD("/tx-sriov/state-file-entries", test_state_file_entries);
 #undef ADD
   {
