@@ -533,19 +533,19 @@ def cmd_sriov_set(args):
         if recreated:
             want = {("removed", a) for a in before} | {("added", a) for a in after}
         deadline = t_reply + args.limit
-        worst = 0.0
+        worst = None
         while want:
             t, ev = mon.wait(lambda e: (e.get("type"), e.get("address")) in want, deadline)
             if ev is None:
                 break
             want.discard((ev["type"], ev["address"]))
-            worst = max(worst, t - t_reply)
+            worst = t - t_reply if worst is None else max(worst, t - t_reply)
         if want:
             problems.append("passctl monitor: no event within %.1fs of the reply for %s" %
                             (args.limit, " ".join("%s %s" % w for w in sorted(want))))
         elif recreated:
-            note("passctl monitor had every VF event %.2fs after the reply at the latest "
-                 "(negative: before it)" % worst)
+            note("passctl monitor had the last VF event %+.2fs from the reply (negative: before "
+                 "it)" % worst)
     finally:
         mon.stop()
     for p in problems:
