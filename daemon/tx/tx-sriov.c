@@ -408,8 +408,12 @@ job_steps(PassOps *ops, gpointer worker, gpointer data, GError **error)
     }
     g_usleep(WAIT_POLL_MS * 1000);
   }
-  if (job->applied && job->contents)
-    pass_state_write_file(job->path, job->contents, -1, &job->persist_error);
+  if (job->applied && job->contents) {
+    g_autofree char *dir = g_path_get_dirname(job->path);
+
+    if (pass_state_make_dir(dir, &job->persist_error))
+      pass_state_write_file(job->path, job->contents, -1, &job->persist_error);
+  }
   return job;
 }
 

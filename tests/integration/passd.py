@@ -162,9 +162,10 @@ class Passd:
             config = os.path.join(self.dir, "passd.conf")
             open(config, "w").close()
             self.args += ["--config", config]
+        # passd's journal and other state: never this machine's /var/lib/passd
+        self.state_dir = os.path.join(self.dir, "state")
         if "--state-dir" not in extra_args:
-            # its own, so that no test writes /var/lib/passd (desired VF counts, ...)
-            self.args += ["--state-dir", os.path.join(self.dir, "state")]
+            self.args += ["--state-dir", self.state_dir]
         self.args += list(extra_args)
         self.env = dict(os.environ)
         self.env.update(env or {})

@@ -58,9 +58,7 @@ class ConfigTest(passd.PassdCase):
         status = self.call(MANAGER + "GetStatus")
         self.assertTrue(status["connected"])
         self.assertIn("configuration: %s; Detach waits 3 s by default; 2 devices in "
-                      "ProtectedDevices; state in %s" % (CONFIG, os.path.join(self.passd.dir,
-                                                                              "state")),
-                      self.passd.log())
+                      "ProtectedDevices; state in %s" % (CONFIG, self.passd.state_dir), self.passd.log())
 
 
 class BadConfigTest(passd.unittest.TestCase):
