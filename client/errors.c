@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "format.h"
 #include "pass-error.h"
@@ -137,6 +138,36 @@ iommu_sentence(const char *subject, JsonObject *params, const char *message)
                          subject, group ? group : "its IOMMU group", blockers);
 }
 
+/* Which VFs a count change would destroy, and what would let it go ahead. */
+static char *
+vfs_in_use_sentence(JsonObject *params, const char *message)
+{
+  const char *pf = passctl_json_string(params, "pf");
+  JsonArray *vfs = passctl_json_array(params, "vfs");
+  g_autoptr(GPtrArray) items = g_ptr_array_new();
+  gboolean held = FALSE;
+  g_autofree char *list = NULL;
+  guint n = vfs ? json_array_get_length(vfs) : 0;
+
+  for (guint i = 0; i < n; i++) {
+    JsonNode *node = json_array_get_element(vfs, i);
+    const char *item;
+
+    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+      continue;
+    item = json_node_get_string(node);
+    g_ptr_array_add(items, (gpointer)item);
+    held = held || strstr(item, ": assigned to ") != NULL;
+  }
+  list = join_items(items);
+  if (list == NULL)
+    return with_message(g_strdup_printf("VFs of %s are in use", pf ? pf : "the PF"), message);
+  return g_strdup_printf("changing the VF count of %s would destroy VFs in use: %s (%s)",
+                         pf ? pf : "the PF", list,
+                         held ? "detach them from their domains first"
+                              : "--force destroys VFs that are only bound to vfio-pci");
+}
+
 static char *
 pass_error_sentence(const GError *error, JsonObject *params)
 {
@@ -230,6 +261,10 @@ pass_error_sentence(const GError *error, JsonObject *params)
       return with_message(g_strdup("the pool is defined in a file, not at run time"), message);
     case PASS_ERROR_NO_ELIGIBLE_DEVICE:
       return with_message(g_strdup("no VF to give"), message);
+    case PASS_ERROR_VFS_IN_USE:
+      return vfs_in_use_sentence(params, message);
+    case PASS_ERROR_SRIOV_NOT_SUPPORTED:
+      return with_message(g_strdup_printf("SR-IOV is not available on %s", subject), message);
     case PASS_ERROR_DISCONNECTED:
       return g_strdup("passd closed the connection");
     case PASS_ERROR_PROTOCOL:

@@ -1,4 +1,5 @@
-/* passctl attach, detach, reattach: the Action steps passd did, or would do with --dry-run. */
+/* passctl attach, detach, reattach, sriov set: the Action steps passd did, or would do with
+ * --dry-run. */
 #include "format.h"
 
 /* "(live, config)", "(live)", "(config)"; "" when the action says neither. */
@@ -21,6 +22,23 @@ static const char *
 driver_name(JsonObject *action, const char *member)
 {
   return passctl_json_string(action, member) ?: "no driver";
+}
+
+/* "0000:41:00.0: 0 -> 3 VFs (autoprobe off)", "0000:41:00.0: autoprobe off, 3 VFs kept". */
+static char *
+sriov_step(JsonObject *action, const char *address)
+{
+  gint64 from = -1, to = -1;
+  gboolean autoprobe = FALSE;
+  gboolean probe = passctl_json_bool(action, "autoprobe", &autoprobe);
+  const char *probe_text = autoprobe ? "autoprobe on" : "autoprobe off";
+
+  passctl_json_int(action, "numvfs_from", &from);
+  passctl_json_int(action, "numvfs_to", &to);
+  if (from == to && probe)
+    return g_strdup_printf("%s: %s, %" G_GINT64_FORMAT " VFs kept", address, probe_text, to);
+  return g_strdup_printf("%s: %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT " VFs%s%s%s", address,
+                         from, to, probe ? " (" : "", probe ? probe_text : "", probe ? ")" : "");
 }
 
 char *
@@ -47,6 +65,8 @@ passctl_format_action(JsonObject *action, gboolean dry_run)
   if (g_str_equal(kind, "detach"))
     return g_strdup_printf("%s: %s %s%s", address, dry_run ? "detach from" : "detached from",
                            domain, where);
+  if (g_str_equal(kind, "set_num_vfs"))
+    return sriov_step(action, address);
   /* A step a newer passd knows and we do not: still say which device it touches. */
   return g_strdup_printf("%s: %s", address, kind);
 }

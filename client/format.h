@@ -96,11 +96,18 @@ char *passctl_format_event(JsonObject *event, const char *time);
 /* ---- format-actions.c ---- */
 
 /* One Action as a line without newline: "0000:02:00.1: nvme -> vfio-pci",
- * "0000:02:00.1: attached to vm1 (live, config)"; in the future tense with @dry_run. */
+ * "0000:02:00.1: attached to vm1 (live, config)", "0000:41:00.0: 0 -> 3 VFs (autoprobe off)";
+ * in the future tense with @dry_run. */
 char *passctl_format_action(JsonObject *action, gboolean dry_run);
 /* Every Action, one line each; with @dry_run "Would:" then numbered steps, each step's XML
  * indented below it. "nothing to do" when there are none. */
 char *passctl_format_actions(JsonArray *actions, gboolean dry_run);
+
+/* ---- format-sriov.c ---- */
+
+/* A GetSriov reply's pfs: per PF "ADDR (driver, NUMA node N): 3 of 4 VFs, 3 kept by passd,
+ * settled; autoprobe on", its message indented, then a table of its VFs. */
+char *passctl_format_sriov(JsonArray *pfs);
 
 /* ---- format-vm.c ---- */
 

@@ -21,6 +21,7 @@ static const PassctlCommand commands[] = {
     {"pools", passctl_cmd_pools, "List the VF pools and what their VFs are doing"},
     {"pool", passctl_cmd_pool, "Define or undefine a pool at run time"},
     {"balance", passctl_cmd_balance, "VFs in use per PF and NUMA node; --plan/--apply even it"},
+    {"sriov", passctl_cmd_sriov, "Show SR-IOV PFs and set their VF counts"},
 };
 
 static const PassctlCommand *

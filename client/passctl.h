@@ -45,6 +45,7 @@ int passctl_cmd_check(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_pools(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_pool(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_balance(PassctlContext *ctx, int argc, char **argv);
+int passctl_cmd_sriov(PassctlContext *ctx, int argc, char **argv);
 
 /* ---- errors.c: sentences and exit codes, all in one place ---- */
 
@@ -89,7 +90,7 @@ char *passctl_call_once_raw(PassctlContext *ctx, const char *method, JsonObject 
 gboolean passctl_parse_options(GOptionContext *optctx, const char *command, int *argc, char ***argv,
                                int *exit_code);
 
-/* ---- actions.c: what attach, detach and reattach share ---- */
+/* ---- actions.c: what attach, detach, reattach and sriov set share ---- */
 
 /* The canonical form of @text, or NULL after a usage error for @command (*exit_code set). */
 char *passctl_parse_address(const char *command, const char *text, int *exit_code);

@@ -5,18 +5,19 @@
 # Commands, global options and each command's options, from --help, once per shell.
 declare -gA _passctl_help_cache
 
-_passctl_help() { # passctl [COMMAND]: the option and command lines of its --help
-  local key=${2:-.}
+_passctl_help() { # passctl [COMMAND [SUBCOMMAND]]: the option and command lines of its --help
+  local key=${*:2}
+  key=${key:-.}
   if [[ -z ${_passctl_help_cache[$key]+set} ]]; then
-    # COMMAND may be two words ("pool define")
+    # COMMAND may be two words ("pool define"), or COMMAND SUBCOMMAND ("sriov set")
     # shellcheck disable=SC2086
-    _passctl_help_cache[$key]=$("$1" ${2:+$2} --help 2>/dev/null)
+    _passctl_help_cache[$key]=$("$1" ${2:+$2} "${@:3}" --help 2>/dev/null)
   fi
   printf '%s\n' "${_passctl_help_cache[$key]}"
 }
 
 # "--vendor=" for an option taking a value, "--json" for a flag.
-_passctl_options() { # passctl [COMMAND]
+_passctl_options() { # passctl [COMMAND [SUBCOMMAND]]
   _passctl_help "$@" | sed -n 's/^  \(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z-]*\)\(=\)\{0,1\}.*/\2\3/p'
 }
 
@@ -142,6 +143,10 @@ _passctl() {
     [[ $command == attach ]] && local _passctl_numa_words=1
     mapfile -t candidates < <(_passctl_values "$passctl" "${sockargs[@]}" -- "${cur%%=*}" |
       sed "s/^/${cur%%=*}=/")
+  elif [[ $cur == -* && $command == sriov ]]; then
+    # sriov's options are its subcommand's
+    [[ ${positionals[0]-} == set || ${positionals[0]-} == show ]] &&
+      mapfile -t candidates < <(_passctl_options "$passctl" sriov "${positionals[0]}")
   elif [[ $cur == -* ]]; then
     mapfile -t candidates < <(_passctl_options "$passctl" ${command:+"$command"})
   elif [[ -z $command ]]; then
@@ -165,6 +170,13 @@ _passctl() {
       pool:1)
         [[ ${positionals[0]} == undefine ]] &&
           mapfile -t candidates < <(_passctl_pools "$passctl" "${sockargs[@]}" --) ;;
+      sriov:0)
+        candidates=(show set) ;;
+      sriov:1)
+        # the SR-IOV physical functions
+        [[ ${positionals[0]} == set || ${positionals[0]} == show ]] &&
+          mapfile -t candidates < <(_passctl_addresses "$passctl" "${sockargs[@]}" -- \
+            --pfs) ;;
     esac
   fi
 

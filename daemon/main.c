@@ -56,6 +56,7 @@ typedef struct {
   const char *uri;
   gboolean ready_sent;
   guint ready_timeout_id;
+  gboolean reapplied; /* the recorded VF counts were set again after the first snapshot */
 } Daemon;
 
 /* ---- logging ---- */
@@ -154,6 +155,11 @@ on_snapshot(GPtrArray *devices, GPtrArray *domains, gpointer user_data)
   status = g_strdup_printf("%u devices, connected to %s", pass_engine_get_n_devices(daemon->engine),
                            daemon->uri);
   notify_status(daemon, status);
+  /* After a host reboot the PFs have no VFs: set the recorded counts again, once. */
+  if (!daemon->reapplied) {
+    daemon->reapplied = TRUE;
+    pass_tx_sriov_reapply(daemon->tx);
+  }
   /* Reading the snapshot (libvirt's XML, its parse trees) leaves megabytes of freed heap in
    * the worker's arena; give it back rather than keep it as resident memory. */
   malloc_trim(0);
@@ -330,6 +336,11 @@ run(const Options *options)
   pass_tx_set_journal(daemon.tx, g_steal_pointer(&journal));
   pass_tx_set_removal_timeout(daemon.tx, options->removal_timeout_ms);
   pass_tx_set_protected(daemon.tx, options->protected_devices, options->protected_why);
+  if (!pass_tx_set_state_dir(daemon.tx, options->state_dir, &error)) {
+    /* Not fatal: passd serves, it just has no recorded VF counts to re-apply. */
+    g_warning("%s", error->message);
+    g_clear_error(&error);
+  }
   service = pass_service_new(daemon.engine, daemon.tx, uri);
   pass_service_set_write_group(service, options->write_group);
   pools = load_pools(options, pools_file);

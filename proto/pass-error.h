@@ -28,12 +28,14 @@ typedef enum {
   PASS_ERROR_DEVICE_NOT_ASSIGNED,    /* io.passd.Manager.DeviceNotAssigned */
   PASS_ERROR_JOURNAL_FAILED,         /* io.passd.Manager.JournalFailed */
   /* pools */
-  PASS_ERROR_NO_SUCH_POOL,       /* io.passd.Manager.NoSuchPool */
-  PASS_ERROR_POOL_EXISTS,        /* io.passd.Manager.PoolExists */
-  PASS_ERROR_POOL_FROM_FILE,     /* io.passd.Manager.PoolFromFile */
-  PASS_ERROR_NO_ELIGIBLE_DEVICE, /* io.passd.Manager.NoEligibleDevice */
-  PASS_ERROR_DISCONNECTED,       /* transport: the peer went away (client side only) */
-  PASS_ERROR_PROTOCOL,           /* transport: the peer broke the protocol (client side only) */
+  PASS_ERROR_NO_SUCH_POOL,        /* io.passd.Manager.NoSuchPool */
+  PASS_ERROR_POOL_EXISTS,         /* io.passd.Manager.PoolExists */
+  PASS_ERROR_POOL_FROM_FILE,      /* io.passd.Manager.PoolFromFile */
+  PASS_ERROR_NO_ELIGIBLE_DEVICE,  /* io.passd.Manager.NoEligibleDevice */
+  PASS_ERROR_VFS_IN_USE,          /* io.passd.Manager.VfsInUse */
+  PASS_ERROR_SRIOV_NOT_SUPPORTED, /* io.passd.Manager.SriovNotSupported */
+  PASS_ERROR_DISCONNECTED,        /* transport: the peer went away (client side only) */
+  PASS_ERROR_PROTOCOL,            /* transport: the peer broke the protocol (client side only) */
 } PassError;
 
 GQuark pass_error_quark(void);

@@ -132,6 +132,28 @@ ops_read_device(PassOps *ops, gpointer worker, const char *address, GError **err
   return pass_virt_call_read_device(worker, address, error);
 }
 
+static gboolean
+ops_read_sriov(PassOps *ops, gpointer worker, const char *pf, PassOpsSriov *sriov, GError **error)
+{
+  g_auto(PassHostSriov) host = {0};
+
+  if (!pass_host_read_sriov(((OpsVirt *)ops)->host, pf, &host, error))
+    return FALSE;
+  sriov->totalvfs = host.totalvfs;
+  sriov->numvfs = host.numvfs;
+  sriov->autoprobe = host.autoprobe;
+  g_clear_pointer(&sriov->vfs, g_ptr_array_unref);
+  sriov->vfs = g_steal_pointer(&host.vfs);
+  return TRUE;
+}
+
+static gboolean
+ops_set_num_vfs(PassOps *ops, gpointer worker, const char *pf, guint count, int autoprobe,
+                GError **error)
+{
+  return pass_host_set_num_vfs(((OpsVirt *)ops)->host, pf, count, autoprobe, error);
+}
+
 static void
 ops_free(PassOps *ops)
 {
@@ -149,6 +171,8 @@ static const PassOpsClass ops_virt_class = {
     .unplug_live = ops_unplug_live,
     .read_domain = ops_read_domain,
     .read_device = ops_read_device,
+    .read_sriov = ops_read_sriov,
+    .set_num_vfs = ops_set_num_vfs,
     .free = ops_free,
 };
 

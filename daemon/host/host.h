@@ -66,5 +66,31 @@ gboolean pass_host_probe(PassHost *host, const char *address, GError **error);
 /* The NUMA node of each host CPU (index: CPU number; -1: not in any node's cpulist), from
  * /sys/devices/system/node/nodeN/cpulist. Empty on a host without NUMA information. */
 GArray *pass_host_read_cpu_nodes(PassHost *host);
+/* ---- SR-IOV of a physical function (host-sriov.c) ---- */
+
+typedef struct {
+  int totalvfs;   /* sriov_totalvfs */
+  int numvfs;     /* sriov_numvfs */
+  int autoprobe;  /* sriov_drivers_autoprobe: 0 or 1; -1 when unreadable */
+  GPtrArray *vfs; /* char*: the VFs' addresses by index (virtfnN); NULL entries for gaps */
+} PassHostSriov;
+
+void pass_host_sriov_clear(PassHostSriov *sriov);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PassHostSriov, pass_host_sriov_clear)
+
+/* Read the SR-IOV files of PF @address into @sriov. FALSE with PASS_ERROR_SRIOV_NOT_SUPPORTED
+ * when it has no sriov_totalvfs or sriov_numvfs (no SR-IOV capability),
+ * PASS_ERROR_INVALID_PARAMETER for a malformed address. */
+gboolean pass_host_read_sriov(PassHost *host, const char *address, PassHostSriov *sriov,
+                              GError **error);
+
+/* Write sriov_drivers_autoprobe (@autoprobe 0 or 1; -1: leave it), then, when @count differs
+ * from sriov_numvfs, 0 (unless it is 0 already) and @count: the kernel creates VFs only from 0.
+ * The kernel's refusals become clear errors: no driver or one without SR-IOV support (ENOENT,
+ * EOPNOTSUPP) PASS_ERROR_SRIOV_NOT_SUPPORTED, a count above sriov_totalvfs (ERANGE)
+ * PASS_ERROR_INVALID_PARAMETER, anything else (EBUSY: VFs still in use) PASS_ERROR_FAILED; each
+ * names the file, the value and the kernel's reason. */
+gboolean pass_host_set_num_vfs(PassHost *host, const char *address, guint count, int autoprobe,
+                               GError **error);
 
 G_END_DECLS

@@ -7,6 +7,7 @@ pass_action_new(PassActionType type, const char *address)
 
   action->type = type;
   action->address = g_strdup(address);
+  action->numvfs_from = action->numvfs_to = action->autoprobe = -1;
   return action;
 }
 
@@ -85,6 +86,7 @@ pass_op_result_free(PassOpResult *result)
   g_free(result->pool);
   g_clear_pointer(&result->picks, g_ptr_array_unref);
   g_free(result->numa_note);
+  g_clear_pointer(&result->vfs, g_ptr_array_unref);
   g_free(result);
 }
 

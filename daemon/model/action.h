@@ -12,6 +12,7 @@ typedef enum {
   PASS_ACTION_ATTACH,        /* add to the domain */
   PASS_ACTION_DETACH,        /* remove from the domain */
   PASS_ACTION_REATTACH_HOST, /* back to the host driver */
+  PASS_ACTION_SET_NUM_VFS,   /* a PF's VF count (recreating every VF) and/or its autoprobe */
 } PassActionType;
 
 typedef struct {
@@ -22,6 +23,8 @@ typedef struct {
   char *domain;                  /* domain steps */
   guint where;                   /* domain steps: PassHostdevWhere bits */
   char *xml;                     /* domain steps */
+  int numvfs_from, numvfs_to;    /* set_num_vfs: equal when only autoprobe changes */
+  int autoprobe;                 /* set_num_vfs: written first, 0 or 1; -1: left alone */
 } PassAction;
 
 PassAction *pass_action_new(PassActionType type, const char *address);
@@ -61,8 +64,9 @@ void pass_pool_pick_free(PassPoolPick *pick);
 /* The outcome of one operation. On failure @error is set and the detail fields its code needs
  * are filled (the IDL error's parameters): @address and @domain (always, when known), @owners
  * (DeviceInUse), @group and @blockers (IommuGroupNotViable), @reason (DeviceProtected),
- * @parameter (InvalidParameter), @pool (NoEligibleDevice). On success @devices (Attach) and
- * @actions; a pool attach adds @picks and @numa_note (also with dry_run). */
+ * @parameter (InvalidParameter), @pool (NoEligibleDevice), @vfs (VfsInUse, with @address the
+ * PF). On success @devices (Attach) and @actions; a pool attach adds @picks and @numa_note
+ * (also with dry_run). */
 typedef struct {
   GError *error;
   char *address, *domain;
@@ -77,6 +81,7 @@ typedef struct {
   char *pool;
   GPtrArray *picks; /* PassPoolPick*, in pick order; NULL: not a pool attach */
   char *numa_note;  /* NUMA fallback or unknown placement; NULL: none */
+  GPtrArray *vfs;   /* char*: "ADDR: assigned to vm1", "ADDR: bound to vfio-pci" */
 } PassOpResult;
 
 PassOpResult *pass_op_result_new(const char *address, const char *domain);

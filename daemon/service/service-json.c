@@ -192,10 +192,9 @@ pass_json_event_subscribed(void)
 }
 
 static const char *const action_names[] = {
-    [PASS_ACTION_DETACH_HOST] = "detach_host",
-    [PASS_ACTION_ATTACH] = "attach",
-    [PASS_ACTION_DETACH] = "detach",
-    [PASS_ACTION_REATTACH_HOST] = "reattach_host",
+    [PASS_ACTION_DETACH_HOST] = "detach_host", [PASS_ACTION_ATTACH] = "attach",
+    [PASS_ACTION_DETACH] = "detach",           [PASS_ACTION_REATTACH_HOST] = "reattach_host",
+    [PASS_ACTION_SET_NUM_VFS] = "set_num_vfs",
 };
 
 JsonObject *
@@ -204,6 +203,8 @@ pass_json_action(const PassAction *action)
   JsonObject *object = json_object_new();
   gboolean host =
       action->type == PASS_ACTION_DETACH_HOST || action->type == PASS_ACTION_REATTACH_HOST;
+  gboolean domain = action->type == PASS_ACTION_ATTACH || action->type == PASS_ACTION_DETACH;
+  gboolean sriov = action->type == PASS_ACTION_SET_NUM_VFS;
 
   json_object_set_string_member(object, "action", action_names[action->type]);
   json_object_set_string_member(object, "address", action->address);
@@ -213,15 +214,21 @@ pass_json_action(const PassAction *action)
     json_object_set_boolean_member(object, "driver_to_default", action->to_default);
   else
     json_object_set_null_member(object, "driver_to_default");
-  set_string_or_null(object, "domain", host ? NULL : action->domain);
-  if (host) {
+  set_string_or_null(object, "domain", domain ? action->domain : NULL);
+  if (!domain) {
     json_object_set_null_member(object, "live");
     json_object_set_null_member(object, "config");
   } else {
     json_object_set_boolean_member(object, "live", (action->where & PASS_HOSTDEV_LIVE) != 0);
     json_object_set_boolean_member(object, "config", (action->where & PASS_HOSTDEV_CONFIG) != 0);
   }
-  set_string_or_null(object, "xml", host ? NULL : action->xml);
+  set_string_or_null(object, "xml", domain ? action->xml : NULL);
+  set_int_or_null(object, "numvfs_from", sriov ? action->numvfs_from : -1);
+  set_int_or_null(object, "numvfs_to", sriov ? action->numvfs_to : -1);
+  if (sriov && action->autoprobe >= 0)
+    json_object_set_boolean_member(object, "autoprobe", action->autoprobe != 0);
+  else
+    json_object_set_null_member(object, "autoprobe");
   return object;
 }
 
@@ -274,10 +281,55 @@ pass_json_op_error(const PassOpResult *result)
       set_string_or_null(extra, "address", result->address);
       set_string_or_null(extra, "reason", result->reason);
       break;
+    case PASS_ERROR_VFS_IN_USE:
+      set_string_or_null(extra, "pf", result->address);
+      json_object_set_array_member(extra, "vfs", pass_json_strings(result->vfs));
+      break;
+    case PASS_ERROR_SRIOV_NOT_SUPPORTED:
+      set_string_or_null(extra, "address", result->address);
+      break;
     default:
       break;
   }
   return extra;
+}
+
+static JsonObject *
+sriov_vf(const PassSriovVf *vf)
+{
+  JsonObject *object = json_object_new();
+
+  json_object_set_string_member(object, "address", vf->address);
+  json_object_set_int_member(object, "index", vf->index);
+  set_string_or_null(object, "driver", vf->driver);
+  set_strings(object, "owners", vf->owners);
+  set_int_or_null(object, "numa_node", vf->numa_node);
+  return object;
+}
+
+JsonObject *
+pass_json_sriov_pf(const PassSriovPf *pf)
+{
+  JsonObject *object = json_object_new();
+  JsonArray *vfs = json_array_sized_new(pf->vfs->len);
+
+  json_object_set_string_member(object, "address", pf->address);
+  json_object_set_boolean_member(object, "present", pf->present);
+  set_int_or_null(object, "totalvfs", pf->totalvfs);
+  set_int_or_null(object, "numvfs", pf->numvfs);
+  set_int_or_null(object, "desired", pf->desired);
+  if (pf->autoprobe >= 0)
+    json_object_set_boolean_member(object, "autoprobe", pf->autoprobe != 0);
+  else
+    json_object_set_null_member(object, "autoprobe");
+  set_string_or_null(object, "driver", pf->driver);
+  set_int_or_null(object, "numa_node", pf->numa_node);
+  json_object_set_string_member(object, "state", pass_sriov_state_name(pf->state));
+  set_string_or_null(object, "message", pf->message);
+  for (guint i = 0; i < pf->vfs->len; i++)
+    json_array_add_object_element(vfs, sriov_vf(g_ptr_array_index(pf->vfs, i)));
+  json_object_set_array_member(object, "vfs", vfs);
+  return object;
 }
 
 char *

@@ -1,6 +1,6 @@
-/* io.passd.Manager's types (Device, Assignment, Event, Action, Check) and error parameters as JSON,
- * field names and formats exactly as the IDL spells them. Absent optional fields are null, not
- * missing. */
+/* io.passd.Manager's types (Device, Assignment, Event, Action, Check, SriovPf) and error parameters
+ * as JSON, field names and formats exactly as the IDL spells them. Absent optional fields are null,
+ * not missing. */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -10,6 +10,7 @@
 #include "engine.h"
 #include "tx-pool.h"
 #include "tx.h"
+#include "sriov.h"
 
 G_BEGIN_DECLS
 
@@ -38,6 +39,9 @@ JsonObject *pass_json_event_subscribed(void);
 
 /* An Action. */
 JsonObject *pass_json_action(const PassAction *action);
+
+/* A SriovPf. */
+JsonObject *pass_json_sriov_pf(const PassSriovPf *pf);
 
 /* A Check (fix is null when it passes). */
 JsonObject *pass_json_check(const PassCheck *check);

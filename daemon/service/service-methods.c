@@ -82,6 +82,16 @@ static const PassParam define_pool_params[] = {
 };
 static const PassParam undefine_pool_params[] = {STRING("name", pool_name, TRUE), END};
 static const PassParam get_balance_params[] = {FLAG("plan", PASS_ARGS_FLAG_PLAN), END};
+static const PassParam get_sriov_params[] = {{"pf", PASS_PARAM_ADDRESS, FALSE}, END};
+static const PassParam set_num_vfs_params[] = {
+    {"pf", PASS_PARAM_ADDRESS, TRUE},
+    {"count", PASS_PARAM_INT, TRUE, .offset = offsetof(PassArgs, count), .min = 0,
+     .max = PASS_TX_MAX_NUM_VFS, .def = -1},
+    {"autoprobe", PASS_PARAM_BOOL, FALSE, .offset = offsetof(PassArgs, autoprobe)},
+    FLAG("force", PASS_OP_FORCE),
+    FLAG("dry_run", PASS_OP_DRY_RUN),
+    END,
+};
 
 const PassMethod pass_service_methods[] = {
     {"GetStatus", pass_service_get_status, PASS_ACCESS_READ, NULL},
@@ -98,6 +108,8 @@ const PassMethod pass_service_methods[] = {
     {"DefinePool", pass_service_define_pool, PASS_ACCESS_WRITE, define_pool_params},
     {"UndefinePool", pass_service_undefine_pool, PASS_ACCESS_WRITE, undefine_pool_params},
     {"GetBalance", pass_service_get_balance, PASS_ACCESS_READ, get_balance_params},
+    {"GetSriov", pass_service_get_sriov, PASS_ACCESS_READ, get_sriov_params},
+    {"SetNumVFs", pass_service_set_num_vfs, PASS_ACCESS_WRITE, set_num_vfs_params},
 };
 const guint pass_service_n_methods = G_N_ELEMENTS(pass_service_methods);
 

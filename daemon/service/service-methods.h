@@ -43,10 +43,12 @@ gboolean pass_service_authorize(PassService *service, PassRequest *request,
 void pass_service_register_methods(PassService *service, PassVarlinkServer *server,
                                    const PassMethod *methods, guint n_methods);
 
-/* The handlers (service.c: read, service-doctor.c: CheckHost, service-ops.c: write). */
+/* The handlers (service.c: read, service-doctor.c: CheckHost, service-sriov.c: GetSriov,
+ * service-ops.c: write). */
 PassMethodHandler pass_service_get_status, pass_service_list_devices, pass_service_get_device,
-    pass_service_watch, pass_service_get_domain, pass_service_check_host;
-PassMethodHandler pass_service_attach, pass_service_detach, pass_service_reattach;
+    pass_service_watch, pass_service_get_domain, pass_service_check_host, pass_service_get_sriov;
+PassMethodHandler pass_service_attach, pass_service_detach, pass_service_reattach,
+    pass_service_set_num_vfs;
 /* service-pools.c */
 PassMethodHandler pass_service_list_pools, pass_service_define_pool, pass_service_undefine_pool,
     pass_service_get_balance;

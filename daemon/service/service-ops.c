@@ -1,5 +1,5 @@
-/* Attach, Detach, Reattach: hand the decoded call to the transactions, encode their actions
- * and errors. */
+/* Attach, Detach, Reattach, SetNumVFs: hand the decoded call to the transactions, encode their
+ * actions and errors. */
 #define G_LOG_DOMAIN "passd"
 
 #include "service-json.h"
@@ -101,4 +101,12 @@ pass_service_reattach(PassService *service, PassVarlinkCall *call, PassRequest *
 {
   pass_tx_reattach(service->tx, request, args->address, args->flags, op_done,
                    reply_new(call, FALSE));
+}
+
+void
+pass_service_set_num_vfs(PassService *service, PassVarlinkCall *call, PassRequest *request,
+                         const PassArgs *args)
+{
+  pass_tx_set_num_vfs(service->tx, request, args->address, (guint)args->count, args->autoprobe,
+                      args->flags, op_done, reply_new(call, FALSE));
 }

@@ -36,6 +36,8 @@ decode(PassArgs *args, const PassParam *param, JsonNode *node)
   if (!node) {
     if (param->type == PASS_PARAM_INT)
       *(gint64 *)field = param->def;
+    if (param->type == PASS_PARAM_BOOL)
+      *(int *)field = -1;
     return !param->required;
   }
   switch (param->type) {
@@ -77,6 +79,11 @@ decode(PassArgs *args, const PassParam *param, JsonNode *node)
       *(JsonArray **)field = array;
       return TRUE;
     }
+    case PASS_PARAM_BOOL:
+      if (!holds(node, G_TYPE_BOOLEAN))
+        return FALSE;
+      *(int *)field = json_node_get_boolean(node) ? 1 : 0;
+      return TRUE;
     case PASS_PARAM_INT:
       if (!holds(node, G_TYPE_INT64))
         return FALSE;

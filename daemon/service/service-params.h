@@ -14,13 +14,15 @@ typedef enum {
   PASS_PARAM_INT,       /* an integer in [min, max]; def when absent or null */
   PASS_PARAM_MAC,       /* a unicast MAC address (pass_mac_parse); stored canonical in mac */
   PASS_PARAM_STRINGS,   /* an array of strings (a JsonArray, borrowed) */
+  PASS_PARAM_BOOL,      /* a bool as an int: 0 or 1; -1 when absent or null */
 } PassParamType;
 
 typedef struct {
   const char *name; /* NULL ends a table */
   PassParamType type;
   gboolean required;
-  gsize offset;         /* STRING: of a const char *; INT: of a gint64; STRINGS: JsonArray * */
+  gsize offset;         /* STRING: of a const char * in PassArgs; INT: of a gint64; BOOL: int;
+                         * STRINGS: JsonArray * */
   guint flag;           /* BOOL_FLAG: a PassOpFlags bit */
   gint64 min, max, def; /* INT */
 } PassParam;
@@ -40,6 +42,8 @@ typedef struct {
   gint64 vf_count;  /* Attach's count; 1 when not given */
   gint64 numa_node; /* DefinePool's; -1 when not given */
   JsonArray *pfs;   /* DefinePool's PF selectors; NULL when not given */
+  gint64 count;     /* SetNumVFs */
+  int autoprobe;    /* SetNumVFs: 0, 1; -1 when not given */
 } PassArgs;
 
 /* GetBalance's plan: a flag bit outside PassOpFlags. */

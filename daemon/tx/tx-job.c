@@ -57,6 +57,9 @@ step_run(PassOps *ops, gpointer worker, const PassAction *step, GError **error)
     case PASS_ACTION_REATTACH_HOST:
       return ops->klass->reattach_host(ops, worker, step->address, !step->to_default,
                                        step->driver_to, error);
+    case PASS_ACTION_SET_NUM_VFS:
+      return ops->klass->set_num_vfs(ops, worker, step->address, (guint)step->numvfs_to,
+                                     step->autoprobe, error);
   }
   return TRUE;
 }
@@ -145,6 +148,7 @@ rollback(PassOps *ops, gpointer worker, GPtrArray *steps, guint n)
       }
       case PASS_ACTION_DETACH:
       case PASS_ACTION_REATTACH_HOST:
+      case PASS_ACTION_SET_NUM_VFS:
         /* Never undone: a detach is not rolled back into the guest. */
         break;
     }

@@ -21,7 +21,7 @@
 static int
 kind_from_name(const char *name)
 {
-  for (int kind = OP_ATTACH; name && kind <= OP_REATTACH; kind++)
+  for (int kind = OP_ATTACH; name && kind <= OP_SET_NUM_VFS; kind++)
     if (g_str_equal(tx_kind_name(kind), name))
       return kind;
   return -1;
@@ -30,7 +30,7 @@ kind_from_name(const char *name)
 static int
 action_from_name(const char *name)
 {
-  for (int type = PASS_ACTION_DETACH_HOST; name && type <= PASS_ACTION_REATTACH_HOST; type++)
+  for (int type = PASS_ACTION_DETACH_HOST; name && type <= PASS_ACTION_SET_NUM_VFS; type++)
     if (g_str_equal(tx_action_name(type), name))
       return type;
   return -1;
@@ -100,6 +100,13 @@ begin_record(Op *op)
   else if (op->kind == OP_DETACH)
     json_object_set_array_member(
         record, "where", where_array(((PassAction *)g_ptr_array_index(op->steps, 0))->where));
+  if (op->kind == OP_SET_NUM_VFS && op->steps->len) {
+    const PassAction *step = g_ptr_array_index(op->steps, 0);
+
+    json_object_set_int_member(record, "numvfs_from", step->numvfs_from);
+    json_object_set_int_member(record, "numvfs_to", step->numvfs_to);
+    json_object_set_int_member(record, "autoprobe", step->autoprobe);
+  }
   for (guint i = 0; i < op->devices->len; i++)
     json_array_add_string_element(devices, g_ptr_array_index(op->devices, i));
   json_object_set_array_member(record, "devices", devices);
@@ -158,7 +165,8 @@ intent_new(JsonObject *begin, GHashTable *originals)
   JsonArray *steps = get_array(begin, "steps");
   Intent *intent;
 
-  if (kind < 0 || !address || (kind != OP_REATTACH && !domain) || !devices || !steps) {
+  if (kind < 0 || !address || ((kind == OP_ATTACH || kind == OP_DETACH) && !domain) || !devices ||
+      !steps) {
     g_warning("journal record %" G_GINT64_FORMAT " is not an operation passd knows; ignoring it",
               json_object_get_int_member_with_default(begin, "seq", 0));
     return NULL;
@@ -170,6 +178,9 @@ intent_new(JsonObject *begin, GHashTable *originals)
   intent->address = g_strdup(address);
   intent->domain = g_strdup(domain);
   intent->where = where_bits(begin);
+  intent->numvfs_from = (int)json_object_get_int_member_with_default(begin, "numvfs_from", -1);
+  intent->numvfs_to = (int)json_object_get_int_member_with_default(begin, "numvfs_to", -1);
+  intent->autoprobe = (int)json_object_get_int_member_with_default(begin, "autoprobe", -1);
   intent->devices = g_ptr_array_new_with_free_func(g_free);
   intent->taken = g_ptr_array_new_with_free_func(g_free);
   intent->returns = g_ptr_array_new_with_free_func(g_free);
@@ -374,6 +385,12 @@ intent_settled(PassTx *tx, const Intent *intent)
     }
     case OP_REATTACH:
       return all_released(tx, intent->returns);
+    case OP_SET_NUM_VFS: {
+      /* The kernel went from the old count through 0 to the new: either end is whole. */
+      int n = (int)pass_engine_get_vfs(tx->engine, intent->address)->len;
+
+      return n == intent->numvfs_to || n == intent->numvfs_from;
+    }
   }
   return TRUE;
 }
@@ -512,6 +529,19 @@ tx_journal_compact(PassTx *tx)
   else
     g_debug("journal %s compacted: %u open operations, %u devices held",
             pass_journal_get_path(tx->journal), intents->len, g_strv_length(held));
+}
+
+gboolean
+tx_intent_open_for(PassTx *tx, OpKind kind, const char *address)
+{
+  GHashTableIter iter;
+  Intent *intent;
+
+  g_hash_table_iter_init(&iter, tx->intents);
+  while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&intent))
+    if (intent->kind == kind && g_str_equal(intent->address, address))
+      return TRUE;
+  return FALSE;
 }
 
 /* ---- for status ---- */

@@ -25,6 +25,8 @@ tx_kind_name(OpKind kind)
       return "detach";
     case OP_REATTACH:
       return "reattach";
+    case OP_SET_NUM_VFS:
+      return "set_num_vfs";
   }
   return "operation";
 }
@@ -42,6 +44,8 @@ tx_action_name(PassActionType type)
       return "detach";
     case PASS_ACTION_REATTACH_HOST:
       return "reattach-host";
+    case PASS_ACTION_SET_NUM_VFS:
+      return "set-num-vfs";
   }
   return "step";
 }

@@ -16,6 +16,20 @@ G_BEGIN_DECLS
 
 typedef struct _PassOps PassOps;
 
+/* An SR-IOV physical function as sysfs shows it (read_sriov). */
+typedef struct {
+  int totalvfs, numvfs;
+  int autoprobe;  /* sriov_drivers_autoprobe: 0 or 1; -1: unknown */
+  GPtrArray *vfs; /* char*: the VFs by index (virtfnN); NULL entries for gaps */
+} PassOpsSriov;
+
+static inline void
+pass_ops_sriov_clear(PassOpsSriov *sriov)
+{
+  g_clear_pointer(&sriov->vfs, g_ptr_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PassOpsSriov, pass_ops_sriov_clear)
+
 /* A job: runs on a worker, returns its result (or NULL with @error). */
 typedef gpointer (*PassOpsJobFunc)(PassOps *ops, gpointer worker, gpointer data, GError **error);
 
@@ -49,6 +63,15 @@ typedef struct {
    * PASS_ERROR_NO_SUCH_DOMAIN / PASS_ERROR_NO_SUCH_DEVICE when gone. */
   PassDomain *(*read_domain)(PassOps *ops, gpointer worker, const char *name, GError **error);
   PassDevice *(*read_device)(PassOps *ops, gpointer worker, const char *address, GError **error);
+  /* SR-IOV of PF @pf from sysfs; FALSE with PASS_ERROR_SRIOV_NOT_SUPPORTED when it has none. */
+  gboolean (*read_sriov)(PassOps *ops, gpointer worker, const char *pf, PassOpsSriov *sriov,
+                         GError **error);
+  /* Write sriov_drivers_autoprobe (@autoprobe 0 or 1; -1: keep), then, when @count differs
+   * from the PF's VF count, sriov_numvfs 0 and @count. Errors name the kernel's refusal
+   * (PASS_ERROR_SRIOV_NOT_SUPPORTED for a driver without SR-IOV support). Returns once the
+   * kernel has the VFs; libvirt reports them later. */
+  gboolean (*set_num_vfs)(PassOps *ops, gpointer worker, const char *pf, guint count, int autoprobe,
+                          GError **error);
 
   void (*free)(PassOps *ops);
 } PassOpsClass;

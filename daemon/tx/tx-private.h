@@ -16,6 +16,7 @@ typedef enum {
   OP_ATTACH,
   OP_DETACH,
   OP_REATTACH,
+  OP_SET_NUM_VFS, /* tx-sriov.c */
 } OpKind;
 
 typedef enum {
@@ -31,6 +32,7 @@ typedef enum {
 } EventState;
 
 typedef struct _Op Op;
+typedef struct _TxSriov TxSriov;
 
 /* An operation the journal says began and did not end (see tx-journal.c). */
 typedef struct {
@@ -42,7 +44,8 @@ typedef struct {
   GPtrArray *devices; /* char*: attach: every device it takes */
   GPtrArray *taken;   /* char*: devices its plan took from the host (detach-host steps) */
   GPtrArray *returns; /* char*: devices its plan gives back (reattach-host steps) */
-  gboolean orphan;    /* no operation of this process carries it on: recovery's */
+  int numvfs_from, numvfs_to, autoprobe; /* set_num_vfs: its step (autoprobe -1: kept) */
+  gboolean orphan; /* no operation of this process carries it on: recovery's */
   gboolean recovering;
   guint n_pending; /* recovery: its operations not finished */
   gboolean unresolved;
@@ -68,6 +71,7 @@ struct _PassTx {
   guint retry_id;       /* a recovery due for intents left half-way while connected */
   guint retry_delay_s;  /* doubles while recovery fails, up to RETRY_MAX_S */
   GArray *cpu_nodes;    /* int: host CPU -> NUMA node (-1); for pool attaches' placement */
+  TxSriov *sriov;       /* desired VF counts and the state file (tx-sriov.c); NULL until needed */
 };
 
 struct _Op {
@@ -110,6 +114,10 @@ struct _Op {
   EventState event;
   gboolean unplug_done; /* the unplug request job returned */
   guint timeout_id;
+
+  /* set_num_vfs (tx-sriov.c): asked for, and the PF as sysfs showed it (-1: unknown) */
+  int count, autoprobe;
+  int sriov_numvfs, sriov_autoprobe;
 };
 
 /* What a job hands back to the main context. */
@@ -126,6 +134,22 @@ typedef struct {
 /* ---- tx.c ---- */
 /* Reply (unless answered already), release the locks, free @op. */
 void tx_op_finish(Op *op);
+/* For operations in other files (tx-sriov.c): a new registered operation; take the keys of
+ * @addresses (and of the domain), then op_granted dispatches on the kind; the end of the
+ * planning stage (TRUE: finished, see op_ends_at_plan); the journal's start line. */
+Op *tx_op_new(PassTx *tx, PassRequest *request, OpKind kind, const char *domain,
+              const char *address, guint flags, PassOpDoneFunc done, gpointer user_data);
+gboolean tx_op_ends_at_plan(Op *op, gboolean planned);
+/* FALSE: the journal could not record it, and the operation has ended. */
+gboolean tx_op_start(Op *op, const char *what);
+
+/* ---- tx-sriov.c ---- */
+/* A set_num_vfs holds its keys. */
+void tx_sriov_granted(Op *op);
+/* A new SetNumVFs, not submitted yet (for recovery). */
+Op *tx_sriov_op_new(PassTx *tx, PassRequest *request, const char *pf, guint count, int autoprobe,
+                    guint flags, PassOpDoneFunc done, gpointer user_data);
+void tx_sriov_free(TxSriov *sriov);
 
 /* Lock (or, while recovery runs, park) a new operation. */
 void tx_op_submit(Op *op);
@@ -161,6 +185,8 @@ guint tx_intent_wanted(PassTx *tx, const Intent *intent);
 gboolean tx_intent_complete(PassTx *tx, const Intent *intent);
 /* Where @intent's domain holds @address now (PassHostdevWhere bits). */
 guint tx_intent_present(PassTx *tx, const Intent *intent, const char *address);
+/* An interrupted @kind operation on @address waits for recovery (or has it). */
+gboolean tx_intent_open_for(PassTx *tx, OpKind kind, const char *address);
 /* Rewrite the journal as its open operations and the devices passd holds. */
 void tx_journal_compact(PassTx *tx);
 

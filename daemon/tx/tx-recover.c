@@ -11,6 +11,8 @@
  *             waited for; the guest may be releasing it still), then back to the original
  *             driver when the plan gave it back. The guest was told to let go already.
  *   reattach  finished.
+ *   VF count  finished: set to the count asked for (the kernel goes through 0, so the old VFs
+ *             may be gone already; one of them in use by now refuses it, VfsInUse).
  * Each step is an ordinary Detach or Reattach with its own journal record, locks and checks,
  * so recovery cannot do what a client could not; a step that finds nothing to do changes
  * nothing. Requests from clients wait until recovery is through (tx_op_submit), so they see
@@ -124,6 +126,7 @@ resolved_code(int code)
     case PASS_ERROR_DEVICE_IN_USE:
     case PASS_ERROR_NO_SUCH_DEVICE:
     case PASS_ERROR_NO_SUCH_DOMAIN:
+    case PASS_ERROR_VFS_IN_USE: /* a VF is somebody's now: it is not destroyed */
       return TRUE;
     default:
       return FALSE;
@@ -200,6 +203,18 @@ recover_reattach(PassTx *tx, Intent *intent, const char *address)
   tx_op_submit(op);
 }
 
+static void
+recover_set_num_vfs(PassTx *tx, Intent *intent)
+{
+  Step *step = step_new(
+      tx, intent, g_strdup_printf("VF count of %s to %d", intent->address, intent->numvfs_to));
+  Op *op = tx_sriov_op_new(tx, NULL, intent->address, (guint)MAX(intent->numvfs_to, 0),
+                           intent->autoprobe, 0, on_step_done, step);
+
+  op->recovers = intent;
+  tx_op_submit(op);
+}
+
 /* Queue @intent's operations (or end it when it needs none). */
 static void
 recover_intent(PassTx *tx, Intent *intent)
@@ -238,6 +253,11 @@ recover_intent(PassTx *tx, Intent *intent)
     case OP_REATTACH:
       outcome_add(intent, "finishing it");
       recover_reattach(tx, intent, intent->address);
+      break;
+    case OP_SET_NUM_VFS:
+      /* The old VFs may be gone already (the kernel goes through 0): the count asked for. */
+      outcome_add(intent, "finishing it");
+      recover_set_num_vfs(tx, intent);
       break;
   }
   if (--intent->n_pending == 0)

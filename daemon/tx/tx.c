@@ -106,6 +106,7 @@ pass_tx_free(PassTx *tx)
   g_clear_pointer(&tx->cpu_nodes, g_array_unref);
   g_strfreev(tx->protected);
   g_free(tx->protected_why);
+  tx_sriov_free(tx->sriov);
   g_free(tx);
 }
 
@@ -1018,7 +1019,31 @@ op_granted(PassLockRequest *request, gpointer user_data)
     case OP_REATTACH:
       reattach_granted(op);
       break;
+    case OP_SET_NUM_VFS:
+      tx_sriov_granted(op);
+      break;
   }
+}
+
+/* ---- for operations in other files ---- */
+
+Op *
+tx_op_new(PassTx *tx, PassRequest *request, OpKind kind, const char *domain, const char *address,
+          guint flags, PassOpDoneFunc done, gpointer user_data)
+{
+  return op_new(tx, request, kind, domain, address, flags, FALSE, done, user_data);
+}
+
+gboolean
+tx_op_ends_at_plan(Op *op, gboolean planned)
+{
+  return op_ends_at_plan(op, planned);
+}
+
+gboolean
+tx_op_start(Op *op, const char *what)
+{
+  return op_start(op, what);
 }
 
 /* ---- unplug events ---- */

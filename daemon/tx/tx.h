@@ -12,6 +12,7 @@
 #include "iommu.h"
 #include "journal.h"
 #include "request.h"
+#include "sriov.h"
 #include "tx-ops.h"
 
 G_BEGIN_DECLS
@@ -102,6 +103,41 @@ guint pass_tx_get_n_intents(PassTx *tx);
  * driver each goes back to (NULL: none known, the kernel picks). */
 GStrv pass_tx_list_held(PassTx *tx);
 gboolean pass_tx_lookup_original(PassTx *tx, const char *address, const char **driver);
+/* ---- SR-IOV (tx-sriov.c) ---- */
+
+/* The file of desired VF counts under the state directory. */
+#define PASS_TX_SRIOV_FILE "sriov.conf"
+/* How long a VF count change waits for libvirt to report the new VFs. */
+#define PASS_TX_SRIOV_WAIT_MS 15000
+/* The largest count SetNumVFs takes (the PCI spec's TotalVFs is 16 bits; no device has more). */
+#define PASS_TX_MAX_NUM_VFS 4096
+
+/* Desired VF counts live in @dir/sriov.conf: loaded now (a missing file is none; a malformed
+ * entry is logged and skipped, FALSE with @error only when the file cannot be read or parsed
+ * at all), written after each successful SetNumVFs. Without a state directory nothing is
+ * recorded. */
+gboolean pass_tx_set_state_dir(PassTx *tx, const char *dir, GError **error);
+
+/* Set the VF count of PF @pf (and with @autoprobe 0 or 1 its sriov_drivers_autoprobe first; -1
+ * keeps it), recording it in the state directory. Flags: FORCE (destroy VFs merely bound to
+ * vfio-pci), DRY_RUN. The reply comes once the engine has the new VFs (or after
+ * PASS_TX_SRIOV_WAIT_MS). Logged like the other operations (PASSD_OPERATION=set_num_vfs, the PF
+ * and every VF destroyed as PASSD_DEVICE). */
+void pass_tx_set_num_vfs(PassTx *tx, PassRequest *request, const char *pf, guint count,
+                         int autoprobe, guint flags, PassOpDoneFunc done, gpointer user_data);
+
+/* Once, after the first inventory: every recorded count is set again as passd's own operation
+ * (a host reboot left the PFs without VFs); a PF the host no longer has is logged and reported
+ * by GetSriov as vanished. */
+void pass_tx_sriov_reapply(PassTx *tx);
+
+/* @pfs: PassSriovPf* (borrowed for the call), NULL with @error. */
+typedef void (*PassTxSriovFunc)(GPtrArray *pfs, const GError *error, gpointer user_data);
+
+/* GetSriov: every PF of the engine's picture and every recorded one, sorted, or only @pf
+ * (canonical; NULL: all); sriov_drivers_autoprobe and the VFs' indexes are read on a worker.
+ * Errors: HypervisorUnavailable, NoSuchDevice, SriovNotSupported (not a PF). */
+void pass_tx_get_sriov(PassTx *tx, const char *pf, PassTxSriovFunc done, gpointer user_data);
 
 /* @device's IOMMU group as rules/iommu.h's table, from @engine's picture (@device included;
  * empty without a group): free it with g_free(); its strings are the engine's, valid until it is

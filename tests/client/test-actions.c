@@ -162,10 +162,76 @@ test_many_steps_align(void)
   g_assert_cmpstr(lines[22], ==, "        <hostdev/>");
 }
 
+/* set_num_vfs: the counts, autoprobe when the step writes it, and autoprobe alone. */
+static void
+test_set_num_vfs(void)
+{
+  g_autoptr(JsonArray) actions = parse_array(
+      "[{\"action\": \"set_num_vfs\", \"address\": \"0000:41:00.0\", \"numvfs_from\": 0,"
+      "  \"numvfs_to\": 3, \"autoprobe\": false},"
+      " {\"action\": \"set_num_vfs\", \"address\": \"0000:81:00.0\", \"numvfs_from\": 4,"
+      "  \"numvfs_to\": 2, \"autoprobe\": null},"
+      " {\"action\": \"set_num_vfs\", \"address\": \"0000:81:00.0\", \"numvfs_from\": 2,"
+      "  \"numvfs_to\": 2, \"autoprobe\": true}]");
+  g_autofree char *done = passctl_format_actions(actions, FALSE);
+  g_autofree char *dry = passctl_format_actions(actions, TRUE);
+
+  g_assert_cmpstr(done, ==,
+                  "0000:41:00.0: 0 -> 3 VFs (autoprobe off)\n"
+                  "0000:81:00.0: 4 -> 2 VFs\n"
+                  "0000:81:00.0: autoprobe on, 2 VFs kept\n");
+  g_assert_cmpstr(dry, ==,
+                  "Would:\n"
+                  "  1. 0000:41:00.0: 0 -> 3 VFs (autoprobe off)\n"
+                  "  2. 0000:81:00.0: 4 -> 2 VFs\n"
+                  "  3. 0000:81:00.0: autoprobe on, 2 VFs kept\n");
+}
+
+/* passctl sriov show: a PF with VFs, one without, one passd keeps a count for that is gone. */
+static void
+test_sriov_show(void)
+{
+  g_autoptr(JsonArray) pfs = parse_array(
+      "[{\"address\": \"0000:41:00.0\", \"present\": true, \"totalvfs\": 4, \"numvfs\": 2,"
+      "  \"desired\": 2, \"autoprobe\": false, \"driver\": \"nvme\", \"numa_node\": 0,"
+      "  \"state\": \"settled\", \"message\": null, \"vfs\": ["
+      "   {\"address\": \"0000:41:00.1\", \"index\": 0, \"driver\": \"vfio-pci\","
+      "    \"owners\": [\"vm1\", \"vm2\"], \"numa_node\": 0},"
+      "   {\"address\": \"0000:41:00.2\", \"index\": 1, \"driver\": null, \"owners\": [],"
+      "    \"numa_node\": 0}]},"
+      " {\"address\": \"0000:81:00.0\", \"present\": true, \"totalvfs\": 4, \"numvfs\": 0,"
+      "  \"desired\": 3, \"autoprobe\": null, \"driver\": \"nvme\", \"numa_node\": null,"
+      "  \"state\": \"differs\", \"message\": \"3 VFs are recorded, the PF has 0\","
+      "  \"vfs\": []},"
+      " {\"address\": \"0000:66:00.0\", \"present\": false, \"totalvfs\": null,"
+      "  \"numvfs\": null, \"desired\": 2, \"autoprobe\": null, \"driver\": null,"
+      "  \"numa_node\": null, \"state\": \"vanished\","
+      "  \"message\": \"the host has no device 0000:66:00.0\", \"vfs\": []}]");
+  g_autoptr(JsonArray) none = parse_array("[]");
+  g_autofree char *text = passctl_format_sriov(pfs);
+  g_autofree char *empty = passctl_format_sriov(none);
+
+  g_assert_cmpstr(text, ==,
+                  "0000:41:00.0 (nvme, NUMA node 0): 2 of 4 VFs, 2 kept by passd, settled; "
+                  "autoprobe off\n"
+                  "  INDEX  VF            DRIVER    OWNERS   NUMA\n"
+                  "  0      0000:41:00.1  vfio-pci  vm1,vm2  0\n"
+                  "  1      0000:41:00.2  -         -        0\n"
+                  "\n"
+                  "0000:81:00.0 (nvme): 0 of 4 VFs, 3 kept by passd, differs; autoprobe unknown\n"
+                  "  3 VFs are recorded, the PF has 0\n"
+                  "\n"
+                  "0000:66:00.0: not on this host; 2 kept by passd, vanished\n"
+                  "  the host has no device 0000:66:00.0\n");
+  g_assert_cmpstr(empty, ==, "no SR-IOV physical functions\n");
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/client/actions/set-num-vfs", test_set_num_vfs);
+  g_test_add_func("/client/sriov/show", test_sriov_show);
   g_test_add_func("/client/actions/attach", test_attach_done);
   g_test_add_func("/client/actions/attach-dry-run", test_attach_dry_run);
   g_test_add_func("/client/actions/detach", test_detach);

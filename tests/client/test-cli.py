@@ -222,9 +222,34 @@ def balance_handler(pending):
             return [reply({"devices": [p["address"]], "actions": []})]
         return [error("org.varlink.service.MethodNotFound", {"method": method})]
     return handler
+SRIOV_PF = {"address": "0000:41:00.0", "present": True, "totalvfs": 4, "numvfs": 1,
+            "desired": None, "autoprobe": True, "driver": "nvme", "numa_node": 0,
+            "state": "settled", "message": None,
+            "vfs": [{"address": "0000:41:00.1", "index": 0, "driver": None, "owners": [],
+                     "numa_node": 0}]}
+
+
+def fake_get_sriov(p):
+    if p.get("pf") not in (None, SRIOV_PF["address"]):
+        return [error(ERROR_PREFIX + "SriovNotSupported",
+                      {"address": p["pf"], "message": f"{p['pf']} is not an SR-IOV physical "
+                                                      "function"})]
+    return [reply({"pfs": [SRIOV_PF]})]
+
+
+def fake_set_num_vfs(p):
+    if p["count"] > 4:
+        return [error("org.varlink.service.InvalidParameter",
+                      {"parameter": "count", "message": "at most 4"})]
+    if p["count"] == 1 and "autoprobe" not in p:
+        return [reply({"actions": []})]
+    return [reply({"actions": [action("set_num_vfs", p["pf"], numvfs_from=1,
+                                      numvfs_to=p["count"], autoprobe=p.get("autoprobe"))]})]
 
 
 PASSTHROUGH = {
+    "io.passd.Manager.GetSriov": fake_get_sriov,
+    "io.passd.Manager.SetNumVFs": fake_set_num_vfs,
     "io.passd.Manager.Attach": fake_attach,
     "io.passd.Manager.Detach": fake_detach,
     "io.passd.Manager.Reattach": fake_reattach,
@@ -972,6 +997,72 @@ def test_passthrough_on_old_passd():
         check_one_error_line(r, 1, re.escape("this passd does not support "
                                              "io.passd.Manager.Attach (is passd older than "
                                              "passctl?)"))
+    finally:
+        passd.stop()
+
+
+# ---- sriov ----
+
+def test_sriov():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        r = run(socket_args + ["sriov", "show"])
+        check(r.returncode == 0, r.stderr)
+        check(r.stdout == "0000:41:00.0 (nvme, NUMA node 0): 1 of 4 VFs, no count kept, settled; "
+                          "autoprobe on\n"
+                          "  INDEX  VF            DRIVER  OWNERS  NUMA\n"
+                          "  0      0000:41:00.1  -       -       0\n", r.stdout)
+        check(last_call(passd, "GetSriov") == {}, passd.calls[-1])
+        r = run(socket_args + ["sriov", "show", "pci_0000_41_00_0", "--json"])
+        check(json.loads(r.stdout) == {"pfs": [SRIOV_PF]}, r.stdout)
+        check(last_call(passd, "GetSriov") == {"pf": "0000:41:00.0"}, passd.calls[-1])
+        r = run(socket_args + ["sriov", "show", "01:00.0"])
+        check_one_error_line(r, 1, re.escape("SR-IOV is not available on 0000:01:00.0: "
+                                             "0000:01:00.0 is not an SR-IOV physical function"))
+
+        r = run(socket_args + ["sriov", "set", "41:00.0", "3", "--no-autoprobe", "--force"])
+        check(r.returncode == 0, r.stderr)
+        check(last_call(passd, "SetNumVFs") == {"pf": "0000:41:00.0", "count": 3,
+                                                "autoprobe": False, "force": True},
+              passd.calls[-1])
+        check(r.stdout == "0000:41:00.0: 1 -> 3 VFs (autoprobe off)\n", r.stdout)
+        r = run(socket_args + ["sriov", "set", "41:00.0", "2", "--autoprobe", "--dry-run"])
+        check(last_call(passd, "SetNumVFs") == {"pf": "0000:41:00.0", "count": 2,
+                                                "autoprobe": True, "dry_run": True},
+              passd.calls[-1])
+        check(r.stdout == "Would:\n  1. 0000:41:00.0: 1 -> 2 VFs (autoprobe on)\n", r.stdout)
+        r = run(socket_args + ["sriov", "set", "41:00.0", "1"])
+        check(last_call(passd, "SetNumVFs") == {"pf": "0000:41:00.0", "count": 1},
+              passd.calls[-1])
+        check(r.stdout == "nothing to do\n", r.stdout)
+        r = run(socket_args + ["sriov", "set", "41:00.0", "9"])
+        check_one_error_line(r, 2, re.escape("passd rejected the value of 'count': at most 4"))
+    finally:
+        passd.stop()
+
+
+def test_sriov_usage_errors_are_local():
+    passd, socket_args = with_passd(passd_handler)
+    try:
+        for args in (["sriov"], ["sriov", "frob"], ["sriov", "set"], ["sriov", "set", "41:00.0"],
+                     ["sriov", "set", "41:00.0", "-1"], ["sriov", "set", "41:00.0", "many"],
+                     ["sriov", "set", "41:00.0", "4097"], ["sriov", "set", "41:00.0", "2", "x"],
+                     ["sriov", "set", "41:00.0", "2", "--autoprobe", "--no-autoprobe"],
+                     ["sriov", "set", "41:0g.0", "2"], ["sriov", "show", "41:00.0", "x"],
+                     ["sriov", "show", "nonsense"]):
+            r = run(socket_args + args)
+            check(r.returncode == 2, (args, r.returncode, r.stderr))
+            check(re.fullmatch(r"passctl: .*\(see 'passctl sriov --help'\)\n", r.stderr),
+                  (args, r.stderr))
+        check(passd.connections == 0, "no round trip for a usage error")
+        for args in (["sriov", "--help"], ["sriov", "set", "--help"], ["sriov", "show", "--help"]):
+            r = run(args)
+            check(r.returncode == 0 and r.stdout.startswith("Usage:\n  passctl sriov"),
+                  (args, r.stdout[:60]))
+        r = run(["sriov", "set", "--help"])
+        for option in ("--no-autoprobe", "--autoprobe", "--force", "--dry-run", "--json",
+                       "PF COUNT"):
+            check(option in r.stdout, option)
     finally:
         passd.stop()
 

@@ -114,6 +114,25 @@ static const Case cases[] = {
      "edit it", "the pool is defined in a file, not at run time: edit it", 1},
     {PASS_ERROR_NO_ELIGIBLE_DEVICE, "{\"pool\": \"nvme\", \"message\": \"Pool nvme: 1 free\"}",
      "Pool nvme: 1 free", "no VF to give: Pool nvme: 1 free", 1},
+    /* Each VF and why; the way out depends on whether a domain holds one. */
+    {PASS_ERROR_VFS_IN_USE,
+     "{\"pf\": \"0000:41:00.0\", \"vfs\": [\"0000:41:00.1: assigned to vm1\", "
+     "\"0000:41:00.2: bound to vfio-pci\"], \"message\": \"x\"}",
+     "x",
+     "changing the VF count of 0000:41:00.0 would destroy VFs in use: 0000:41:00.1: assigned to "
+     "vm1 and 0000:41:00.2: bound to vfio-pci (detach them from their domains first)",
+     1},
+    {PASS_ERROR_VFS_IN_USE,
+     "{\"pf\": \"0000:41:00.0\", \"vfs\": [\"0000:41:00.2: bound to vfio-pci\"]}", NULL,
+     "changing the VF count of 0000:41:00.0 would destroy VFs in use: 0000:41:00.2: bound to "
+     "vfio-pci (--force destroys VFs that are only bound to vfio-pci)",
+     1},
+    {PASS_ERROR_VFS_IN_USE, NULL, "busy", "VFs of the PF are in use: busy", 1},
+    {PASS_ERROR_SRIOV_NOT_SUPPORTED,
+     "{\"address\": \"0000:01:00.0\", \"message\": \"0000:01:00.0 is not an SR-IOV physical "
+     "function\"}",
+     "x",
+     "SR-IOV is not available on 0000:01:00.0: 0000:01:00.0 is not an SR-IOV physical function", 1},
     {PASS_ERROR_DISCONNECTED, NULL, "EOF", "passd closed the connection", 3},
     {PASS_ERROR_PROTOCOL, NULL, "not JSON", "passd sent a reply passctl cannot read: not JSON", 1},
 };

@@ -12,7 +12,10 @@ typedef struct {
   char *physfn;
   guint32 class_code;
   char *driver, *default_driver;
-  int numa_node; /* -1: unknown */
+  int numa_node;   /* -1: unknown */
+  int totalvfs;    /* -1: no SR-IOV */
+  int autoprobe;   /* sriov_drivers_autoprobe */
+  char *vf_driver; /* what new VFs get with autoprobe on */
 } FakeDevice;
 
 typedef struct {
@@ -40,6 +43,7 @@ struct _FakeOps {
   gboolean reads_fail;      /* read_domain and read_device fail as with libvirt gone */
   guint attach_delay_ms;
   guint next_alias;
+  int next_group; /* for VFs that set_num_vfs creates */
   gint running, max_running;
 };
 
@@ -50,6 +54,7 @@ fake_device_free(FakeDevice *d)
   g_free(d->physfn);
   g_free(d->driver);
   g_free(d->default_driver);
+  g_free(d->vf_driver);
   g_free(d);
 }
 
@@ -72,7 +77,7 @@ fake_domain_free(FakeDomain *d)
 }
 
 static FakeDevice *
-find_device(FakeOps *fake, const char *address)
+lookup_device(FakeOps *fake, const char *address)
 {
   for (guint i = 0; i < fake->devices->len; i++) {
     FakeDevice *d = g_ptr_array_index(fake->devices, i);
@@ -80,7 +85,17 @@ find_device(FakeOps *fake, const char *address)
     if (g_str_equal(d->address, address))
       return d;
   }
-  g_error("fake: no device %s", address);
+  return NULL;
+}
+
+static FakeDevice *
+find_device(FakeOps *fake, const char *address)
+{
+  FakeDevice *d = lookup_device(fake, address);
+
+  if (!d)
+    g_error("fake: no device %s", address);
+  return d;
 }
 
 static FakeDomain *
@@ -410,6 +425,7 @@ device_build(FakeDevice *d)
   device->physfn = g_strdup(d->physfn);
   device->driver = g_strdup(d->driver);
   device->numa_node = d->numa_node;
+  device->totalvfs = d->totalvfs;
   return device;
 }
 
@@ -436,7 +452,7 @@ fake_read_device(PassOps *ops, gpointer worker, const char *address, GError **er
 {
   FakeOps *fake = worker;
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
-  FakeDevice *d = find_device(fake, address);
+  FakeDevice *d = lookup_device(fake, address);
 
   if (fake->reads_fail) {
     g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE, "fake: libvirt is gone");
@@ -447,6 +463,92 @@ fake_read_device(PassOps *ops, gpointer worker, const char *address, GError **er
     return NULL;
   }
   return device_build(d);
+}
+
+static int
+address_compare(gconstpointer a, gconstpointer b)
+{
+  return strcmp((*(FakeDevice *const *)a)->address, (*(FakeDevice *const *)b)->address);
+}
+
+/* @pf's VFs, by address (which is by index here). Locked. */
+static GPtrArray *
+vfs_of(FakeOps *fake, const char *pf)
+{
+  GPtrArray *vfs = g_ptr_array_new();
+
+  for (guint i = 0; i < fake->devices->len; i++) {
+    FakeDevice *d = g_ptr_array_index(fake->devices, i);
+
+    if (g_strcmp0(d->physfn, pf) == 0)
+      g_ptr_array_add(vfs, d);
+  }
+  g_ptr_array_sort(vfs, address_compare);
+  return vfs;
+}
+
+static gboolean
+fake_read_sriov(PassOps *ops, gpointer worker, const char *pf, PassOpsSriov *sriov, GError **error)
+{
+  FakeOps *fake = worker;
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  FakeDevice *d = lookup_device(fake, pf);
+  g_autoptr(GPtrArray) vfs = NULL;
+
+  /* It reads sysfs in the daemon: never on the main loop. */
+  g_assert_false(g_main_context_is_owner(g_main_context_default()));
+  if (!d || d->totalvfs < 0) {
+    g_set_error(error, PASS_ERROR, PASS_ERROR_SRIOV_NOT_SUPPORTED, "fake: %s has no SR-IOV", pf);
+    return FALSE;
+  }
+  vfs = vfs_of(fake, pf);
+  sriov->totalvfs = d->totalvfs;
+  sriov->numvfs = (int)vfs->len;
+  sriov->autoprobe = d->autoprobe;
+  sriov->vfs = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < vfs->len; i++)
+    g_ptr_array_add(sriov->vfs, g_strdup(((FakeDevice *)g_ptr_array_index(vfs, i))->address));
+  return TRUE;
+}
+
+/* Like the kernel: every VF goes, then @count new ones at 10.0, 10.1, ... of the PF's bus. */
+static gboolean
+fake_set_num_vfs(PassOps *ops, gpointer worker, const char *pf, guint count, int autoprobe,
+                 GError **error)
+{
+  FakeOps *fake = worker;
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  FakeDevice *d = find_device(fake, pf);
+  g_autoptr(GPtrArray) vfs = NULL;
+  g_autofree char *bus = g_strndup(pf, strlen("0000:00"));
+
+  if (!record(fake,
+              g_strdup_printf("set_num_vfs %s %u autoprobe=%s", pf, count,
+                              autoprobe < 0 ? "keep"
+                              : autoprobe   ? "1"
+                                            : "0"),
+              error))
+    return FALSE;
+  if (autoprobe >= 0)
+    d->autoprobe = autoprobe;
+  vfs = vfs_of(fake, pf);
+  if (vfs->len == count)
+    return TRUE;
+  for (guint i = 0; i < vfs->len; i++)
+    g_ptr_array_remove(fake->devices, g_ptr_array_index(vfs, i));
+  for (guint i = 0; i < count; i++) {
+    FakeDevice *vf = g_new0(FakeDevice, 1);
+
+    vf->address = g_strdup_printf("%s:%02x.%u", bus, 0x10 + i / 8, i % 8);
+    vf->group = fake->next_group++;
+    vf->physfn = g_strdup(pf);
+    vf->class_code = d->class_code;
+    vf->driver = g_strdup(d->autoprobe ? d->vf_driver : NULL);
+    vf->default_driver = g_strdup(d->vf_driver);
+    vf->totalvfs = -1;
+    g_ptr_array_add(fake->devices, vf);
+  }
+  return TRUE;
 }
 
 static void
@@ -474,6 +576,8 @@ static const PassOpsClass fake_class = {
     .unplug_live = fake_unplug_live,
     .read_domain = fake_read_domain,
     .read_device = fake_read_device,
+    .read_sriov = fake_read_sriov,
+    .set_num_vfs = fake_set_num_vfs,
     .free = fake_free,
 };
 
@@ -491,6 +595,7 @@ fake_ops_new(void)
   fake->protected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   fake->calls = g_ptr_array_new_with_free_func(g_free);
   fake->fail_prefixes = g_ptr_array_new_with_free_func(g_free);
+  fake->next_group = 100;
   return fake;
 }
 
@@ -513,7 +618,39 @@ fake_ops_add_device(FakeOps *fake, const char *address, int group, const char *p
   d->driver = g_strdup(driver);
   d->default_driver = g_strdup(default_driver);
   d->numa_node = -1;
+  d->totalvfs = -1;
   g_ptr_array_add(fake->devices, d);
+}
+
+void
+fake_ops_set_sriov(FakeOps *fake, const char *pf, int totalvfs, int autoprobe,
+                   const char *vf_driver)
+{
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  FakeDevice *d = find_device(fake, pf);
+
+  d->totalvfs = totalvfs;
+  d->autoprobe = autoprobe;
+  g_free(d->vf_driver);
+  d->vf_driver = g_strdup(vf_driver);
+}
+
+void
+fake_ops_set_driver(FakeOps *fake, const char *address, const char *driver)
+{
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  FakeDevice *d = find_device(fake, address);
+
+  g_free(d->driver);
+  d->driver = g_strdup(driver);
+}
+
+void
+fake_ops_remove_device(FakeOps *fake, const char *address)
+{
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+
+  g_ptr_array_remove(fake->devices, find_device(fake, address));
 }
 
 void

@@ -15,6 +15,13 @@ PassOps *fake_ops_get_ops(FakeOps *fake);
 /* @where_default_driver: the driver the kernel picks for it (reattach without a known one). */
 void fake_ops_add_device(FakeOps *fake, const char *address, int group, const char *physfn,
                          guint32 class_code, const char *driver, const char *default_driver);
+/* @pf is an SR-IOV PF of @totalvfs VFs; set_num_vfs creates VFs with @vf_driver bound when
+ * @autoprobe is on (as sriov_drivers_autoprobe then is), none otherwise. */
+void fake_ops_set_sriov(FakeOps *fake, const char *pf, int totalvfs, int autoprobe,
+                        const char *vf_driver);
+/* Behind passd's back: rebind, or let a device vanish (the engine learns only by reading). */
+void fake_ops_set_driver(FakeOps *fake, const char *address, const char *driver);
+void fake_ops_remove_device(FakeOps *fake, const char *address);
 void fake_ops_add_domain(FakeOps *fake, const char *name, gboolean active, gboolean persistent);
 /* Put @address into @domain (PassHostdevWhere bits). */
 void fake_ops_add_hostdev(FakeOps *fake, const char *domain, const char *address, guint where);
@@ -41,8 +48,9 @@ void fake_ops_load(FakeOps *fake, PassEngine *engine);
 
 /* Calls so far, one string each, e.g. "detach_host 0000:02:00.0",
  * "attach vm1 0000:02:00.0 live+config", "reattach_host 0000:02:00.0 nvme" (or "(none)",
- * "(default)"), "detach vm1 0000:02:00.0 config", "unplug vm1 hostdev0"; attach and detach of
- * an interface end in " mac=M" and " vlan=N" as far as the XML has them. */
+ * "(default)"), "detach vm1 0000:02:00.0 config", "unplug vm1 hostdev0",
+ * "set_num_vfs 0000:04:00.0 3 autoprobe=keep" (or =0, =1); attach and detach of an interface
+ * end in " mac=M" and " vlan=N" as far as the XML has them. */
 GStrv fake_ops_get_calls(FakeOps *fake);
 /* The calls so far are exactly @expected (NULL-terminated); the test fails, showing them, if not.
  */

@@ -1,5 +1,8 @@
-/* Device and Event JSON, checked as exact text: field names, order, formats and nulls. */
+/* Device, Event, Action, SriovPf and error JSON, checked as exact text: field names, order, formats
+ * and nulls. */
 #include "service-json.h"
+
+#include "pass-error.h"
 
 static PassDevice *
 full_device(void)
@@ -198,6 +201,94 @@ test_assignment(void)
   g_assert_cmpstr(pass_json_domain_state(domain), ==, "other");
 }
 
+/* set_num_vfs: its own fields, the others' null; autoprobe null when the step leaves it. */
+static void
+test_action_sriov(void)
+{
+  g_autoptr(PassAction) step = pass_action_new(PASS_ACTION_SET_NUM_VFS, "0000:41:00.0");
+  g_autoptr(PassAction) host = pass_action_new(PASS_ACTION_DETACH_HOST, "0000:41:00.1");
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(JsonObject) kept = NULL;
+  g_autoptr(JsonObject) other = NULL;
+
+  step->numvfs_from = 4;
+  step->numvfs_to = 2;
+  step->autoprobe = 0;
+  object = pass_json_action(step);
+  assert_json(object, "{\"action\":\"set_num_vfs\",\"address\":\"0000:41:00.0\","
+                      "\"driver_from\":null,\"driver_to\":null,\"driver_to_default\":null,"
+                      "\"domain\":null,\"live\":null,\"config\":null,\"xml\":null,"
+                      "\"numvfs_from\":4,\"numvfs_to\":2,\"autoprobe\":false}");
+  step->autoprobe = -1;
+  kept = pass_json_action(step);
+  assert_json(kept, "{\"action\":\"set_num_vfs\",\"address\":\"0000:41:00.0\","
+                    "\"driver_from\":null,\"driver_to\":null,\"driver_to_default\":null,"
+                    "\"domain\":null,\"live\":null,\"config\":null,\"xml\":null,"
+                    "\"numvfs_from\":4,\"numvfs_to\":2,\"autoprobe\":null}");
+  host->driver_to = g_strdup("vfio-pci");
+  other = pass_json_action(host);
+  assert_json(other, "{\"action\":\"detach_host\",\"address\":\"0000:41:00.1\","
+                     "\"driver_from\":null,\"driver_to\":\"vfio-pci\","
+                     "\"driver_to_default\":false,\"domain\":null,\"live\":null,"
+                     "\"config\":null,\"xml\":null,\"numvfs_from\":null,"
+                     "\"numvfs_to\":null,\"autoprobe\":null}");
+}
+
+static void
+test_sriov_pf(void)
+{
+  g_autoptr(PassSriovPf) pf = pass_sriov_pf_new("0000:41:00.0");
+  g_autoptr(PassSriovPf) gone = pass_sriov_pf_new("0000:66:00.0");
+  PassSriovVf *vf = pass_sriov_vf_new("0000:41:00.1", 0);
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(JsonObject) vanished = NULL;
+
+  pf->present = TRUE;
+  pf->totalvfs = 4;
+  pf->numvfs = 1;
+  pf->desired = 1;
+  pf->autoprobe = 0;
+  pf->driver = g_strdup("nvme");
+  pf->numa_node = 1;
+  vf->driver = g_strdup("vfio-pci");
+  g_ptr_array_add(vf->owners, g_strdup("vm1"));
+  g_ptr_array_add(pf->vfs, vf);
+  object = pass_json_sriov_pf(pf);
+  assert_json(object, "{\"address\":\"0000:41:00.0\",\"present\":true,\"totalvfs\":4,"
+                      "\"numvfs\":1,\"desired\":1,\"autoprobe\":false,\"driver\":\"nvme\","
+                      "\"numa_node\":1,\"state\":\"settled\",\"message\":null,"
+                      "\"vfs\":[{\"address\":\"0000:41:00.1\",\"index\":0,"
+                      "\"driver\":\"vfio-pci\",\"owners\":[\"vm1\"],\"numa_node\":null}]}");
+  gone->desired = 2;
+  gone->state = PASS_SRIOV_VANISHED;
+  gone->message = g_strdup("the host has no device 0000:66:00.0 (recorded with 2 VFs)");
+  vanished = pass_json_sriov_pf(gone);
+  assert_json(vanished, "{\"address\":\"0000:66:00.0\",\"present\":false,\"totalvfs\":null,"
+                        "\"numvfs\":null,\"desired\":2,\"autoprobe\":null,\"driver\":null,"
+                        "\"numa_node\":null,\"state\":\"vanished\","
+                        "\"message\":\"the host has no device 0000:66:00.0 (recorded with 2 "
+                        "VFs)\",\"vfs\":[]}");
+}
+
+/* The new errors' parameters as the IDL names them. */
+static void
+test_sriov_errors(void)
+{
+  g_autoptr(PassOpResult) in_use = pass_op_result_new("0000:41:00.0", NULL);
+  g_autoptr(PassOpResult) unsupported = pass_op_result_new("0000:01:00.0", NULL);
+  g_autoptr(JsonObject) a = NULL;
+  g_autoptr(JsonObject) b = NULL;
+
+  in_use->error = g_error_new_literal(PASS_ERROR, PASS_ERROR_VFS_IN_USE, "x");
+  in_use->vfs = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(in_use->vfs, g_strdup("0000:41:00.1: assigned to vm1"));
+  a = pass_json_op_error(in_use);
+  assert_json(a, "{\"pf\":\"0000:41:00.0\",\"vfs\":[\"0000:41:00.1: assigned to vm1\"]}");
+  unsupported->error = g_error_new_literal(PASS_ERROR, PASS_ERROR_SRIOV_NOT_SUPPORTED, "x");
+  b = pass_json_op_error(unsupported);
+  assert_json(b, "{\"address\":\"0000:01:00.0\"}");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -207,5 +298,8 @@ main(int argc, char **argv)
   g_test_add_func("/service-json/engine-device", test_engine_device);
   g_test_add_func("/service-json/events", test_events);
   g_test_add_func("/service-json/assignment", test_assignment);
+  g_test_add_func("/service-json/action-sriov", test_action_sriov);
+  g_test_add_func("/service-json/sriov-pf", test_sriov_pf);
+  g_test_add_func("/service-json/sriov-errors", test_sriov_errors);
   return g_test_run();
 }

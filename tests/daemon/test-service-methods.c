@@ -110,7 +110,7 @@ test_table(void)
 {
   g_autoptr(GHashTable) idl = idl_methods();
 
-  g_assert_cmpuint(g_hash_table_size(idl), ==, 13);
+  g_assert_cmpuint(g_hash_table_size(idl), ==, 15);
   g_assert_cmpuint(pass_service_n_methods, ==, g_hash_table_size(idl));
   for (guint i = 0; i < pass_service_n_methods; i++) {
     const PassMethod *method = &pass_service_methods[i];
@@ -138,6 +138,8 @@ test_table(void)
   g_assert_cmpint(pass_service_lookup_method("GetBalance")->access, ==, PASS_ACCESS_READ);
   g_assert_cmpint(pass_service_lookup_method("DefinePool")->access, ==, PASS_ACCESS_WRITE);
   g_assert_cmpint(pass_service_lookup_method("UndefinePool")->access, ==, PASS_ACCESS_WRITE);
+  g_assert_cmpint(pass_service_lookup_method("SetNumVFs")->access, ==, PASS_ACCESS_WRITE);
+  g_assert_cmpint(pass_service_lookup_method("GetSriov")->access, ==, PASS_ACCESS_READ);
   g_assert_null(pass_service_lookup_method("Bogus"));
 }
 
@@ -247,6 +249,41 @@ test_decode(void)
   g_assert_cmpstr(list.driver, ==, "");
   g_assert_cmpstr(list.device_class, ==, "0x02");
   g_assert_null(list.vendor_id);
+}
+
+/* SetNumVFs: the PF, a required count within limits, a tri-state autoprobe. */
+static void
+test_decode_sriov(void)
+{
+  g_auto(PassArgs) keep = {0};
+  g_auto(PassArgs) off = {0};
+  g_auto(PassArgs) all = {0};
+  g_autoptr(JsonNode) keep_node = NULL, off_node = NULL, all_node = NULL;
+
+  assert_bad("SetNumVFs", "{\"count\": 2}", "pf");
+  assert_bad("SetNumVFs", "{\"pf\": \"41:00.0\"}", "count");
+  assert_bad("SetNumVFs", "{\"pf\": \"41:00.0\", \"count\": null}", "count");
+  assert_bad("SetNumVFs", "{\"pf\": \"41:00.0\", \"count\": -1}", "count");
+  assert_bad("SetNumVFs", "{\"pf\": \"41:00.0\", \"count\": 4097}", "count");
+  assert_bad("SetNumVFs", "{\"pf\": \"41:00.0\", \"count\": \"2\"}", "count");
+  assert_bad("SetNumVFs", "{\"pf\": \"41:00.0\", \"count\": 2, \"autoprobe\": 0}", "autoprobe");
+  assert_bad("GetSriov", "{\"pf\": \"zz\"}", "pf");
+  assert_bad("GetSriov", "{}", NULL);
+
+  g_assert_null(decode("SetNumVFs", "{\"pf\": \"41:00.0\", \"count\": 0}", &keep, &keep_node));
+  g_assert_cmpstr(keep.address, ==, "0000:41:00.0");
+  g_assert_cmpint(keep.count, ==, 0);
+  g_assert_cmpint(keep.autoprobe, ==, -1);
+  g_assert_null(decode("SetNumVFs", "{\"pf\": \"41:00.0\", \"count\": 3, \"autoprobe\": false}",
+                       &off, &off_node));
+  g_assert_cmpint(off.autoprobe, ==, 0);
+  g_assert_null(decode("SetNumVFs",
+                       "{\"pf\": \"41:00.0\", \"count\": 4096, \"autoprobe\": true, "
+                       "\"force\": true, \"dry_run\": true}",
+                       &all, &all_node));
+  g_assert_cmpint(all.count, ==, 4096);
+  g_assert_cmpint(all.autoprobe, ==, 1);
+  g_assert_cmpuint(all.flags, ==, PASS_OP_FORCE | PASS_OP_DRY_RUN);
 }
 
 /* ---- the dispatcher on a socket ---- */
@@ -418,6 +455,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/service-methods/table", test_table);
   g_test_add_func("/service-methods/decode", test_decode);
+  g_test_add_func("/service-methods/decode-sriov", test_decode_sriov);
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD("/service-methods/invalid", test_invalid);
   ADD("/service-methods/request", test_request);

@@ -123,6 +123,12 @@ action_text(const PassAction *a)
     case PASS_ACTION_DETACH:
       return g_strdup_printf("%s %s %s %s", a->type == PASS_ACTION_ATTACH ? "attach" : "detach",
                              a->domain, a->address, where_text(a->where));
+    case PASS_ACTION_SET_NUM_VFS:
+      return g_strdup_printf("set_num_vfs %s %d->%d autoprobe=%s", a->address, a->numvfs_from,
+                             a->numvfs_to,
+                             a->autoprobe < 0 ? "keep"
+                             : a->autoprobe   ? "on"
+                                              : "off");
   }
   return NULL;
 }

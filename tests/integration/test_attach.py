@@ -42,7 +42,8 @@ class AttachTest(passd.PassdCase):
                 self.assertEqual(host, {"action": "detach_host", "address": vf,
                                         "driver_from": None, "driver_to": "vfio-pci",
                                         "driver_to_default": False, "domain": None, "live": None, "config": None,
-                                        "xml": None})
+                                        "xml": None, "numvfs_from": None, "numvfs_to": None,
+                                        "autoprobe": None})
                 self.assertEqual(attach["action"], "attach")
                 self.assertEqual(attach["domain"], name)
                 # default: config when persistent, live when running

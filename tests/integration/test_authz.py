@@ -134,6 +134,8 @@ class Authz(AuthzCase):
         ("Detach", {"domain": T.VM_RUNNING, "address": T.GPU}),
         ("Detach", {"domain": T.VM_RUNNING, "address": T.GPU, "dry_run": True}),
         ("Reattach", {"address": T.NODRV}),
+        ("SetNumVFs", {"pf": T.IGB_PF, "count": 2}),
+        ("SetNumVFs", {"pf": T.IGB_PF, "count": 2, "dry_run": True}),
         # refused before the parameters are looked at: nothing about them leaks
         ("Attach", {"bogus": 1}),
         ("Reattach", {}),

@@ -25,9 +25,10 @@ def write_config(name, text):
 
 CONFIG = write_config("passd.conf", """# a test's passd.conf
 [passd]
-# overridden by passd.py's --connect and --socket
+# overridden by passd.py's --connect, --socket and --state-dir
 Connect=test:///nowhere
 Socket=/nonexistent/passd.sock
+StateDirectory=/nonexistent/state
 ProtectedDevices=05:00.0 ; pci_0000_02_10_4
 RemovalTimeout=3
 Verbose=true
@@ -52,8 +53,8 @@ class ConfigTest(passd.PassdCase):
         self.assertEqual(reply["devices"], [T.NODRV])
 
     def test_file_read_and_overridden(self):
-        # the options won over Connect= and Socket= (else passd would not serve here), and
-        # Verbose= turned debug messages on
+        # the options won over Connect=, Socket= and StateDirectory= (else passd would not
+        # serve here), and Verbose= turned debug messages on
         status = self.call(MANAGER + "GetStatus")
         self.assertTrue(status["connected"])
         self.assertIn("configuration: %s; Detach waits 3 s by default; 2 devices in "

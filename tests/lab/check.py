@@ -23,6 +23,15 @@
                                           on, the doctor says so
   check.py varlink METHOD JSON --error NAME   a raw varlink call to passd fails with exactly
                                           io.passd.Manager.NAME (exact error names, not sentences)
+  check.py sriov-set PF N [--with=OPTION]... [--limit S]   passctl sriov set PF N: when it
+                                          returns, sysfs has N VFs and passctl list has exactly
+                                          them (no waiting), and passctl monitor reported every
+                                          VF that came or went, at most S s (default 1) after the
+                                          reply
+  check.py sriov PF [--desired N] [--state S] [--autoprobe 0|1] [--timeout S]
+                                          passctl sriov show --json PF against sysfs: numvfs,
+                                          totalvfs, autoprobe and the VFs by index; and what it
+                                          says passd keeps
 
 Prints what differs ("# " lines) and exits 1 when the check fails. Retries until --timeout
 because passd follows the kernel through libvirt's events, asynchronously.
@@ -559,6 +568,110 @@ def cmd_varlink(args):
     return 0 if error == want else 1
 
 
+# --- SR-IOV (issue 9): SetNumVFs and GetSriov against L1's sysfs
+
+def sysfs_vfs(pf):
+    """The PF's VFs by index (virtfnN)."""
+    d = os.path.join(SYS, pf)
+    vfs = {int(v[6:]): link_name(os.path.join(d, v)) for v in os.listdir(d)
+           if v.startswith("virtfn")}
+    return [vfs[i] for i in sorted(vfs)]
+
+
+def cmd_sriov_set(args):
+    before = sysfs_vfs(args.pf)
+    mon = Monitor()
+    try:
+        t, ev = mon.wait(lambda e: e.get("type") == "subscribed", time.monotonic() + 15)
+        if ev is None:
+            note("passctl monitor --json: no subscribed event")
+            return 1
+        t0 = time.monotonic()
+        res = subprocess.run(["passctl", "sriov", "set", args.pf, str(args.count), *args.options],
+                             capture_output=True, text=True, timeout=60)
+        t_reply = time.monotonic()
+        for line in (res.stdout + res.stderr).splitlines():
+            note("  " + line)
+        if res.returncode != 0:
+            note("passctl sriov set exited %d" % res.returncode)
+            return 1
+        problems = []
+        after = sysfs_vfs(args.pf)
+        numvfs = int(read(os.path.join(SYS, args.pf, "sriov_numvfs")))
+        note("passctl sriov set %s %d took %.2fs; VFs %s -> %s" %
+             (args.pf, args.count, t_reply - t0, " ".join(before) or "none",
+              " ".join(after) or "none"))
+        if numvfs != args.count or len(after) != args.count:
+            problems.append("sysfs has sriov_numvfs %d and %d virtfn links, not %d" %
+                            (numvfs, len(after), args.count))
+        # the reply came once the inventory had them: one look, no retry
+        devs = passd_devices()
+        listed = sorted(a for a, d in devs.items() if d.get("physfn") == args.pf)
+        if listed != sorted(after) or devs.get(args.pf, {}).get("vfs") != sorted(after):
+            problems.append("right after the reply passctl list has VFs %s (PF's vfs %s), sysfs %s"
+                            % (listed, devs.get(args.pf, {}).get("vfs"), sorted(after)))
+        # the monitor: every VF destroyed was removed and every VF made added, in time
+        recreated = len(before) != args.count
+        want = set()
+        if recreated:
+            want = {("removed", a) for a in before} | {("added", a) for a in after}
+        deadline = t_reply + args.limit
+        worst = None
+        while want:
+            t, ev = mon.wait(lambda e: (e.get("type"), e.get("address")) in want, deadline)
+            if ev is None:
+                break
+            want.discard((ev["type"], ev["address"]))
+            worst = t - t_reply if worst is None else max(worst, t - t_reply)
+        if want:
+            problems.append("passctl monitor: no event within %.1fs of the reply for %s" %
+                            (args.limit, " ".join("%s %s" % w for w in sorted(want))))
+        elif recreated:
+            note("passctl monitor had the last VF event %+.2fs from the reply (negative: before "
+                 "it)" % worst)
+    finally:
+        mon.stop()
+    for p in problems:
+        note(p)
+    return 1 if problems else 0
+
+
+def cmd_sriov(args):
+    def attempt():
+        problems = []
+        try:
+            reply = passctl("sriov", "show", "--json", args.pf)
+        except Exception as e:  # noqa: BLE001
+            return [str(e)]
+        pf = reply["pfs"][0]
+        d = os.path.join(SYS, args.pf)
+        want = {"address": args.pf, "present": True,
+                "totalvfs": int(read(d + "/sriov_totalvfs")),
+                "numvfs": int(read(d + "/sriov_numvfs")),
+                "autoprobe": read(d + "/sriov_drivers_autoprobe") == "1"}
+        for key, value in want.items():
+            if pf.get(key) != value:
+                problems.append("%s: passd says %s, sysfs %s" % (key, json.dumps(pf.get(key)),
+                                                                  json.dumps(value)))
+        vfs = [(v["index"], v["address"]) for v in pf["vfs"]]
+        if vfs != list(enumerate(sysfs_vfs(args.pf))):
+            problems.append("vfs: passd says %s, sysfs %s" %
+                            (vfs, list(enumerate(sysfs_vfs(args.pf)))))
+        if args.desired is not None and pf.get("desired") != args.desired:
+            problems.append("desired: %s, not %d" % (pf.get("desired"), args.desired))
+        if args.state is not None and pf.get("state") != args.state:
+            problems.append("state: %s (%s), not %s" % (pf.get("state"), pf.get("message"),
+                                                        args.state))
+        if args.autoprobe is not None and want["autoprobe"] != (args.autoprobe == "1"):
+            problems.append("sysfs autoprobe is %s, not %s" % (want["autoprobe"], args.autoprobe))
+        return problems
+
+    problems = retry(args.timeout, attempt)
+    for p in problems:
+        note(p)
+    return 1 if problems else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -610,6 +723,20 @@ def main():
     p.add_argument("parameters")
     p.add_argument("--error", required=True)
     p.set_defaults(func=cmd_varlink)
+    p = sub.add_parser("sriov-set")
+    p.add_argument("pf")
+    p.add_argument("count", type=int)
+    p.add_argument("--with", dest="options", action="append", default=[],
+                   help="an option for passctl sriov set, e.g. --with=--force")
+    p.add_argument("--limit", type=float, default=1.0)
+    p.set_defaults(func=cmd_sriov_set)
+    p = sub.add_parser("sriov")
+    p.add_argument("pf")
+    p.add_argument("--desired", type=int)
+    p.add_argument("--state")
+    p.add_argument("--autoprobe", choices=["0", "1"])
+    p.add_argument("--timeout", type=float, default=0)
+    p.set_defaults(func=cmd_sriov)
     args = ap.parse_args()
     return args.func(args)
 

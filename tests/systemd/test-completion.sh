@@ -65,7 +65,7 @@ trap 'rm -f "$err"' EXIT
 if [[ ${4:-} != --with-passd ]]; then
   export PASSD_SOCKET=/nonexistent/passd.sock
   expect "passctl " list show status monitor attach detach reattach vm check pools pool balance \
-    help
+    sriov help
   expect "passctl li" list
   expect "passctl re" reattach
   expect "passctl --" --socket= --version --help
@@ -87,9 +87,14 @@ if [[ ${4:-} != --with-passd ]]; then
   expect "passctl detach --" --live --config --timeout= --dry-run --json --help
   expect "passctl reattach --" --dry-run --json --help
   expect "passctl monitor --" --json --help
+  expect "passctl sriov " show set
+  expect "passctl sriov s" show set
+  expect "passctl sriov set --" --no-autoprobe --autoprobe --force --dry-run --json --help
+  expect "passctl sriov show --" --json --help
+  expect "passctl sriov --"
   expect "passctl --socket /tmp/x li" list
   expect "passctl help " list show status monitor attach detach reattach vm check pools pool \
-    balance help
+    balance sriov help
   expect "passctl help de" detach
   # values nobody can guess: nothing (and no error)
   expect "passctl detach --timeout "
@@ -123,6 +128,10 @@ expect "passctl show " "${all[@]}"
 expect "passctl reattach 0000:8" 80:01.0 8a:00.0 8a:00.1 8a:00.2 8a:00.3
 # after a ':' bash replaces only what follows it
 expect "passctl show 0000:02:1" 10.0 10.2 10.4
+# sriov: only the physical functions
+expect "passctl sriov set " 0000:02:00.0 0000:8a:00.0 0000:8a:00.1
+expect "passctl sriov show 0000:8a:00." 00.0 00.1
+expect "passctl sriov set 0000:02:00.0 "
 expect "passctl show 0000:8a:00." 00.0 00.1 00.2 00.3
 expect "passctl check 0000:8a:00." 00.0 00.1 00.2 00.3
 expect "passctl attach vm-stopped 0000:03:00.1" 00.1
