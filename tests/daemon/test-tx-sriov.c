@@ -542,7 +542,7 @@ test_reapply(Fixture *f, gconstpointer data)
 {
   g_auto(Outcome) o = {0};
   g_autoptr(GError) error = NULL;
-  g_autofree char *during = NULL, *after = NULL, *vfs = NULL, *path = NULL;
+  g_autofree char *during = NULL, *after = NULL, *path = NULL;
   g_autoptr(PassEngine) engine = pass_engine_new();
   PassTx *tx;
   int code;
