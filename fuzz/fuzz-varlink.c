@@ -175,6 +175,16 @@ check_decode(const PassMethod *method, JsonObject *parameters)
           FUZZ_CHECK(again != NULL && strcmp(again, args.mac) == 0);
         }
         break;
+      case PASS_PARAM_BOOL:
+        FUZZ_CHECK(*(const int *)field >= -1 && *(const int *)field <= 1);
+        break;
+      case PASS_PARAM_STRINGS: {
+        JsonArray *array = *(JsonArray *const *)field;
+
+        for (guint i = 0; array && i < json_array_get_length(array); i++)
+          FUZZ_CHECK(json_node_get_value_type(json_array_get_element(array, i)) == G_TYPE_STRING);
+        break;
+      }
       case PASS_PARAM_BOOL_FLAG:
         break;
     }
