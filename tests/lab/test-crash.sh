@@ -5,7 +5,9 @@
 # again. After its recovery the VF must be whole: fully assigned (live and config, on vfio-pci,
 # passd's owner, passd holding its original driver) or fully free (in no XML, no owner, not on
 # vfio-pci); an interrupted detach must end free, an attach interrupted before its guest side
-# free, after it assigned. `passctl status` must say what recovery did.
+# free, after it assigned. `passctl status` must say what recovery did. A VF count change
+# (passctl sriov set) aborted at each of its steps must end with the count asked for, on the
+# PF and in passd's record.
 . "$LAB_DIR/lib.sh"
 check() { /usr/bin/python3 "$LAB_DIR/check.py" "$@"; }
 
@@ -88,6 +90,26 @@ detach_at() { # POINT
   [ "$WHOLE" = free ] || lab_fail "after '$1' $VF is $WHOLE, want free"
 }
 
+# VF COUNT fault points: an interrupted change is finished, to the count asked for.
+sriov_at() { # POINT COUNT
+  local got
+  lab_passd_stop
+  crash_start "$1"
+  passctl sriov set "$LAB_PF1" "$2" >/dev/null 2>&1 && lab_fail "sriov set succeeded despite '$1'"
+  crash_expect_dead "$1"
+  crash_start ""
+  lab_wait 60 crash_settled || lab_fail "passd is still recovering"
+  lab_wait 30 sriov_count_is "$2" || lab_fail "$LAB_PF1 has $(sriov_numvfs) VFs after '$1', want $2"
+  got=$(passctl sriov show "$LAB_PF1" --json | python3 -c '
+import json, sys
+pf = json.load(sys.stdin)["pfs"][0]
+print(pf["desired"], pf["numvfs"], pf["state"])')
+  lab_note "VF count change killed at $1: $LAB_PF1 desired/numvfs/state: $got"
+  [ "$got" = "$2 $2 settled" ] || lab_fail "passd says $got, want '$2 $2 settled'"
+}
+sriov_numvfs() { cat "/sys/bus/pci/devices/$LAB_PF1/sriov_numvfs"; }
+sriov_count_is() { [ "$(sriov_numvfs)" = "$1" ]; }
+
 # SIGKILL at a random moment of an attach, then of a detach.
 random_kill() { # N
   local i delay op
@@ -129,6 +151,14 @@ crash_start ""
 for point in begin unplug unplug-done detach detach-done reattach-host reattach-host-done end; do
   lab_scenario "detach aborted at detach:$point ends free" detach_at "detach:$point"
 done
-lab_scenario "SIGKILL at random moments of attach and detach (${LAB_CRASH_KILLS:-4} rounds)" \
-  random_kill "${LAB_CRASH_KILLS:-4}"
+n=3
+for point in begin set-num-vfs set-num-vfs-done end; do
+  n=$((5 - n)) # 2, 3, 2, 3: every scenario changes the count
+  lab_scenario "VF count change aborted at set_num_vfs:$point is finished ($n VFs)" \
+    sriov_at "set_num_vfs:$point" "$n"
+done
+lab_passd_stop
+crash_start ""
+lab_scenario "SIGKILL at random moments of attach and detach (${LAB_CRASH_KILLS:-3} rounds)" \
+  random_kill "${LAB_CRASH_KILLS:-3}"
 lab_finish
