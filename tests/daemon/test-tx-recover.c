@@ -210,6 +210,19 @@ assert_recovered(Fixture *f, const char *operation, gboolean resolved, const cha
   g_assert_cmpint(last->resolved, ==, resolved);
 }
 
+/* Recovery took 02:00.0 out of vm1 with @detach_call and gave it back to nvme: whole and free,
+ * the @operation recovered with @outcome, nothing left open. */
+static void
+assert_given_back(Fixture *f, const char *detach_call, const char *operation, const char *outcome)
+{
+  fake_ops_assert_calls(f->fake,
+                        (const char *[]){detach_call, "reattach_host 0000:02:00.0 nvme", NULL});
+  assert_driver(f, NVME, "nvme");
+  g_assert_cmpuint(where_in(f, "vm1", NVME), ==, 0);
+  assert_recovered(f, operation, TRUE, outcome);
+  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
+}
+
 #define BEGIN_ATTACH                                                                               \
   "\"type\":\"begin\",\"operation\":\"attach\",\"address\":\"" NVME "\",\"domain\":\"vm1\","       \
   "\"where\":[\"live\",\"config\"],\"devices\":[\"" NVME "\"],\"steps\":[{\"action\":"             \
@@ -341,11 +354,8 @@ test_attach_half(Fixture *f, gconstpointer data)
   host_new(f, VFIO, PASS_HOSTDEV_CONFIG);
   passd_start(f);
   spin_until_recovered(f);
-  assert_calls(f, (const char *[]){"detach vm1 0000:02:00.0 config",
-                                   "reattach_host 0000:02:00.0 nvme", NULL});
-  assert_driver(f, NVME, "nvme");
-  g_assert_cmpuint(where_in(f, "vm1", NVME), ==, 0);
-  assert_recovered(f, "attach", TRUE, "detach of 0000:02:00.0 from vm1 (config): done");
+  assert_given_back(f, "detach vm1 0000:02:00.0 config", "attach",
+                    "detach of 0000:02:00.0 from vm1 (config): done");
 }
 
 /* ---- detach interrupted ---- */
@@ -358,12 +368,7 @@ test_detach_after_unplug(Fixture *f, gconstpointer data)
   host_new(f, VFIO, PASS_HOSTDEV_CONFIG);
   passd_start(f);
   spin_until_recovered(f);
-  assert_calls(f, (const char *[]){"detach vm1 0000:02:00.0 config",
-                                   "reattach_host 0000:02:00.0 nvme", NULL});
-  assert_driver(f, NVME, "nvme");
-  g_assert_cmpuint(where_in(f, "vm1", NVME), ==, 0);
-  assert_recovered(f, "detach", TRUE, "finishing it");
-  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
+  assert_given_back(f, "detach vm1 0000:02:00.0 config", "detach", "finishing it");
 }
 
 /* An <interface type='hostdev'> is found by its MAC: recovery's detach must name the one the
@@ -376,12 +381,8 @@ test_detach_interface(Fixture *f, gconstpointer data)
   fake_ops_add_interface(f->fake, "vm1", NVME, PASS_HOSTDEV_CONFIG, "52:54:00:aa:bb:01");
   passd_start(f);
   spin_until_recovered(f);
-  assert_calls(f, (const char *[]){"detach vm1 0000:02:00.0 config mac=52:54:00:aa:bb:01",
-                                   "reattach_host 0000:02:00.0 nvme", NULL});
-  assert_driver(f, NVME, "nvme");
-  g_assert_cmpuint(where_in(f, "vm1", NVME), ==, 0);
-  assert_recovered(f, "detach", TRUE, "finishing it");
-  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
+  assert_given_back(f, "detach vm1 0000:02:00.0 config mac=52:54:00:aa:bb:01", "detach",
+                    "finishing it");
 }
 
 /* An interface attach killed half-way (in the definition, not yet live) is undone the same way. */
@@ -393,12 +394,8 @@ test_attach_interface_undone(Fixture *f, gconstpointer data)
   fake_ops_add_interface(f->fake, "vm1", NVME, PASS_HOSTDEV_CONFIG, "3a:54:95:3a:53:bb");
   passd_start(f);
   spin_until_recovered(f);
-  assert_calls(f, (const char *[]){"detach vm1 0000:02:00.0 config mac=3a:54:95:3a:53:bb",
-                                   "reattach_host 0000:02:00.0 nvme", NULL});
-  assert_driver(f, NVME, "nvme");
-  g_assert_cmpuint(where_in(f, "vm1", NVME), ==, 0);
-  assert_recovered(f, "attach", TRUE, "it had not completed, so it is undone");
-  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
+  assert_given_back(f, "detach vm1 0000:02:00.0 config mac=3a:54:95:3a:53:bb", "attach",
+                    "it had not completed, so it is undone");
 }
 
 static void
