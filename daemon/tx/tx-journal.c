@@ -421,11 +421,11 @@ tx_journal_end(Op *op)
   if (!tx || !tx->journal || !seq || !(intent = g_hash_table_lookup(tx->intents, &seq)))
     return;
   tx_fault(tx_kind_name(op->kind), "end");
-  /* A step of recovery that failed: the intent it works for stays open and is tried again,
-   * so its own record would only repeat it. */
   /* Whether it is settled is judged on the picture; one the job could not refresh (libvirt
    * went away under it) cannot tell, so recovery has a look once libvirt is back. */
   settled = !op->result->error || (!op->stale && intent_settled(tx, intent));
+  /* A step of recovery that failed: the intent it works for stays open and is tried again,
+   * so its own record would only repeat it. */
   if (!settled && op->recovers) {
     tx_intent_end(tx, intent, "failed", op->result->error);
     return;
