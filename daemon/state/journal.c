@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "state-file.h"
@@ -86,12 +87,11 @@ load(PassJournal *journal, GError **error)
     JsonObject *record;
 
     line_number++;
-    record = parse_line(line, line_length, &seq, &local);
+    /* An append cut short by a crash (even one that lost only its newline: the next append
+     * would be glued to it): the caller never acted on it. */
+    record = newline ? parse_line(line, line_length, &seq, &local) : NULL;
     if (!record || seq < journal->next_seq) {
-      gboolean last = !newline || newline + 1 == contents + length;
-
-      /* An append cut short by a crash: the caller never acted on it. */
-      if (last && !newline) {
+      if (!newline) {
         g_message("%s:%u: dropping a record cut short by a crash (%s)", journal->path, line_number,
                   local ? local->message : "out of order");
         if (ftruncate(journal->fd, (off_t)start) < 0)
@@ -208,6 +208,8 @@ pass_journal_rewrite(PassJournal *journal, GPtrArray *records, GError **error)
 {
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&journal->lock);
   g_autoptr(GString) text = g_string_new(NULL);
+  struct stat on_disk, ours;
+  gboolean ok;
   int fd;
 
   guint64 next_seq = journal->next_seq;
@@ -226,17 +228,23 @@ pass_journal_rewrite(PassJournal *journal, GPtrArray *records, GError **error)
     line = record_line(record);
     g_string_append(text, line);
   }
-  if (!pass_state_write_file(journal->path, text->str, (gssize)text->len, error))
-    return FALSE;
-  /* The old descriptor is on the file that was replaced. */
-  fd = open(journal->path, O_RDWR | O_APPEND | O_CLOEXEC);
-  if (fd < 0)
-    return fail_errno(error, errno, "cannot open", journal->path);
-  close(journal->fd);
-  journal->fd = fd;
-  journal->next_seq = next_seq;
-  journal->n_appended = 0;
-  return TRUE;
+  ok = pass_state_write_file(journal->path, text->str, (gssize)text->len, error);
+  /* Whether or not all of it worked, appends must go to the file that is there now: after the
+   * rename the old descriptor is on a deleted one. */
+  if (stat(journal->path, &on_disk) == 0 && fstat(journal->fd, &ours) == 0 &&
+      (on_disk.st_ino != ours.st_ino || on_disk.st_dev != ours.st_dev)) {
+    fd = open(journal->path, O_RDWR | O_APPEND | O_CLOEXEC);
+    if (fd < 0) {
+      if (ok)
+        fail_errno(error, errno, "cannot open", journal->path);
+      return FALSE;
+    }
+    close(journal->fd);
+    journal->fd = fd;
+    journal->next_seq = next_seq;
+    journal->n_appended = 0;
+  }
+  return ok;
 }
 
 guint

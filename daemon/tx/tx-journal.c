@@ -294,7 +294,13 @@ tx_journal_begin(Op *op)
                       "cannot record the %s of %s in the journal, so nothing was changed: %s",
                       tx_kind_name(op->kind), op->address, error->message);
   }
-  intent = intent_new(record, tx->originals);
+  {
+    /* Replay takes a begin's drivers as originals; here the steps have not run yet, and
+     * steps_done records what they took. */
+    g_autoptr(GHashTable) unused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+    intent = intent_new(record, unused);
+  }
   json_object_unref(record);
   g_assert(intent != NULL); /* our own record */
   g_hash_table_insert(tx->intents, &intent->seq, intent);
@@ -504,9 +510,10 @@ tx_journal_compact(PassTx *tx)
 
   if (!tx->journal)
     return;
-  /* Devices back on a host driver behind passd's back are no longer passd's to return. */
+  /* Devices back on a host driver behind passd's back are no longer passd's to return (judged
+   * only on a live picture). */
   held = pass_tx_list_held(tx);
-  for (guint i = 0; held[i]; i++) {
+  for (guint i = 0; pass_engine_is_connected(tx->engine) && held[i]; i++) {
     PassDevice *device = pass_engine_lookup_device(tx->engine, held[i]);
 
     if (device && g_strcmp0(device->driver, VFIO_DRIVER) != 0)

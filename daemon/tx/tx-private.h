@@ -49,6 +49,7 @@ typedef struct {
   gboolean recovering;
   guint n_pending; /* recovery: its operations not finished */
   gboolean unresolved;
+  guint attempts;   /* recoveries that left it unresolved since passd started */
   GString *outcome; /* recovery: what its operations did */
 } Intent;
 

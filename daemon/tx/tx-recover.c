@@ -70,8 +70,9 @@ outcome_add(Intent *intent, const char *format, ...)
 
 static void recovery_done(PassTx *tx);
 
-#define RETRY_FIRST_S 5
-#define RETRY_MAX_S   300
+#define RETRY_FIRST_S  5
+#define RETRY_MAX_S    300
+#define RETRY_ATTEMPTS 6
 
 static gboolean
 retry_cb(gpointer user_data)
@@ -105,7 +106,10 @@ intent_recovered(PassTx *tx, Intent *intent)
     note(tx, intent, FALSE);
     g_string_truncate(intent->outcome, 0);
     intent->unresolved = FALSE;
-    tx_recovery_schedule(tx);
+    /* Retried a few times with a growing delay, then only at the next start or reconnect
+     * (status keeps saying so), so a refusal for good does not churn forever. */
+    if (++intent->attempts < RETRY_ATTEMPTS)
+      tx_recovery_schedule(tx);
   } else {
     note(tx, intent, TRUE);
     tx_intent_end(tx, intent, "recovered", NULL); /* frees @intent */
@@ -127,6 +131,8 @@ resolved_code(int code)
     case PASS_ERROR_NO_SUCH_DEVICE:
     case PASS_ERROR_NO_SUCH_DOMAIN:
     case PASS_ERROR_VFS_IN_USE: /* a VF is somebody's now: it is not destroyed */
+    case PASS_ERROR_SRIOV_NOT_SUPPORTED:
+    case PASS_ERROR_INVALID_PARAMETER: /* the kernel refuses it for good: nothing to finish */
       return TRUE;
     default:
       return FALSE;

@@ -418,12 +418,6 @@ job_steps(PassOps *ops, gpointer worker, gpointer data, GError **error)
     }
     g_usleep(WAIT_POLL_MS * 1000);
   }
-  if (job->applied && job->contents) {
-    g_autofree char *dir = g_path_get_dirname(job->path);
-
-    if (pass_state_make_dir(dir, &job->persist_error))
-      pass_state_write_file(job->path, job->contents, -1, &job->persist_error);
-  }
   return job;
 }
 
@@ -450,7 +444,20 @@ steps_done(GObject *source, GAsyncResult *res, gpointer user_data)
   if (job->applied) {
     desired_set(sriov, op->address, op->count, job->autoprobe);
     g_hash_table_remove(sriov->messages, op->address);
+    /* Written here, from the whole table as it is now: changes of two PFs run in parallel,
+     * and each must keep the other's count. */
+    if (job->contents) {
+      g_autofree char *dir = g_path_get_dirname(job->path);
+      g_autofree char *contents = desired_text_with(sriov, op->address, op->count, job->autoprobe);
+
+      if (pass_state_make_dir(dir, &job->persist_error))
+        pass_state_write_file(job->path, contents, -1, &job->persist_error);
+    }
   }
+  /* Whether a failed change left the PF at its old count or at 0 only sysfs tells, and the
+   * picture lags behind it: recovery looks again. */
+  if (job->error)
+    op->stale = TRUE;
   if (job->persist_error)
     tx_log_event(op, G_LOG_LEVEL_WARNING, NULL,
                  "set_num_vfs %s: %d VFs are set but not recorded, so a restart will not "

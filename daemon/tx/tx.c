@@ -379,6 +379,7 @@ steps_done(GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr(GPtrArray) actions = g_ptr_array_new_with_free_func((GDestroyNotify)pass_action_free);
 
   if (!result) {
+    op->stale = TRUE; /* the steps' job ended without a word: nothing is known of the host */
     op_fail_error(op, g_steal_pointer(&error));
     return;
   }
@@ -760,6 +761,9 @@ unplug_done(GObject *source, GAsyncResult *res, gpointer user_data)
                    "detach %s from %s: unplug request refused (%s); waiting for the guest anyway",
                    op->address, op->domain, error->message);
     } else {
+      /* libvirt went away: it may have passed the request on before it did. */
+      if (g_error_matches(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE))
+        op->stale = TRUE;
       op->wait = WAIT_NONE;
       op_fail_error(op, g_steal_pointer(&error));
       return;

@@ -140,6 +140,31 @@ test_torn_tail(void)
   remove_tree(dir);
 }
 
+/* A crash can keep a whole record but lose its newline: dropped too, or the next append would
+ * be glued onto its line. */
+static void
+test_unterminated_record(void)
+{
+  g_autofree char *dir = make_dir();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PassJournal) journal = NULL;
+  g_autofree char *text = NULL;
+  const char *good = "{\"seq\":1,\"type\":\"begin\"}\n";
+
+  write_journal(dir, "{\"seq\":1,\"type\":\"begin\"}\n{\"seq\":2,\"type\":\"end\"}");
+  journal = pass_journal_open(dir, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(pass_journal_get_loaded(journal)->len, ==, 1);
+  text = journal_text(dir);
+  g_assert_cmpstr(text, ==, good);
+  g_assert_cmpuint(append(journal, "end", "0000:03:00.0"), ==, 2);
+  g_clear_pointer(&journal, pass_journal_free);
+  journal = pass_journal_open(dir, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(pass_journal_get_loaded(journal)->len, ==, 2);
+  remove_tree(dir);
+}
+
 static void
 test_bad_line(void)
 {
@@ -275,6 +300,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/journal/reopen", test_reopen);
   g_test_add_func("/journal/torn-tail", test_torn_tail);
+  g_test_add_func("/journal/unterminated-record", test_unterminated_record);
   g_test_add_func("/journal/bad-line", test_bad_line);
   g_test_add_func("/journal/one-passd", test_one_passd);
   g_test_add_func("/journal/rewrite", test_rewrite);

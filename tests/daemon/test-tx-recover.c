@@ -530,6 +530,24 @@ test_stale_picture_left_open(Fixture *f, gconstpointer data)
   g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
 }
 
+/* A detach-host step that fails took nothing: passd holds nothing for it, and nothing is open. */
+static void
+test_failed_take_holds_nothing(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) attached = {0};
+  g_auto(GStrv) held = NULL;
+
+  host_new(f, "nvme", 0);
+  passd_start(f);
+  fake_ops_fail_call(f->fake, "detach_host");
+  pass_tx_attach(f->tx, NULL, "vm2", NVME, 0, on_done, &attached);
+  spin_until(&attached.finished);
+  g_assert_cmpint(attached.code, ==, PASS_ERROR_HYPERVISOR_ERROR);
+  held = pass_tx_list_held(f->tx);
+  g_assert_null(held[0]);
+  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -548,6 +566,7 @@ main(int argc, char **argv)
   ADD("/tx-recover/unresolved-retried", test_unresolved_retried);
   ADD("/tx-recover/failed-rollback-left-open", test_failed_rollback_left_open);
   ADD("/tx-recover/stale-picture-left-open", test_stale_picture_left_open);
+  ADD("/tx-recover/failed-take-holds-nothing", test_failed_take_holds_nothing);
 #undef ADD
   return g_test_run();
 }
