@@ -448,7 +448,7 @@ steps_done(GObject *source, GAsyncResult *res, gpointer user_data)
      * and each must keep the other's count. */
     if (job->contents) {
       g_autofree char *dir = g_path_get_dirname(job->path);
-      g_autofree char *contents = desired_text_with(sriov, op->address, op->count, job->autoprobe);
+      g_autofree char *contents = desired_to_text(sriov->desired);
 
       if (pass_state_make_dir(dir, &job->persist_error))
         pass_state_write_file(job->path, contents, -1, &job->persist_error);
