@@ -68,6 +68,7 @@ struct _PassVirt {
   GThreadPool *jobs;
 
   PassUeventWatch *uevents; /* main context */
+  GHashTable *late_refresh; /* address -> timeout source id: a second look after a uevent */
   gboolean uevents_set;
   gboolean own_loop; /* runs libvirt's event loop on a thread (see loop_acquire) */
 };
@@ -648,15 +649,58 @@ pass_virt_new(const char *uri, const PassVirtCallbacks *callbacks, gpointer user
   events->virt = virt;
   virt->events = events;
 
+  virt->late_refresh = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   virt->reader = g_thread_pool_new(reader_run, virt, 1, TRUE, NULL);
   virt->jobs = g_thread_pool_new(job_run, virt, 4, FALSE, NULL);
   return virt;
 }
 
+/* The second look after a driver (un)binding uevent. */
+#define LATE_REFRESH_MS 1000
+
+typedef struct {
+  PassVirt *virt;
+  char *address;
+} LateRefresh;
+
+static void
+late_refresh_free(gpointer data)
+{
+  LateRefresh *late = data;
+
+  g_free(late->address);
+  g_free(late);
+}
+
+static gboolean
+late_refresh_cb(gpointer data)
+{
+  LateRefresh *late = data;
+
+  g_hash_table_remove(late->virt->late_refresh, late->address); /* not the source: it ends */
+  pass_virt_refresh_device(late->virt, late->address);
+  return G_SOURCE_REMOVE;
+}
+
+/* A driver (un)bound: read the device now, and once more a moment later. libvirt's view can
+ * trail the uevent (a driver that gives up on a device unbinds it shortly after binding it,
+ * as nvme does with a VF it has no queues for), and no further event may come. */
 static void
 on_uevent(const char *address, gpointer user_data)
 {
-  pass_virt_refresh_device(user_data, address);
+  PassVirt *virt = user_data;
+  LateRefresh *late;
+  guint id;
+
+  pass_virt_refresh_device(virt, address);
+  if (g_hash_table_contains(virt->late_refresh, address))
+    return;
+  late = g_new0(LateRefresh, 1);
+  late->virt = virt;
+  late->address = g_strdup(address);
+  id = g_timeout_add_full(G_PRIORITY_DEFAULT, LATE_REFRESH_MS, late_refresh_cb, late,
+                          late_refresh_free);
+  g_hash_table_insert(virt->late_refresh, g_strdup(address), GUINT_TO_POINTER(id));
 }
 
 /* Host uevents only describe this host: not for the test driver or a remote libvirt. */
@@ -729,6 +773,13 @@ pass_virt_free(PassVirt *virt)
   g_thread_pool_free(virt->reader, FALSE, TRUE);
   g_thread_pool_free(virt->jobs, FALSE, TRUE);
   g_clear_pointer(&virt->uevents, pass_uevent_watch_free);
+  {
+    g_autoptr(GList) ids = g_hash_table_get_values(virt->late_refresh);
+
+    for (GList *l = ids; l; l = l->next)
+      g_source_remove(GPOINTER_TO_UINT(l->data));
+    g_clear_pointer(&virt->late_refresh, g_hash_table_unref);
+  }
   teardown(virt);
 
   pass_virt_sink_close(g_steal_pointer(&virt->sink));
