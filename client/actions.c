@@ -6,6 +6,7 @@
 
 #include "format.h"
 #include "pass-address.h"
+#include "pass-device-id.h"
 
 char *
 passctl_parse_address(const char *command, const char *text, int *exit_code)
@@ -18,6 +19,22 @@ passctl_parse_address(const char *command, const char *text, int *exit_code)
     *exit_code =
         passctl_usage_error(command, "'%s' is not a PCI address (expected DDDD:BB:SS.F)", text);
   return address;
+}
+
+char *
+passctl_parse_device(const char *command, const char *text, int *exit_code)
+{
+  g_autoptr(GError) error = NULL;
+  PassDeviceIdKind kind = PASS_DEVICE_ID_PCI;
+  char *address;
+
+  if (!g_ascii_strncasecmp(text, "usb:", 4) || !g_ascii_strncasecmp(text, "mdev:", 5)) {
+    address = pass_device_id_canonicalize(text, &kind, &error);
+    if (address == NULL)
+      *exit_code = passctl_usage_error(command, "%s", error->message);
+    return address;
+  }
+  return passctl_parse_address(command, text, exit_code);
 }
 
 char *
@@ -39,7 +56,7 @@ passctl_parse_domain_address(const char *command, int argc, char **argv, int *ex
     *exit_code = passctl_usage_error(command, "the domain name is empty");
     return NULL;
   }
-  return passctl_parse_address(command, argv[2], exit_code);
+  return passctl_parse_device(command, argv[2], exit_code);
 }
 
 void

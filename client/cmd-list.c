@@ -55,6 +55,7 @@ passctl_cmd_list(PassctlContext *ctx, int argc, char **argv)
   g_autoptr(GOptionContext) optctx = g_option_context_new(NULL);
   g_autoptr(JsonObject) params = json_object_new();
   g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *kind = NULL;
   g_autofree char *vendor = NULL;
   g_autofree char *product = NULL;
   g_autofree char *class = NULL;
@@ -67,6 +68,8 @@ passctl_cmd_list(PassctlContext *ctx, int argc, char **argv)
   const GOptionEntry entries[] = {
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the reply's parameters as JSON", NULL},
       {"tree", 0, 0, G_OPTION_ARG_NONE, &tree, "Show devices as a tree (VFs under their PF)", NULL},
+      {"kind", 0, 0, G_OPTION_ARG_STRING, &kind, "Only devices of this kind (pci, usb, mdev)",
+       "KIND"},
       {"vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "Only devices of this vendor id", "ID"},
       {"product", 0, 0, G_OPTION_ARG_STRING, &product, "Only devices with this product id", "ID"},
       {"class", 0, 0, G_OPTION_ARG_STRING, &class, "Only devices whose class starts so (02 = net)",
@@ -79,7 +82,7 @@ passctl_cmd_list(PassctlContext *ctx, int argc, char **argv)
       {NULL},
   };
 
-  g_option_context_set_summary(optctx, "List the host's PCI devices.");
+  g_option_context_set_summary(optctx, "List the host's devices.");
   g_option_context_add_main_entries(optctx, entries, NULL);
   if (!passctl_parse_options(optctx, "list", &argc, &argv, &exit_code))
     return exit_code;
@@ -88,6 +91,10 @@ passctl_cmd_list(PassctlContext *ctx, int argc, char **argv)
   if (pfs && vfs)
     return passctl_usage_error("list", "--pfs and --vfs exclude each other");
 
+  if (kind && !g_str_equal(kind, "pci") && !g_str_equal(kind, "usb") && !g_str_equal(kind, "mdev"))
+    return passctl_usage_error("list", "--kind must be pci, usb or mdev, not '%s'", kind);
+  if (kind)
+    json_object_set_string_member(params, "kind", kind);
   if (!add_hex_filter(params, "vendor_id", "vendor id", vendor, 4, &exit_code) ||
       !add_hex_filter(params, "product_id", "product id", product, 4, &exit_code) ||
       !add_hex_filter(params, "class", "class prefix", class, 0, &exit_code))

@@ -66,11 +66,9 @@ passctl_cmd_show(PassctlContext *ctx, int argc, char **argv)
     return passctl_usage_error("show", "unexpected argument '%s'", argv[2]);
 
   /* Checked locally: a typo should not cost a round trip or look like a daemon failure. */
-  address = pass_address_canonicalize(argv[1], &error);
-  if (address == NULL) {
-    passctl_print_error("'%s' is not a PCI address (expected DDDD:BB:SS.F)", argv[1]);
-    return PASSCTL_EXIT_USAGE;
-  }
+  address = passctl_parse_device("show", argv[1], &exit_code);
+  if (address == NULL)
+    return exit_code;
 
   client = passctl_connect(ctx, &exit_code);
   if (client == NULL)

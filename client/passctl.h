@@ -94,6 +94,8 @@ gboolean passctl_parse_options(GOptionContext *optctx, const char *command, int 
 
 /* The canonical form of @text, or NULL after a usage error for @command (*exit_code set). */
 char *passctl_parse_address(const char *command, const char *text, int *exit_code);
+/* Any device id: a PCI address as above, usb:BUS-PORT, usb:VVVV:PPPP or mdev:UUID. */
+char *passctl_parse_device(const char *command, const char *text, int *exit_code);
 
 /* "COMMAND DOMAIN ADDRESS": checks the arguments (argv[1] is the domain) and returns the
  * canonical address, or NULL after a usage error (*exit_code set). */

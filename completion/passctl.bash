@@ -61,7 +61,8 @@ _passctl_values() { # passctl socket-args... -- OPTION
   case $option in
     --numa) [[ ${_passctl_numa_words-} ]] && printf '%s\n' required preferred ignore ;;
     --policy) printf '%s\n' spread pack ;;
-    --kind) printf '%s\n' pci net ;;
+    # pool define --kind: what the pool writes; list --kind: what the device is
+    --kind) if [[ ${_passctl_list_kind-} ]]; then printf '%s\n' pci usb mdev; else printf '%s\n' pci net; fi ;;
     --pool) _passctl_pools "${@:1:$#-1}" ;;
   esac
 }
@@ -129,6 +130,7 @@ _passctl() {
       --numa | --policy | --kind | --pool)
         # attach --numa takes a mode, pool define --numa a node number
         [[ $command == attach ]] && local _passctl_numa_words=1
+        [[ $command == list ]] && local _passctl_list_kind=1
         mapfile -t candidates < <(_passctl_values "$passctl" "${sockargs[@]}" -- "$value_of") ;;
       *) COMPREPLY=(); return 0 ;;
     esac
@@ -141,6 +143,7 @@ _passctl() {
       sed 's/^/--owner=/')
   elif [[ $cur =~ ^--(numa|policy|kind|pool)= ]]; then
     [[ $command == attach ]] && local _passctl_numa_words=1
+    [[ $command == list ]] && local _passctl_list_kind=1
     mapfile -t candidates < <(_passctl_values "$passctl" "${sockargs[@]}" -- "${cur%%=*}" |
       sed "s/^/${cur%%=*}=/")
   elif [[ $cur == -* && $command == sriov ]]; then

@@ -58,3 +58,27 @@ pass_device_equal(const PassDevice *a, const PassDevice *b)
          a->numa_node == b->numa_node && g_strcmp0(a->parent, b->parent) == 0 &&
          g_strcmp0(a->physfn, b->physfn) == 0 && a->totalvfs == b->totalvfs;
 }
+
+static const char *const kind_names[] = {
+    [PASS_DEVICE_KIND_PCI] = "pci",
+    [PASS_DEVICE_KIND_USB] = "usb",
+    [PASS_DEVICE_KIND_MDEV] = "mdev",
+};
+
+const char *
+pass_device_kind_to_string(PassDeviceKind kind)
+{
+  g_return_val_if_fail((gsize)kind < G_N_ELEMENTS(kind_names), "?");
+  return kind_names[kind];
+}
+
+gboolean
+pass_device_kind_from_string(const char *text, PassDeviceKind *out)
+{
+  for (gsize i = 0; text && i < G_N_ELEMENTS(kind_names); i++)
+    if (g_str_equal(text, kind_names[i])) {
+      *out = (PassDeviceKind)i;
+      return TRUE;
+    }
+  return FALSE;
+}

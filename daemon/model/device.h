@@ -9,10 +9,16 @@
 G_BEGIN_DECLS
 
 /* What kind of host device: each kind is a parser in virt/ and an XML builder in xml/, the rest
- * of the daemon works on the common fields. Only PCI functions are read so far. */
+ * of the daemon works on the common fields. The API names them "pci", "usb" and "mdev". */
 typedef enum {
   PASS_DEVICE_KIND_PCI,
+  PASS_DEVICE_KIND_USB,
+  PASS_DEVICE_KIND_MDEV,
 } PassDeviceKind;
+
+const char *pass_device_kind_to_string(PassDeviceKind kind);
+/* FALSE when @text names no kind. */
+gboolean pass_device_kind_from_string(const char *text, PassDeviceKind *out);
 
 typedef struct {
   PassDeviceKind kind;

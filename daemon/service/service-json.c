@@ -56,6 +56,7 @@ pass_json_device(const PassDevice *device, GPtrArray *iommu_group_members, GPtrA
 
   /* Member order follows the IDL so the output reads like the documentation. */
   json_object_set_string_member(object, "address", device->address);
+  json_object_set_string_member(object, "kind", pass_device_kind_to_string(device->kind));
   json_object_set_string_member(object, "name", device->name ? device->name : "");
   set_hex(object, "vendor_id", 4, device->vendor_id);
   set_hex(object, "product_id", 4, device->product_id);

@@ -15,17 +15,19 @@
 #define STRING(name, field, required) \
   {name, PASS_PARAM_STRING, required, .offset = offsetof(PassArgs, field)}
 #define ADDRESS         {"address", PASS_PARAM_ADDRESS, TRUE}
+#define DEVICE          {"address", PASS_PARAM_DEVICE, TRUE}
 #define FLAG(name, bit) {name, PASS_PARAM_BOOL_FLAG, FALSE, .flag = bit}
 #define END             {NULL}
 /* Which device, in which domain, in which definitions: Attach and Detach alike. */
 #define ASSIGNMENT \
-  STRING("domain", domain, TRUE), ADDRESS, FLAG("live", PASS_OP_LIVE), \
+  STRING("domain", domain, TRUE), DEVICE, FLAG("live", PASS_OP_LIVE), \
   FLAG("config", PASS_OP_CONFIG)
 /* clang-format on */
 
 /* Each table lists its fields in the order they are checked: that decides which of several bad
  * ones is reported. */
 static const PassParam list_devices_params[] = {
+    STRING("kind", kind, FALSE),
     STRING("vendor_id", vendor_id, FALSE),
     STRING("product_id", product_id, FALSE),
     STRING("class", device_class, FALSE),
@@ -34,12 +36,12 @@ static const PassParam list_devices_params[] = {
     STRING("sriov", sriov, FALSE),
     END,
 };
-static const PassParam get_device_params[] = {ADDRESS, END};
+static const PassParam get_device_params[] = {DEVICE, END};
 static const PassParam get_domain_params[] = {STRING("domain", domain, TRUE), END};
 /* The address is optional here: exactly one of it and pool (checked by the handler). */
 static const PassParam attach_params[] = {
     STRING("domain", domain, TRUE),
-    {"address", PASS_PARAM_ADDRESS, FALSE},
+    {"address", PASS_PARAM_DEVICE, FALSE},
     FLAG("live", PASS_OP_LIVE),
     FLAG("config", PASS_OP_CONFIG),
     FLAG("whole_group", PASS_OP_WHOLE_GROUP),

@@ -1,6 +1,7 @@
 #include "service-params.h"
 
 #include "pass-address.h"
+#include "pass-device-id.h"
 #include "pass-mac.h"
 
 void
@@ -43,6 +44,7 @@ decode(PassArgs *args, const PassParam *param, JsonNode *node)
   switch (param->type) {
     case PASS_PARAM_STRING:
     case PASS_PARAM_ADDRESS:
+    case PASS_PARAM_DEVICE:
       if (!holds(node, G_TYPE_STRING))
         return FALSE;
       text = json_node_get_string(node);
@@ -53,7 +55,9 @@ decode(PassArgs *args, const PassParam *param, JsonNode *node)
         return TRUE;
       }
       g_free(args->address);
-      args->address = pass_address_canonicalize(text, NULL);
+      args->address = param->type == PASS_PARAM_ADDRESS
+                          ? pass_address_canonicalize(text, NULL)
+                          : pass_device_id_canonicalize(text, NULL, NULL);
       return args->address != NULL;
     case PASS_PARAM_MAC:
       if (!holds(node, G_TYPE_STRING))

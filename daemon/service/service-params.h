@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 typedef enum {
   PASS_PARAM_STRING,    /* a string; a required one must not be empty */
   PASS_PARAM_ADDRESS,   /* a PCI address in any accepted form; stored canonical in address */
+  PASS_PARAM_DEVICE,    /* any device id (pass_device_id_canonicalize); canonical in address */
   PASS_PARAM_BOOL_FLAG, /* a bool; true sets flag in flags */
   PASS_PARAM_INT,       /* an integer in [min, max]; def when absent or null */
   PASS_PARAM_MAC,       /* a unicast MAC address (pass_mac_parse); stored canonical in mac */

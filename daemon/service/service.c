@@ -98,6 +98,8 @@ pass_service_get_status(PassService *service, PassVarlinkCall *call, PassRequest
 
 typedef struct {
   gboolean any;
+  gboolean by_kind;
+  PassDeviceKind kind;
   gboolean by_vendor, by_product;
   guint16 vendor_id, product_id;
   char *class_prefix; /* lower-case hex digits, no "0x" */
@@ -122,6 +124,10 @@ filter_parse(Filter *filter, PassVarlinkCall *call, const PassArgs *args)
   filter->driver = args->driver;
   filter->owner = args->owner;
   filter->sriov = args->sriov;
+  if (args->kind && !(filter->by_kind = pass_device_kind_from_string(args->kind, &filter->kind))) {
+    pass_varlink_call_reply_invalid_parameter(call, "kind");
+    return FALSE;
+  }
   if (args->vendor_id && !(filter->by_vendor = parse_id(args->vendor_id, &filter->vendor_id))) {
     pass_varlink_call_reply_invalid_parameter(call, "vendor_id");
     return FALSE;
@@ -141,8 +147,8 @@ filter_parse(Filter *filter, PassVarlinkCall *call, const PassArgs *args)
     pass_varlink_call_reply_invalid_parameter(call, "sriov");
     return FALSE;
   }
-  filter->any = filter->by_vendor || filter->by_product || filter->class_prefix || filter->driver ||
-                filter->owner || filter->sriov;
+  filter->any = filter->by_kind || filter->by_vendor || filter->by_product ||
+                filter->class_prefix || filter->driver || filter->owner || filter->sriov;
   return TRUE;
 }
 
@@ -158,6 +164,8 @@ strings_contain(GPtrArray *strings, const char *value)
 static gboolean
 filter_match(const Filter *filter, PassEngine *engine, const PassDevice *device)
 {
+  if (filter->by_kind && device->kind != filter->kind)
+    return FALSE;
   if (filter->by_vendor && device->vendor_id != filter->vendor_id)
     return FALSE;
   if (filter->by_product && device->product_id != filter->product_id)

@@ -425,7 +425,12 @@ def test_bad_address_is_local():
     try:
         r = run(socket_args + ["show", "00:1g.0"])
         check_one_error_line(r, 2, re.escape("'00:1g.0' is not a PCI address "
-                                             "(expected DDDD:BB:SS.F)"))
+                                             "(expected DDDD:BB:SS.F) (see 'passctl show "
+                                             "--help')"))
+        r = run(socket_args + ["show", "usb:0-1"])
+        check_one_error_line(r, 2, re.escape("'usb:0-1' is not a device: expected "
+                                             "usb:BUS-PORT[.PORT...] (bus 1-999) (see 'passctl "
+                                             "show --help')"))
         check(passd.connections == 0, "no round trip for a typo")
     finally:
         passd.stop()

@@ -55,14 +55,15 @@ test_device_full(void)
   g_autoptr(GPtrArray) owners = strings("vm1", "vm2", NULL);
   g_autoptr(JsonObject) object = pass_json_device(device, members, vfs, owners);
 
-  assert_json(object, "{\"address\":\"0000:3b:10.2\",\"name\":\"pci_0000_3b_10_2\","
-                      "\"vendor_id\":\"0x15b3\",\"product_id\":\"0x101e\","
-                      "\"vendor\":\"Mellanox Technologies\","
-                      "\"product\":\"ConnectX Family mlx5Gen Virtual Function\","
-                      "\"class\":\"0x020000\",\"driver\":\"mlx5_core\",\"iommu_group\":0,"
-                      "\"iommu_group_members\":[\"0000:3b:10.0\",\"0000:3b:10.2\"],"
-                      "\"numa_node\":1,\"parent\":\"0000:3a:00.0\",\"physfn\":\"0000:3b:00.0\","
-                      "\"vfs\":[],\"totalvfs\":0,\"owners\":[\"vm1\",\"vm2\"]}");
+  assert_json(object,
+              "{\"address\":\"0000:3b:10.2\",\"kind\":\"pci\",\"name\":\"pci_0000_3b_10_2\","
+              "\"vendor_id\":\"0x15b3\",\"product_id\":\"0x101e\","
+              "\"vendor\":\"Mellanox Technologies\","
+              "\"product\":\"ConnectX Family mlx5Gen Virtual Function\","
+              "\"class\":\"0x020000\",\"driver\":\"mlx5_core\",\"iommu_group\":0,"
+              "\"iommu_group_members\":[\"0000:3b:10.0\",\"0000:3b:10.2\"],"
+              "\"numa_node\":1,\"parent\":\"0000:3a:00.0\",\"physfn\":\"0000:3b:00.0\","
+              "\"vfs\":[],\"totalvfs\":0,\"owners\":[\"vm1\",\"vm2\"]}");
 }
 
 static void
@@ -77,12 +78,13 @@ test_device_minimal(void)
   device->product_id = 0x0a;
   device->class_code = 0x60000;
   object = pass_json_device(device, NULL, NULL, NULL);
-  assert_json(object, "{\"address\":\"0000:00:00.0\",\"name\":\"pci_0000_00_00_0\","
-                      "\"vendor_id\":\"0x8086\",\"product_id\":\"0x000a\",\"vendor\":null,"
-                      "\"product\":null,\"class\":\"0x060000\",\"driver\":null,"
-                      "\"iommu_group\":null,\"iommu_group_members\":[],\"numa_node\":null,"
-                      "\"parent\":null,\"physfn\":null,\"vfs\":[],\"totalvfs\":null,"
-                      "\"owners\":[]}");
+  assert_json(object,
+              "{\"address\":\"0000:00:00.0\",\"kind\":\"pci\",\"name\":\"pci_0000_00_00_0\","
+              "\"vendor_id\":\"0x8086\",\"product_id\":\"0x000a\",\"vendor\":null,"
+              "\"product\":null,\"class\":\"0x060000\",\"driver\":null,"
+              "\"iommu_group\":null,\"iommu_group_members\":[],\"numa_node\":null,"
+              "\"parent\":null,\"physfn\":null,\"vfs\":[],\"totalvfs\":null,"
+              "\"owners\":[]}");
 }
 
 /* The engine's relations end up in the object. */
@@ -151,13 +153,14 @@ test_events(void)
   device->name = g_strdup("pci_0000_00_02_0");
   device_object = pass_json_device(device, NULL, NULL, NULL);
   object = pass_json_event(&owners, device_object);
-  assert_json(object,
-              "{\"type\":\"owners\",\"address\":\"0000:00:02.0\",\"device\":{\"address\":"
-              "\"0000:00:02.0\",\"name\":\"pci_0000_00_02_0\",\"vendor_id\":\"0x0000\","
-              "\"product_id\":\"0x0000\",\"vendor\":null,\"product\":null,\"class\":\"0x000000\","
-              "\"driver\":null,\"iommu_group\":null,\"iommu_group_members\":[],\"numa_node\":"
-              "null,\"parent\":null,\"physfn\":null,\"vfs\":[],\"totalvfs\":null,\"owners\":[]},"
-              "\"connected\":null,\"message\":null}");
+  assert_json(
+      object,
+      "{\"type\":\"owners\",\"address\":\"0000:00:02.0\",\"device\":{\"address\":"
+      "\"0000:00:02.0\",\"kind\":\"pci\",\"name\":\"pci_0000_00_02_0\",\"vendor_id\":\"0x0000\","
+      "\"product_id\":\"0x0000\",\"vendor\":null,\"product\":null,\"class\":\"0x000000\","
+      "\"driver\":null,\"iommu_group\":null,\"iommu_group_members\":[],\"numa_node\":"
+      "null,\"parent\":null,\"physfn\":null,\"vfs\":[],\"totalvfs\":null,\"owners\":[]},"
+      "\"connected\":null,\"message\":null}");
   json_object_unref(object);
 
   object = pass_json_event(&down, NULL);

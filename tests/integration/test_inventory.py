@@ -8,7 +8,7 @@ import topology as T
 
 SERVICE = "org.varlink.service."
 MANAGER = "io.passd.Manager."
-DEVICE_FIELDS = {"address", "name", "vendor_id", "product_id", "vendor", "product", "class",
+DEVICE_FIELDS = {"address", "kind", "name", "vendor_id", "product_id", "vendor", "product", "class",
                  "driver", "iommu_group", "iommu_group_members", "numa_node", "parent", "physfn",
                  "vfs", "totalvfs", "owners"}
 
@@ -58,7 +58,7 @@ class Inventory(passd.PassdCase):
     def test_igb_pf_literal(self):
         dev = self.call(MANAGER + "GetDevice", {"address": "0000:02:00.0"})["device"]
         self.assertEqual(dev, {
-            "address": "0000:02:00.0", "name": "pci_0000_02_00_0",
+            "address": "0000:02:00.0", "kind": "pci", "name": "pci_0000_02_00_0",
             "vendor_id": "0x8086", "product_id": "0x10c9",
             "vendor": "Intel Corporation", "product": "82576 Gigabit Network Connection",
             "class": "0x020000", "driver": None, "iommu_group": 12,
@@ -132,12 +132,20 @@ class Inventory(passd.PassdCase):
         self.assertEqual(addresses(self.list(sriov="pf")), sorted([T.IGB_PF, T.MLX_PF, T.MLX_PF1]))
         self.assertEqual(addresses(self.list(sriov="vf")), sorted(T.IGB_VFS + T.MLX_VFS))
 
+    def test_filter_kind(self):
+        # the test driver's host has PCI functions only
+        self.assertEqual(addresses(self.list(kind="pci")), sorted(self.topo.devices))
+        self.assertEqual(self.list(kind="usb"), [])
+        self.assertEqual(self.list(kind="mdev"), [])
+        self.assertEqual(self.list(kind="usb", vendor_id="0x8086"), [])
+
     def test_filters_combine(self):
         self.assertEqual(addresses(self.list(vendor_id="0x15b3", sriov="vf")), sorted(T.MLX_VFS))
         self.assertEqual(addresses(self.list(vendor_id="0x15b3", owner=T.VM_RUNNING)), [])
 
     def test_filter_bad_values(self):
-        for params, field in (({"sriov": "both"}, "sriov"), ({"vendor_id": 32902}, "vendor_id"),
+        for params, field in (({"kind": "net"}, "kind"), ({"kind": 1}, "kind"),
+                              ({"kind": "PCI"}, "kind"), ({"sriov": "both"}, "sriov"), ({"vendor_id": 32902}, "vendor_id"),
                               ({"class": True}, "class"), ({"owner": ["x"]}, "owner"),
                               ({"driver": {}}, "driver"), ({"product_id": 1.5}, "product_id")):
             with self.subTest(params=params):
@@ -163,7 +171,9 @@ class Inventory(passd.PassdCase):
         for params in ({"address": "02:00.8"}, {"address": "0000:02:20.0"}, {"address": "zz"},
                        {"address": 7}, {}, {"address": None}, {"address": ""},
                        {"address": " 02:00.0"}, {"address": "10000:02:00.0"},
-                       {"address": "0000:100:00.0"}):
+                       {"address": "0000:100:00.0"}, {"address": "usb:0-1"},
+                       {"address": "usb:3-1."}, {"address": "usb:0930:65"},
+                       {"address": "mdev:not-a-uuid"}, {"address": "usb:"}):
             with self.subTest(params=params):
                 err = self.assertVarlinkError(SERVICE + "InvalidParameter", MANAGER + "GetDevice",
                                               params)
@@ -175,6 +185,14 @@ class Inventory(passd.PassdCase):
                 err = self.assertVarlinkError(MANAGER + "NoSuchDevice", MANAGER + "GetDevice",
                                               {"address": spelling})
                 self.assertEqual(err.get("address"), T.MISSING)
+        # other kinds' spellings are looked up in their canonical form
+        for spelling, canonical in (("USB:003-01.2", "usb:3-1.2"),
+                                    ("mdev:8D1D4A4C-2B5E-4A0B-9C2E-0123456789AB",
+                                     "mdev:8d1d4a4c-2b5e-4a0b-9c2e-0123456789ab")):
+            with self.subTest(spelling=spelling):
+                err = self.assertVarlinkError(MANAGER + "NoSuchDevice", MANAGER + "GetDevice",
+                                              {"address": spelling})
+                self.assertEqual(err.get("address"), canonical)
 
 
 if __name__ == "__main__":

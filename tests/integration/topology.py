@@ -109,6 +109,7 @@ class Topology:
         d = self.devices[address]
         return {
             "address": d.address,
+            "kind": "pci",
             "name": d.name,
             "vendor_id": "0x%04x" % d.vendor_id,
             "product_id": "0x%04x" % d.product_id,

@@ -69,7 +69,7 @@ if [[ ${4:-} != --with-passd ]]; then
   expect "passctl li" list
   expect "passctl re" reattach
   expect "passctl --" --socket= --version --help
-  expect "passctl list --" --json --tree --vendor= --product= --class= --driver= --owner= \
+  expect "passctl list --" --json --tree --kind= --vendor= --product= --class= --driver= --owner= \
     --pfs --vfs --help
   expect "passctl list --v" --vendor= --vfs
   expect "passctl attach --" --live --config --whole-group --force --interface --mac= --vlan= \
@@ -80,6 +80,8 @@ if [[ ${4:-} != --with-passd ]]; then
   expect "passctl pool " define undefine
   expect "passctl pool define --k" --kind=
   expect "passctl pool define p --kind " pci net
+  expect "passctl list --kind " pci usb mdev
+  expect "passctl list --kind=m" mdev
   expect "passctl pool define p --numa "
   expect "passctl balance --" --plan --apply --json --help
   expect "passctl attach vm1 0000:02:00.0 --w" --whole-group
