@@ -1,10 +1,13 @@
 /* PCI addresses: pass_address_parse() against an independent reading of its grammar (the
  * header's), and the round trips: the canonical text and the node-device name parse back to the
- * same address, and the canonical text is a fixed point of canonicalisation. */
+ * same address, and the canonical text is a fixed point of canonicalisation. Device ids
+ * (pass_device_id_canonicalize()) the same way: USB port paths, USB vendor:product pairs and
+ * mdev UUIDs against their documented grammar, PCI input exactly as above. */
 #include <string.h>
 
 #include "fuzz-common.h"
 #include "pass-address.h"
+#include "pass-device-id.h"
 #include "pass-error.h"
 
 /* Whether @p starts with 1..@max hex digits, consumed, with their value in *@value. */
@@ -80,6 +83,89 @@ check_message(const GError *error)
     FUZZ_CHECK(*c >= 0x20 && *c < 0x7f);
 }
 
+/* A decimal number in [1, max], leading zeros allowed; NULL when there is none. */
+static const char *
+decimal(const char *p, guint max, guint *value)
+{
+  const char *start = p;
+  guint64 v = 0;
+
+  while (g_ascii_isdigit(*p)) {
+    v = MIN(v * 10 + (guint)(*p - '0'), G_MAXUINT32);
+    p++;
+  }
+  if (p == start || v < 1 || v > max)
+    return NULL;
+  *value = (guint)v;
+  return p;
+}
+
+/* The documented device-id grammar: the canonical text, or NULL when @text is not one. */
+static char *
+reference_device_id(const char *text, PassDeviceIdKind *kind)
+{
+  if (g_ascii_strncasecmp(text, "usb:", 4) == 0) {
+    const char *p = text + 4;
+    guint bus, port, depth = 0;
+    GString *out;
+
+    if (strlen(p) == 9 && p[4] == ':') {
+      for (int i = 0; i < 9; i++)
+        if (i != 4 && !g_ascii_isxdigit(p[i]))
+          return NULL;
+      *kind = PASS_DEVICE_ID_USB_VENDOR;
+      return g_ascii_strdown(text, -1);
+    }
+    if (!(p = decimal(p, 999, &bus)) || *p != '-')
+      return NULL;
+    out = g_string_new(NULL);
+    g_string_printf(out, "usb:%u", bus);
+    do {
+      if (!(p = decimal(p + 1, 255, &port)) || ++depth > 7)
+        return g_string_free(out, TRUE), NULL;
+      g_string_append_printf(out, "%c%u", depth == 1 ? '-' : '.', port);
+    } while (*p == '.');
+    if (*p)
+      return g_string_free(out, TRUE), NULL;
+    *kind = PASS_DEVICE_ID_USB_PORT;
+    return g_string_free(out, FALSE);
+  }
+  if (g_ascii_strncasecmp(text, "mdev:", 5) == 0) {
+    const char *u = text + 5;
+
+    if (strlen(u) != 36)
+      return NULL;
+    for (int i = 0; i < 36; i++)
+      if ((i == 8 || i == 13 || i == 18 || i == 23) ? u[i] != '-' : !g_ascii_isxdigit(u[i]))
+        return NULL;
+    *kind = PASS_DEVICE_ID_MDEV;
+    return g_ascii_strdown(text, -1);
+  }
+  *kind = PASS_DEVICE_ID_PCI;
+  return pass_address_canonicalize(text, NULL);
+}
+
+static void
+check_device_id(const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  PassDeviceIdKind kind = (PassDeviceIdKind)-1, expected_kind = (PassDeviceIdKind)-1;
+  g_autofree char *canonical = pass_device_id_canonicalize(text, &kind, &error);
+  g_autofree char *expected = reference_device_id(text, &expected_kind);
+
+  FUZZ_CHECK((canonical != NULL) == (expected != NULL));
+  if (!canonical) {
+    check_message(error);
+    FUZZ_CHECK(kind == (PassDeviceIdKind)-1);
+    return;
+  }
+  FUZZ_CHECK(error == NULL && strcmp(canonical, expected) == 0 && kind == expected_kind);
+  g_autofree char *again = pass_device_id_canonicalize(canonical, &kind, NULL);
+  FUZZ_CHECK(again != NULL && strcmp(again, canonical) == 0 && kind == expected_kind);
+  for (const char *c = canonical; *c; c++)
+    FUZZ_CHECK(!g_ascii_isupper(*c) && *c > 0x20 && *c < 0x7f);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -90,6 +176,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   gboolean ok = pass_address_parse(text, &addr, &error);
   g_autofree char *canonical = pass_address_canonicalize(text, &canon_error);
 
+  check_device_id(text);
   FUZZ_CHECK(ok == reference_parse(text, &expected));
   FUZZ_CHECK(ok == (canonical != NULL));
   FUZZ_CHECK(pass_address_parse(text, NULL, NULL) == ok);

@@ -30,17 +30,6 @@ expect_char(const char **p, char c)
   return TRUE;
 }
 
-/* Quoted for messages: escaped (no control bytes reach a terminal or log) and cut short. */
-static char *
-quote_input(const char *text)
-{
-  g_autofree char *escaped = g_strescape(text, NULL);
-
-  if (strlen(escaped) > 64)
-    return g_strdup_printf("'%.64s...'", escaped);
-  return g_strdup_printf("'%s'", escaped);
-}
-
 static gboolean
 parse_fields(const char *text, guint *domain, guint *bus, guint *slot, guint *function)
 {
@@ -72,14 +61,14 @@ pass_address_parse(const char *text, PassAddress *out, GError **error)
   guint domain = 0, bus = 0, slot = 0, function = 0;
 
   if (text == NULL || !parse_fields(text, &domain, &bus, &slot, &function)) {
-    g_autofree char *quoted = quote_input(text ? text : "");
+    g_autofree char *quoted = pass_error_quote_input(text ? text : "");
     g_set_error(error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER,
                 "%s is not a PCI address (expected DDDD:BB:SS.F)", quoted);
     return FALSE;
   }
   /* Field widths bound domain and bus; slot and function have narrower ranges. */
   if (slot > 0x1f || function > 7) {
-    g_autofree char *quoted = quote_input(text);
+    g_autofree char *quoted = pass_error_quote_input(text);
     if (slot > 0x1f)
       g_set_error(error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER,
                   "%s is not a PCI address: slot 0x%02x out of range (max 0x1f)", quoted, slot);

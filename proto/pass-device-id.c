@@ -11,8 +11,10 @@
 static gboolean
 invalid(GError **error, const char *text, const char *why)
 {
-  g_set_error(error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER, "'%.64s%s' is not a device: %s",
-              text, strlen(text) > 64 ? "..." : "", why);
+  g_autofree char *quoted = pass_error_quote_input(text);
+
+  g_set_error(error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER, "%s is not a device: %s", quoted,
+              why);
   return FALSE;
 }
 

@@ -1,5 +1,7 @@
 #include "pass-error.h"
 
+#include <string.h>
+
 /* clang-format off */
 G_DEFINE_QUARK(pass-error-quark, pass_error)
 /* clang-format on */
@@ -52,4 +54,14 @@ pass_error_from_name(const char *name)
     if (g_str_equal(error_names[i].name, name))
       return error_names[i].code;
   return PASS_ERROR_FAILED;
+}
+
+char *
+pass_error_quote_input(const char *text)
+{
+  g_autofree char *escaped = g_strescape(text ? text : "", NULL);
+
+  if (strlen(escaped) > 64)
+    return g_strdup_printf("'%.64s...'", escaped);
+  return g_strdup_printf("'%s'", escaped);
 }

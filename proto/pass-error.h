@@ -46,4 +46,8 @@ const char *pass_error_to_name(PassError code);
 /* The code for a varlink error name; PASS_ERROR_FAILED for names passd does not know. */
 PassError pass_error_from_name(const char *name);
 
+/* User input quoted for an error message: escaped (no control or non-ASCII byte reaches a
+ * terminal or log) and cut after 64 characters. */
+char *pass_error_quote_input(const char *text);
+
 G_END_DECLS

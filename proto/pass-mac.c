@@ -4,17 +4,6 @@
 
 #include "pass-error.h"
 
-/* Quoted for messages: escaped (no control bytes reach a terminal or log) and cut short. */
-static char *
-quote_input(const char *text)
-{
-  g_autofree char *escaped = g_strescape(text, NULL);
-
-  if (strlen(escaped) > 64)
-    return g_strdup_printf("'%.64s...'", escaped);
-  return g_strdup_printf("'%s'", escaped);
-}
-
 static gboolean
 parse_bytes(const char *text, guint8 out[PASS_MAC_LEN])
 {
@@ -34,7 +23,7 @@ parse_bytes(const char *text, guint8 out[PASS_MAC_LEN])
 gboolean
 pass_mac_parse(const char *text, guint8 out[PASS_MAC_LEN], GError **error)
 {
-  g_autofree char *quoted = quote_input(text ? text : "");
+  g_autofree char *quoted = pass_error_quote_input(text ? text : "");
   guint8 mac[PASS_MAC_LEN];
   static const guint8 zero[PASS_MAC_LEN];
 
