@@ -89,3 +89,12 @@ pass_hostdev_where_text(guint where)
   }
   return "nowhere";
 }
+
+gboolean
+pass_domain_has_numa_affinity(const PassDomain *domain)
+{
+  g_return_val_if_fail(domain != NULL, TRUE);
+
+  return (domain->numa_nodes && domain->numa_nodes->len > 0) ||
+         (domain->cpus && domain->cpus->len > 0) || domain->numa_cells > 0;
+}

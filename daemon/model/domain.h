@@ -63,4 +63,8 @@ const char *pass_hostdev_where_text(guint where);
 /* The entry for host @address, or NULL. */
 const PassHostdev *pass_domain_find_hostdev(const PassDomain *domain, const char *address);
 
+/* Does @domain ask for any NUMA placement (<numatune>, vcpu or emulator pinning, guest <numa>
+ * cells)? One that does not loses no locality when its VFs move to another node. */
+gboolean pass_domain_has_numa_affinity(const PassDomain *domain);
+
 G_END_DECLS

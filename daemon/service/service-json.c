@@ -48,6 +48,16 @@ set_strings(JsonObject *object, const char *member, GPtrArray *strings)
   json_object_set_array_member(object, member, pass_json_strings(strings));
 }
 
+static void
+set_strv(JsonObject *object, const char *member, const char *const *strings)
+{
+  JsonArray *array = json_array_new();
+
+  for (guint i = 0; strings && strings[i]; i++)
+    json_array_add_string_element(array, strings[i]);
+  json_object_set_array_member(object, member, array);
+}
+
 JsonObject *
 pass_json_device(const PassDevice *device, GPtrArray *iommu_group_members, GPtrArray *vfs,
                  GPtrArray *owners)
@@ -70,6 +80,7 @@ pass_json_device(const PassDevice *device, GPtrArray *iommu_group_members, GPtrA
   set_string_or_null(object, "physfn", device->physfn);
   set_strings(object, "vfs", vfs);
   set_int_or_null(object, "totalvfs", device->totalvfs);
+  set_strv(object, "netdevs", (const char *const *)device->netdevs);
   set_strings(object, "owners", owners);
   return object;
 }
@@ -511,6 +522,7 @@ pass_json_balance(const PassVfBalance *balance, const PassVfPlan *plan)
     json_object_set_string_member(object, "to", move->to);
     json_object_set_string_member(object, "to_pf", move->to_pf);
     set_int_or_null(object, "numa_node", move->numa_node);
+    set_int_or_null(object, "from_numa_node", move->from_numa_node);
     json_object_set_string_member(object, "reason", move->reason);
     json_array_add_object_element(moves, object);
   }

@@ -315,6 +315,35 @@ parse_id(xmlNode *cap, const char *element, guint16 *out, GError **error)
   return TRUE;
 }
 
+gboolean
+pass_xml_read_nodedev_net(const char *xml, char **parent, char **interface, GError **error)
+{
+  g_autoptr(xmlDoc) doc = read_doc(xml, "node device XML", error);
+  g_autofree char *up = NULL, *name = NULL;
+  xmlNode *root, *cap;
+
+  if (doc == NULL)
+    return FALSE;
+  root = xmlDocGetRootElement(doc);
+  cap = g_strcmp0((const char *)root->name, "device") == 0 ? capability(root, "net", NULL, NULL)
+                                                           : NULL;
+  if (cap == NULL) {
+    g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
+                "node device XML: not a network interface");
+    return FALSE;
+  }
+  up = child_text(root, "parent", NULL, NULL);
+  name = child_text(cap, "interface", NULL, NULL);
+  if (up == NULL || *up == '\0' || name == NULL || *name == '\0') {
+    g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
+                "node device XML: a network interface without <parent> or <interface>");
+    return FALSE;
+  }
+  *parent = g_steal_pointer(&up);
+  *interface = g_steal_pointer(&name);
+  return TRUE;
+}
+
 PassDevice *
 pass_xml_read_nodedev(const char *xml, GError **error)
 {

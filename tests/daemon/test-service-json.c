@@ -22,6 +22,7 @@ full_device(void)
   device->parent = g_strdup("0000:3a:00.0");
   device->physfn = g_strdup("0000:3b:00.0");
   device->totalvfs = 0;
+  device->netdevs = g_strsplit("enp59s0v2,eth1", ",", -1);
   return device;
 }
 
@@ -62,7 +63,8 @@ test_device_full(void)
                       "\"class\":\"0x020000\",\"driver\":\"mlx5_core\",\"iommu_group\":0,"
                       "\"iommu_group_members\":[\"0000:3b:10.0\",\"0000:3b:10.2\"],"
                       "\"numa_node\":1,\"parent\":\"0000:3a:00.0\",\"physfn\":\"0000:3b:00.0\","
-                      "\"vfs\":[],\"totalvfs\":0,\"owners\":[\"vm1\",\"vm2\"]}");
+                      "\"vfs\":[],\"totalvfs\":0,\"netdevs\":[\"enp59s0v2\",\"eth1\"],"
+                      "\"owners\":[\"vm1\",\"vm2\"]}");
 }
 
 static void
@@ -82,7 +84,7 @@ test_device_minimal(void)
                       "\"product\":null,\"class\":\"0x060000\",\"driver\":null,"
                       "\"iommu_group\":null,\"iommu_group_members\":[],\"numa_node\":null,"
                       "\"parent\":null,\"physfn\":null,\"vfs\":[],\"totalvfs\":null,"
-                      "\"owners\":[]}");
+                      "\"netdevs\":[],\"owners\":[]}");
 }
 
 /* The engine's relations end up in the object. */
@@ -156,7 +158,8 @@ test_events(void)
               "\"0000:00:02.0\",\"name\":\"pci_0000_00_02_0\",\"vendor_id\":\"0x0000\","
               "\"product_id\":\"0x0000\",\"vendor\":null,\"product\":null,\"class\":\"0x000000\","
               "\"driver\":null,\"iommu_group\":null,\"iommu_group_members\":[],\"numa_node\":"
-              "null,\"parent\":null,\"physfn\":null,\"vfs\":[],\"totalvfs\":null,\"owners\":[]},"
+              "null,\"parent\":null,\"physfn\":null,\"vfs\":[],\"totalvfs\":null,\"netdevs\":[],"
+              "\"owners\":[]},"
               "\"connected\":null,\"message\":null}");
   json_object_unref(object);
 

@@ -189,6 +189,18 @@ test_device_refs_and_equal(void)
   g_assert_false(pass_device_equal(a, b));
   g_assert_false(pass_device_equal(a, NULL));
   g_assert_true(pass_device_equal(NULL, NULL));
+  /* interfaces: none and an empty list are the same, a different list is not */
+  b->driver = g_strdup(a->driver);
+  b->netdevs = g_new0(char *, 1);
+  g_assert_true(pass_device_equal(a, b));
+  g_strfreev(b->netdevs);
+  b->netdevs = g_strsplit("eth0", ",", -1);
+  g_assert_false(pass_device_equal(a, b));
+  a->netdevs = g_strsplit("eth0", ",", -1);
+  g_assert_true(pass_device_equal(a, b));
+  g_strfreev(b->netdevs);
+  b->netdevs = g_strsplit("eth0,eth1", ",", -1);
+  g_assert_false(pass_device_equal(a, b));
 
   g_assert_null(fresh->address);
   g_assert_cmpint(fresh->iommu_group, ==, -1);
@@ -199,6 +211,40 @@ test_device_refs_and_equal(void)
   g_assert_true(ref == a);
   pass_device_unref(ref);
   g_assert_cmpstr(a->address, ==, "0000:3b:10.2");
+}
+
+/* A network interface's node device: its parent and interface name, nothing else. */
+static void
+test_nodedev_net(void)
+{
+  const char *xml = "<device><name>net_enp2s0f0_52_54_00_12_34_56</name>"
+                    "<path>/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/net/enp2s0f0</path>"
+                    "<parent>pci_0000_02_00_0</parent><capability type='net'>"
+                    "<interface>enp2s0f0</interface><address>52:54:00:12:34:56</address>"
+                    "<link state='up'/><capability type='80203'/></capability></device>";
+  const char *orphan = "<device><name>net_lo_00_00_00_00_00_00</name><capability type='net'>"
+                       "<interface>lo</interface></capability></device>";
+  const char *pci = "<device><name>pci_0000_02_00_0</name><parent>computer</parent>"
+                    "<capability type='pci'><domain>0</domain><bus>2</bus><slot>0</slot>"
+                    "<function>0</function></capability></device>";
+  g_autofree char *parent = NULL, *interface = NULL;
+  GError *error = NULL;
+
+  g_assert_true(pass_xml_read_nodedev_net(xml, &parent, &interface, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(parent, ==, "pci_0000_02_00_0");
+  g_assert_cmpstr(interface, ==, "enp2s0f0");
+  g_assert_false(pass_xml_read_nodedev_net(orphan, &parent, &interface, &error));
+  g_assert_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR);
+  g_clear_error(&error);
+  g_assert_false(pass_xml_read_nodedev_net(pci, &parent, &interface, &error));
+  g_assert_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR);
+  g_clear_error(&error);
+  g_assert_false(pass_xml_read_nodedev_net("<device", &parent, &interface, &error));
+  g_assert_nonnull(error);
+  g_clear_error(&error);
+  /* untouched by the failures */
+  g_assert_cmpstr(parent, ==, "pci_0000_02_00_0");
 }
 
 static PassDomain *
@@ -498,6 +544,7 @@ test_domain_placement(void)
   g_assert_cmpstr(nodes, ==, "1,3,5");
   g_assert_cmpstr(cpus, ==, "0,1,3,8,9");
   g_assert_cmpuint(domain->numa_cells, ==, 2);
+  g_assert_true(pass_domain_has_numa_affinity(domain));
   /* The persistent definition of a running domain does not override the live one. */
   g_assert_true(pass_xml_read_domain_hostdevs(other, PASS_HOSTDEV_CONFIG, domain, &error));
   after = ints(domain->numa_nodes);
@@ -506,6 +553,10 @@ test_domain_placement(void)
   g_assert_true(pass_xml_read_domain_hostdevs(bad, PASS_HOSTDEV_CONFIG, broken, &error));
   g_assert_no_error(error);
   g_assert_cmpuint(broken->numa_nodes->len, ==, 0);
+  g_assert_false(pass_domain_has_numa_affinity(broken));
+  /* Guest cells alone are an affinity too (libvirt may place them by itself). */
+  broken->numa_cells = 1;
+  g_assert_true(pass_domain_has_numa_affinity(broken));
 }
 
 int
@@ -520,6 +571,7 @@ main(int argc, char **argv)
   g_test_add_func("/virt-xml/nodedev/gpu-and-audio", test_gpu_and_audio);
   g_test_add_func("/virt-xml/nodedev/unbound", test_unbound);
   g_test_add_func("/virt-xml/nodedev/errors", test_nodedev_errors);
+  g_test_add_func("/virt-xml/nodedev/net", test_nodedev_net);
   g_test_add_func("/virt-xml/device/refs-and-equal", test_device_refs_and_equal);
   g_test_add_func("/virt-xml/domain/inactive", test_domain_inactive);
   g_test_add_func("/virt-xml/domain/live", test_domain_live);
