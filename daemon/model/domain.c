@@ -5,7 +5,10 @@
 PassHostdev *
 pass_hostdev_new(void)
 {
-  return g_new0(PassHostdev, 1);
+  PassHostdev *hostdev = g_new0(PassHostdev, 1);
+
+  hostdev->vlan = -1;
+  return hostdev;
 }
 
 void

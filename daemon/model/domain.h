@@ -20,6 +20,9 @@ typedef struct {
    * device (a config detach must name it: libvirt finds interfaces by MAC; live unplugs go by
    * alias), else the live one. NULL for a <hostdev>. */
   char *mac;
+  /* An interface's VLAN tag (<vlan><tag id>, the first one): the live definition's when it has
+   * the device (what the PF programs now), else the persistent one's. -1: none. */
+  int vlan;
   gboolean managed;
   guint where; /* PassHostdevWhere bits */
 } PassHostdev;

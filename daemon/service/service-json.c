@@ -112,6 +112,8 @@ pass_json_assignment(const PassHostdev *hostdev, const PassDevice *device, gbool
   json_object_set_boolean_member(object, "live", (hostdev->where & PASS_HOSTDEV_LIVE) != 0);
   json_object_set_boolean_member(object, "config", (hostdev->where & PASS_HOSTDEV_CONFIG) != 0);
   json_object_set_boolean_member(object, "interface", hostdev->interface);
+  set_string_or_null(object, "mac", hostdev->interface ? hostdev->mac : NULL);
+  set_int_or_null(object, "vlan", hostdev->interface ? hostdev->vlan : -1);
   json_object_set_boolean_member(object, "removal_pending", removal_pending);
   return object;
 }

@@ -191,7 +191,24 @@ test_assignment(void)
                       "\"vendor_id\":\"0x15b3\",\"product_id\":\"0x101e\","
                       "\"vendor\":\"Mellanox Technologies\","
                       "\"product\":\"ConnectX Family mlx5Gen Virtual Function\",\"live\":true,"
-                      "\"config\":true,\"interface\":false,\"removal_pending\":true}");
+                      "\"config\":true,\"interface\":false,\"mac\":null,\"vlan\":null,"
+                      "\"removal_pending\":true}");
+  json_object_unref(object);
+
+  /* an interface: its MAC and VLAN; a <hostdev> never shows one */
+  hostdev->interface = TRUE;
+  hostdev->mac = g_strdup("52:54:00:aa:bb:01");
+  hostdev->vlan = 42;
+  object = pass_json_assignment(hostdev, NULL, FALSE);
+  assert_json(object, "{\"address\":\"0000:3b:10.2\",\"guest_address\":null,\"vendor_id\":null,"
+                      "\"product_id\":null,\"vendor\":null,\"product\":null,\"live\":true,"
+                      "\"config\":true,\"interface\":true,\"mac\":\"52:54:00:aa:bb:01\","
+                      "\"vlan\":42,\"removal_pending\":false}");
+  json_object_unref(object);
+  hostdev->interface = FALSE;
+  object = pass_json_assignment(hostdev, NULL, FALSE);
+  g_assert_true(json_object_get_null_member(object, "mac"));
+  g_assert_true(json_object_get_null_member(object, "vlan"));
   json_object_unref(object);
 
   g_assert_cmpstr(pass_json_domain_state(domain), ==, "shutoff");

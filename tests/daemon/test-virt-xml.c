@@ -370,17 +370,20 @@ test_domain_interface_mac(void)
 {
   const char *live = "<domain><devices><interface type='hostdev'><mac address='52:54:00:AA:BB:01'/>"
                      "<source><address type='pci' domain='0' bus='4' slot='0x10' function='0'/>"
-                     "</source><alias name='hostdev0'/></interface>"
+                     "</source><vlan><tag id='42'/></vlan><alias name='hostdev0'/></interface>"
                      "<interface type='hostdev'><source><address type='pci' domain='0' bus='4' "
                      "slot='0x10' function='2'/></source></interface></devices></domain>";
   const char *config =
       "<domain><devices><interface type='hostdev'><mac address='52:54:00:aa:bb:02'/>"
       "<source><address type='pci' domain='0' bus='4' slot='0x10' function='0'/>"
-      "</source></interface></devices></domain>";
+      "</source><vlan><tag id='7'/></vlan></interface>"
+      "<interface type='hostdev'><vlan><tag id='4096'/></vlan><source><address type='pci' "
+      "domain='0' bus='4' slot='0x10' function='4'/></source></interface></devices></domain>";
 
   for (guint order = 0; order < 2; order++) {
     g_autoptr(PassDomain) domain = pass_domain_new("vm1");
     g_autoptr(PassDomain) live_only = pass_domain_new("vm1");
+    g_autoptr(PassDomain) config_only = pass_domain_new("vm1");
     g_autoptr(GError) error = NULL;
     const PassHostdev *h;
 
@@ -394,15 +397,23 @@ test_domain_interface_mac(void)
     }
     h = pass_domain_find_hostdev(domain, "0000:04:10.0");
     g_assert_cmpstr(h->mac, ==, "52:54:00:aa:bb:02");
+    /* the VLAN the PF programs now: the live definition's, whichever came first */
+    g_assert_cmpint(h->vlan, ==, 42);
     g_assert_cmpstr(h->alias, ==, "hostdev0");
     g_assert_cmpuint(h->where, ==, PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
     h = pass_domain_find_hostdev(domain, "0000:04:10.2");
     g_assert_true(h->interface);
     g_assert_null(h->mac);
+    g_assert_cmpint(h->vlan, ==, -1);
+    /* config only, with a tag libvirt would not write */
+    h = pass_domain_find_hostdev(domain, "0000:04:10.4");
+    g_assert_cmpint(h->vlan, ==, -1);
 
     g_assert_true(pass_xml_read_domain_hostdevs(live, PASS_HOSTDEV_LIVE, live_only, &error));
     g_assert_cmpstr(pass_domain_find_hostdev(live_only, "0000:04:10.0")->mac, ==,
                     "52:54:00:aa:bb:01");
+    g_assert_true(pass_xml_read_domain_hostdevs(config, PASS_HOSTDEV_CONFIG, config_only, &error));
+    g_assert_cmpint(pass_domain_find_hostdev(config_only, "0000:04:10.0")->vlan, ==, 7);
   }
 }
 

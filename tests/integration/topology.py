@@ -73,9 +73,10 @@ class PciDevice:
 class Hostdev:
     """A host PCI device in a domain: <hostdev> or <interface type='hostdev'>."""
 
-    def __init__(self, address, interface=False):
+    def __init__(self, address, interface=False, vlan=None):
         self.address = address
         self.interface = interface
+        self.vlan = vlan  # an interface's VLAN tag
 
 
 class Domain:
@@ -206,7 +207,10 @@ class Topology:
                            (len(dom.name) & 0xff, i))
                 out.append("        <source>\n")
                 out.append(address_element(h.address, "          ", with_type=True))
-                out.append("        </source>\n      </interface>\n")
+                out.append("        </source>\n")
+                if h.vlan is not None:
+                    out.append("        <vlan>\n          <tag id='%d'/>\n        </vlan>\n" % h.vlan)
+                out.append("      </interface>\n")
             else:
                 out.append("      <hostdev mode='subsystem' type='pci' managed='yes'>\n")
                 out.append("        <source>\n")
@@ -305,7 +309,7 @@ def default_domains():
         Domain(VM_RUNNING, "7c9b3f0e-1c52-4f54-9a53-6e0c1b1d0a01", True,
                [Hostdev(IGB_VFS[0]), Hostdev(GPU), Hostdev(GPU_AUDIO)]),
         Domain(VM_STOPPED, "7c9b3f0e-1c52-4f54-9a53-6e0c1b1d0a02", False,
-               [Hostdev(IGB_VFS[1], interface=True), Hostdev(MLX_VFS[0])]),
+               [Hostdev(IGB_VFS[1], interface=True, vlan=42), Hostdev(MLX_VFS[0])]),
         Domain(VM_VANISHED, "7c9b3f0e-1c52-4f54-9a53-6e0c1b1d0a03", False,
                [Hostdev(MISSING), Hostdev(MLX_VFS[0], interface=True)]),
     ]

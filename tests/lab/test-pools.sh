@@ -4,9 +4,9 @@
 # NUMA node 0, PF1 on node 1), all left unbound; guests g1..g4 and n1 (pinned to node 1 by
 # <numatune>) are defined and never started: placement is what is tested, and config-only
 # attaches go through the same transactions (vfio-pci binding, the persistent definition) as
-# live ones, without L2 guests that are slow under TCG. Only the balance scenario needs guests
-# that run: b1 and b2 (no NUMA affinity) boot in setup while the other scenarios go on, and b0
-# (pinned to node 0 by <numatune>) stays defined. Every scenario gives back what it took.
+# live ones, without L2 guests that are slow under TCG (running ones slow everything else down).
+# Only the balance scenario needs guests that run: it boots b1 and b2 (no NUMA affinity), while
+# b0 (pinned to node 0 by <numatune>) stays defined. Every scenario gives back what it took.
 . "$LAB_DIR/lib.sh"
 check() { /usr/bin/python3 "$LAB_DIR/check.py" "$@"; }
 GUESTS="g1 g2 g3 g4 n1 b0 b1 b2"
@@ -66,7 +66,7 @@ setup() {
   lab_guest_xml b0 | sed "s|^  <vcpu>1</vcpu>|&\n  <numatune><memory mode='strict' nodeset='0'/></numatune>|" \
     >/run/lab/b0.xml
   virsh -q define /run/lab/b0.xml >/dev/null || lab_fail "cannot define b0"
-  for g in b1 b2; do lab_guest_define "$g" --start || lab_fail "cannot start $g"; done
+  for g in b1 b2; do lab_guest_define "$g" || lab_fail "cannot define $g"; done
   lab_wait 20 passctl show "$(lab_vfs "$LAB_PF1" | tail -n 1)" >/dev/null 2>&1 ||
     lab_fail "passd does not know the VFs"
   passctl pool define nvme --pf "$LAB_PF0" --pf "$LAB_PF1" || lab_fail "pool define"
@@ -159,6 +159,7 @@ balance() {
   vf2=$(lab_vfs "$LAB_PF0" | sed -n 3p)
   to=$(lab_vfs "$LAB_PF1" | sed -n 1p)
   id=$(lab_pci_id "$vf1")
+  for g in b1 b2; do lab_guest_start "$g" || lab_fail "cannot start $g"; done
   for g in b1 b2; do lab_guest_wait_up "$g" 300 || lab_fail "$g did not boot"; done
   # skewed by hand, 3/0: b0 (pinned to node 0) holds PF0's lowest VF, running b1 and b2 (no
   # NUMA affinity) the next two, live and config
@@ -216,7 +217,7 @@ assert p["name"] == "nvme" and p["origin"] == "run_time" and p["total"] == 8, p'
     lab_fail "the run-time pool is not back after the restart"
 }
 
-lab_scenario "setup: 4 unbound VFs on each PF, guests g1-g4, n1 (node 1), b0 (node 0), b1 b2 (running), pool nvme" setup
+lab_scenario "setup: 4 unbound VFs on each PF, guests g1-g4, n1 (node 1), b0 (node 0), b1, b2, pool nvme" setup
 lab_scenario "spread: 4 guests x 1 VF land 2 per PF" spread
 lab_scenario "pack: 4 guests x 1 VF land on one PF" pack
 lab_scenario "one guest x 2 VFs lands on 2 PFs" two_pfs
