@@ -481,21 +481,29 @@ test_uevent(void)
   static const char net[] = "bind@/devices/x\0ACTION=bind\0SUBSYSTEM=usb\0";
   static const char bad[] = "bind@/devices/x\0ACTION=bind\0SUBSYSTEM=pci\0PCI_SLOT_NAME=zz\0";
   static const char udev[] = "libudev\0\xfe\xed\xca\xfe";
-  g_autofree char *a = pass_virt_uevent_parse(bind, sizeof(bind) - 1);
-  g_autofree char *b = pass_virt_uevent_parse(unbind, sizeof(unbind) - 1);
+  static const char change[] = "change@/devices/pci0000:00/0000:02:00.0\0ACTION=change\0"
+                               "SUBSYSTEM=pci\0PCI_SLOT_NAME=0000:02:00.0\0";
+  PassUeventKind kind_a = PASS_UEVENT_ADD, kind_b = PASS_UEVENT_ADD, kind_c = PASS_UEVENT_BINDING;
+  g_autofree char *a = pass_virt_uevent_parse(bind, sizeof(bind) - 1, &kind_a);
+  g_autofree char *b = pass_virt_uevent_parse(unbind, sizeof(unbind) - 1, &kind_b);
+  g_autofree char *c = pass_virt_uevent_parse(add, sizeof(add) - 1, &kind_c);
 
   g_assert_cmpstr(a, ==, "0000:02:00.0");
+  g_assert_cmpint(kind_a, ==, PASS_UEVENT_BINDING);
   g_assert_cmpstr(b, ==, "0000:02:00.0");
-  g_assert_null(pass_virt_uevent_parse(add, sizeof(add) - 1));
-  g_assert_null(pass_virt_uevent_parse(net, sizeof(net) - 1));
-  g_assert_null(pass_virt_uevent_parse(bad, sizeof(bad) - 1));
-  g_assert_null(pass_virt_uevent_parse(udev, sizeof(udev) - 1));
-  g_assert_null(pass_virt_uevent_parse(bind, 10)); /* truncated */
-  g_assert_null(pass_virt_uevent_parse(NULL, 0));
+  g_assert_cmpint(kind_b, ==, PASS_UEVENT_BINDING);
+  g_assert_cmpstr(c, ==, "0000:02:00.0");
+  g_assert_cmpint(kind_c, ==, PASS_UEVENT_ADD);
+  g_assert_null(pass_virt_uevent_parse(change, sizeof(change) - 1, NULL));
+  g_assert_null(pass_virt_uevent_parse(net, sizeof(net) - 1, NULL));
+  g_assert_null(pass_virt_uevent_parse(bad, sizeof(bad) - 1, NULL));
+  g_assert_null(pass_virt_uevent_parse(udev, sizeof(udev) - 1, NULL));
+  g_assert_null(pass_virt_uevent_parse(bind, 10, NULL)); /* truncated */
+  g_assert_null(pass_virt_uevent_parse(NULL, 0, NULL));
 }
 
 static void
-on_uevent_address(const char *address, gpointer user_data)
+on_uevent_address(const char *address, PassUeventKind kind, gpointer user_data)
 {
 }
 
