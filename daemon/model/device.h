@@ -30,7 +30,7 @@ typedef struct {
   char *physfn;    /* PF address when this is a VF, else NULL */
   int totalvfs;    /* -1: not SR-IOV capable */
   /* Its network interfaces as libvirt shows them (net_* node devices whose parent it is):
-   * sorted, each once; NULL when none (or not a network controller, which is not asked). */
+   * sorted, each once; NULL when none (or not a network controller, or a VF: not asked). */
   GStrv netdevs;
 } PassDevice;
 

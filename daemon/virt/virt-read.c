@@ -53,11 +53,12 @@ pass_virt_set_call_error_full(virConnectPtr conn, GError **error, const char *wh
 }
 
 /* Network interfaces: libvirt's net_* node devices, below their PCI device. Only network
- * controllers (PCI class 0x02) are asked about: the rest has none worth a round trip. */
+ * controllers (PCI class 0x02) that are not VFs are asked about: pools name PFs by interface,
+ * and a read of each of dozens of NIC VFs would cost a round trip per interface on the host. */
 static gboolean
 is_network_controller(const PassDevice *device)
 {
-  return (device->class_code >> 16) == 0x02;
+  return (device->class_code >> 16) == 0x02 && device->physfn == NULL;
 }
 
 static void

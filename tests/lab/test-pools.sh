@@ -217,13 +217,20 @@ assert p["name"] == "nvme" and p["origin"] == "run_time" and p["total"] == 8, p'
     lab_fail "the run-time pool is not back after the restart"
 }
 
-lab_scenario "setup: 4 unbound VFs on each PF, guests g1-g4, n1 (node 1), b0 (node 0), b1, b2, pool nvme" setup
-lab_scenario "spread: 4 guests x 1 VF land 2 per PF" spread
-lab_scenario "pack: 4 guests x 1 VF land on one PF" pack
-lab_scenario "one guest x 2 VFs lands on 2 PFs" two_pfs
-lab_scenario "NUMA: n1 (node 1) gets node-1 VFs with required, a clear error when none is left" numa
-lab_scenario "two racing pool attaches get different VFs" race
-lab_scenario "PF attach refused while one of its VFs is held, naming it" exclusion
-lab_scenario "balance: 3/0 over two NUMA nodes; --apply moves the guest without NUMA affinity, not the pinned one" balance
-lab_scenario "the run-time pool survives a passd restart" restart
+# tests/lab/run tests/lab/test-pools.sh FUNC... runs only those scenarios (setup always)
+only=("$@")
+scenario() { # NAME FUNC [ARGS...]
+  [ ${#only[@]} = 0 ] || [ "$2" = setup ] || [[ " ${only[*]} " == *" $2 "* ]] || return 0
+  lab_scenario "$@"
+}
+
+scenario "setup: 4 unbound VFs on each PF, guests g1-g4, n1 (node 1), b0 (node 0), b1, b2, pool nvme" setup
+scenario "spread: 4 guests x 1 VF land 2 per PF" spread
+scenario "pack: 4 guests x 1 VF land on one PF" pack
+scenario "one guest x 2 VFs lands on 2 PFs" two_pfs
+scenario "NUMA: n1 (node 1) gets node-1 VFs with required, a clear error when none is left" numa
+scenario "two racing pool attaches get different VFs" race
+scenario "PF attach refused while one of its VFs is held, naming it" exclusion
+scenario "balance: 3/0 over two NUMA nodes; --apply moves the guest without NUMA affinity, not the pinned one" balance
+scenario "the run-time pool survives a passd restart" restart
 lab_finish
