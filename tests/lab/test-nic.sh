@@ -113,6 +113,15 @@ attach_mac_vlan() {
   iface_in vm1 "$MAC" live && iface_in vm1 "$MAC" config ||
     lab_fail "vm1's live and persistent XML do not both have the interface"
   virsh dumpxml vm1 | sed -n '/<interface/,/<\/interface>/p' | sed 's/^/#   /'
+  # GetDomain and passctl vm show the interface's MAC and VLAN
+  nic_run passctl vm vm1
+  passctl vm vm1 --json | python3 -c '
+import json, sys
+(a,) = [a for a in json.load(sys.stdin)["devices"] if a["address"] == "'"$VF0"'"]
+assert a["interface"] and (a["mac"], a["vlan"]) == ("'"$MAC"'", 42), a' ||
+    lab_fail "passctl vm does not show $VF0 with $MAC and VLAN 42"
+  passctl vm vm1 | grep -E "^$VF0 .* interface +$MAC +42 " >/dev/null ||
+    lab_fail "passctl vm's MAC and VLAN columns"
   # what libvirt saved to restore on detach (the VF's admin MAC and VLAN before)
   local f
   for f in /run/libvirt/hostdevmgr/*; do
