@@ -1,8 +1,8 @@
 /* Kernel uevents for PCI driver (un)binding and new PCI devices. libvirt 9.0's udev backend
  * handles only add/change/remove (and move), so a driver bind or unbind raises no node-device
- * event even though the node device XML (read fresh each time) shows the new driver; and its
- * "created" event for a new device (a VF, say) comes well after the kernel's "add". passd
- * listens itself, and reads what changed from libvirt. */
+ * event even though the node device XML (read fresh each time) shows the new driver. passd
+ * listens itself, and reads what changed from libvirt. An "add" is only logged: libvirt has the
+ * device no sooner than its own "created" event, which trails it (udevd first). */
 #pragma once
 
 #include <glib.h>

@@ -19,7 +19,6 @@ typedef enum {
   READ_DOMAIN_DEVICE_REMOVED,
   READ_NET,         /* a network interface came (its PCI device's netdevs change) */
   READ_NET_DELETED, /* one went */
-  READ_PROBE,       /* the kernel added a device: is it in libvirt yet? */
 } ReadKind;
 
 typedef struct {
@@ -75,8 +74,6 @@ struct _PassVirt {
 
   PassUeventWatch *uevents; /* main context */
   GHashTable *late_refresh; /* address -> timeout source id: a second look after a uevent */
-  GHashTable *probes;       /* address -> timeout source id: looking for a new device */
-  GHashTable *probe_found;  /* addresses a probe found (guarded by lock: the reader sets them) */
   gboolean uevents_set;
   gboolean own_loop; /* runs libvirt's event loop on a thread (see loop_acquire) */
 };
@@ -543,35 +540,6 @@ refresh_net(PassVirt *virt, const char *name, gboolean deleted)
     refresh_device(virt, address);
 }
 
-/* A device the kernel just added: delivered as soon as libvirt has it; not there yet is no
- * removal (the probe looks again). */
-static void
-probe_device(PassVirt *virt, const char *address)
-{
-  g_autoptr(GError) error = NULL;
-  PassVirtDelivery *d;
-  PassDevice *device;
-
-  if (virt->conn == NULL)
-    return;
-  device = pass_virt_call_read_device(virt->conn, address, &error);
-  if (device == NULL) {
-    if (!g_error_matches(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE)) {
-      g_debug("cannot read new device %s: %s", address, error->message);
-      check_alive(virt);
-    }
-    return;
-  }
-  g_debug("new device %s: libvirt has it", address);
-  g_mutex_lock(&virt->lock);
-  g_hash_table_add(virt->probe_found, g_strdup(address));
-  g_mutex_unlock(&virt->lock);
-  d = g_new0(PassVirtDelivery, 1);
-  d->kind = PASS_VIRT_DELIVER_DEVICE_CHANGED;
-  d->device = device;
-  pass_virt_sink_push(virt->sink, d);
-}
-
 static void
 reader_run(gpointer data, gpointer user_data)
 {
@@ -598,9 +566,6 @@ reader_run(gpointer data, gpointer user_data)
     case READ_NET:
     case READ_NET_DELETED:
       refresh_net(virt, item->text, item->kind == READ_NET_DELETED);
-      break;
-    case READ_PROBE:
-      probe_device(virt, item->text);
       break;
     case READ_DOMAIN_DEVICE_REMOVED:
       if (virt->conn != NULL)
@@ -730,8 +695,6 @@ pass_virt_new(const char *uri, const PassVirtCallbacks *callbacks, gpointer user
 
   virt->late_refresh = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   virt->net_parents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  virt->probes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  virt->probe_found = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   virt->reader = g_thread_pool_new(reader_run, virt, 1, TRUE, NULL);
   virt->jobs = g_thread_pool_new(job_run, virt, 4, FALSE, NULL);
   return virt;
@@ -764,71 +727,12 @@ late_refresh_cb(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* A new device: libvirt's "created" event trails the kernel's "add" (its udev backend hears of
- * the device only after udevd), so passd looks it up itself every PROBE_INTERVAL_MS until
- * libvirt has it, at most PROBE_ATTEMPTS times; libvirt's event still comes and re-reads it. */
-#define PROBE_INTERVAL_MS 50
-#define PROBE_ATTEMPTS    40
-
-typedef struct {
-  PassVirt *virt;
-  char *address;
-  guint attempts;
-} Probe;
-
-static void
-probe_free(gpointer data)
-{
-  Probe *probe = data;
-
-  g_free(probe->address);
-  g_free(probe);
-}
-
-static gboolean
-probe_cb(gpointer data)
-{
-  Probe *probe = data;
-  PassVirt *virt = probe->virt;
-  gboolean found;
-
-  g_mutex_lock(&virt->lock);
-  found = g_hash_table_remove(virt->probe_found, probe->address);
-  g_mutex_unlock(&virt->lock);
-  if (found || ++probe->attempts > PROBE_ATTEMPTS) {
-    if (!found)
-      g_debug("new device %s: not in libvirt after %u ms; its event will tell", probe->address,
-              PROBE_INTERVAL_MS * PROBE_ATTEMPTS);
-    g_hash_table_remove(virt->probes, probe->address); /* not the source: it ends */
-    return G_SOURCE_REMOVE;
-  }
-  reader_push(virt, read_item_new(READ_PROBE, probe->address));
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-probe_start(PassVirt *virt, const char *address)
-{
-  Probe *probe;
-  guint id;
-
-  if (g_hash_table_contains(virt->probes, address))
-    return;
-  g_mutex_lock(&virt->lock);
-  g_hash_table_remove(virt->probe_found, address); /* an earlier probe's, found late */
-  g_mutex_unlock(&virt->lock);
-  reader_push(virt, read_item_new(READ_PROBE, address));
-  probe = g_new0(Probe, 1);
-  probe->virt = virt;
-  probe->address = g_strdup(address);
-  id = g_timeout_add_full(G_PRIORITY_DEFAULT, PROBE_INTERVAL_MS, probe_cb, probe, probe_free);
-  g_hash_table_insert(virt->probes, g_strdup(address), GUINT_TO_POINTER(id));
-}
-
 /* A driver (un)bound: read the device now, and once more a moment later. libvirt's view can
  * trail the uevent (a driver that gives up on a device unbinds it shortly after binding it,
- * as nvme does with a VF it has no queues for), and no further event may come. A new device:
- * probe for it. */
+ * as nvme does with a VF it has no queues for), and no further event may come. A new device
+ * waits for libvirt's own event: libvirt does not have it any sooner (measured in the lab; see
+ * bench/README.md), and passd reads devices from libvirt only; the uevent watch logs when the
+ * kernel added it, for comparison. */
 static void
 on_uevent(const char *address, PassUeventKind kind, gpointer user_data)
 {
@@ -836,10 +740,8 @@ on_uevent(const char *address, PassUeventKind kind, gpointer user_data)
   LateRefresh *late;
   guint id;
 
-  if (kind == PASS_UEVENT_ADD) {
-    probe_start(virt, address);
+  if (kind == PASS_UEVENT_ADD)
     return;
-  }
   pass_virt_refresh_device(virt, address);
   if (g_hash_table_contains(virt->late_refresh, address))
     return;
@@ -927,14 +829,6 @@ pass_virt_free(PassVirt *virt)
     for (GList *l = ids; l; l = l->next)
       g_source_remove(GPOINTER_TO_UINT(l->data));
     g_clear_pointer(&virt->late_refresh, g_hash_table_unref);
-  }
-  {
-    g_autoptr(GList) ids = g_hash_table_get_values(virt->probes);
-
-    for (GList *l = ids; l; l = l->next)
-      g_source_remove(GPOINTER_TO_UINT(l->data));
-    g_clear_pointer(&virt->probes, g_hash_table_unref);
-    g_clear_pointer(&virt->probe_found, g_hash_table_unref);
   }
   teardown(virt);
   g_hash_table_unref(virt->net_parents);
