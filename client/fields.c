@@ -113,7 +113,13 @@ passctl_device_sriov(JsonObject *device)
 char *
 passctl_device_owners(JsonObject *device, const char *separator)
 {
-  JsonArray *owners = passctl_json_array(device, "owners");
+  return passctl_device_strings(device, "owners", separator);
+}
+
+char *
+passctl_device_strings(JsonObject *device, const char *member, const char *separator)
+{
+  JsonArray *owners = passctl_json_array(device, member);
   g_autoptr(GString) text = g_string_new(NULL);
   guint n = owners ? json_array_get_length(owners) : 0;
 

@@ -106,6 +106,7 @@ passctl_format_device_show(JsonObject *device, GHashTable *group)
   g_autofree char *class_text = NULL;
   g_autofree char *numa = NULL;
   g_autofree char *owners = passctl_device_owners(device, ", ");
+  g_autofree char *netdevs = passctl_device_strings(device, "netdevs", ", ");
   gint64 node;
 
   if (class_name != NULL)
@@ -124,6 +125,8 @@ passctl_format_device_show(JsonObject *device, GHashTable *group)
   add_group(out, device, group);
   add_field(out, "NUMA node:", numa ? numa : "unknown");
   add_field(out, "Parent:", parent ? parent : "none (root bus)");
+  if (netdevs != NULL)
+    add_field(out, "Interfaces:", netdevs);
   add_sriov(out, device);
   add_field(out, "Owners:", owners ? owners : "none");
   return g_string_free(g_steal_pointer(&out), FALSE);

@@ -43,8 +43,8 @@ assignment_name(JsonObject *assignment)
 char *
 passctl_format_domain(JsonObject *domain)
 {
-  static const char *const headers[] = {"HOST ADDRESS", "GUEST ADDRESS", "VENDOR:PRODUCT",
-                                        "WHERE",        "KIND",          "NAME"};
+  static const char *const headers[] = {"HOST ADDRESS", "GUEST ADDRESS", "VENDOR:PRODUCT", "WHERE",
+                                        "KIND",         "MAC",           "VLAN",           "NAME"};
   g_autoptr(GString) out = g_string_new(NULL);
   g_autoptr(PassctlTable) table = NULL;
   g_autofree char *text = NULL;
@@ -68,19 +68,25 @@ passctl_format_domain(JsonObject *domain)
     JsonObject *assignment = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
     g_autofree char *ids = NULL;
     g_autofree char *name = NULL;
+    g_autofree char *vlan = NULL;
     gboolean interface = FALSE;
+    gint64 tag;
 
     if (assignment == NULL)
       continue;
     ids = assignment_ids(assignment);
     name = assignment_name(assignment);
     passctl_json_bool(assignment, "interface", &interface);
+    if (passctl_json_int(assignment, "vlan", &tag))
+      vlan = g_strdup_printf("%" G_GINT64_FORMAT, tag);
     passctl_table_add_row(table, (const char *const[]){
                                      passctl_json_string(assignment, "address"),
                                      passctl_json_string(assignment, "guest_address"),
                                      ids,
                                      assignment_where(assignment),
                                      interface ? "interface" : "hostdev",
+                                     passctl_json_string(assignment, "mac"),
+                                     vlan,
                                      name,
                                  });
   }

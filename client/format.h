@@ -23,6 +23,8 @@ char *passctl_device_class_short(JsonObject *device);
 char *passctl_device_sriov(JsonObject *device);
 /* Owners joined with @separator, or NULL when there are none. */
 char *passctl_device_owners(JsonObject *device, const char *separator);
+/* The strings of array @member joined with @separator, or NULL when there are none. */
+char *passctl_device_strings(JsonObject *device, const char *member, const char *separator);
 /* "Vendor Product", whichever is known; NULL when neither is. */
 char *passctl_device_names(JsonObject *device);
 /* "network controller" for class 0x02xxxx; NULL when unknown. */

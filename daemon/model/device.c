@@ -16,6 +16,7 @@ device_clear(gpointer data)
   g_free(device->driver);
   g_free(device->parent);
   g_free(device->physfn);
+  g_strfreev(device->netdevs);
 }
 
 PassDevice *
@@ -43,6 +44,15 @@ pass_device_unref(PassDevice *device)
     g_atomic_rc_box_release_full(device, device_clear);
 }
 
+/* NULL and empty are the same: no interfaces. */
+static gboolean
+strv_equal(const char *const *a, const char *const *b)
+{
+  if (a == NULL || b == NULL)
+    return (a == NULL || a[0] == NULL) && (b == NULL || b[0] == NULL);
+  return g_strv_equal(a, b);
+}
+
 gboolean
 pass_device_equal(const PassDevice *a, const PassDevice *b)
 {
@@ -56,7 +66,8 @@ pass_device_equal(const PassDevice *a, const PassDevice *b)
          g_strcmp0(a->product, b->product) == 0 && a->class_code == b->class_code &&
          g_strcmp0(a->driver, b->driver) == 0 && a->iommu_group == b->iommu_group &&
          a->numa_node == b->numa_node && g_strcmp0(a->parent, b->parent) == 0 &&
-         g_strcmp0(a->physfn, b->physfn) == 0 && a->totalvfs == b->totalvfs;
+         g_strcmp0(a->physfn, b->physfn) == 0 && a->totalvfs == b->totalvfs &&
+         strv_equal((const char *const *)a->netdevs, (const char *const *)b->netdevs);
 }
 
 static const char *const kind_names[] = {

@@ -35,6 +35,9 @@ typedef struct {
   char *parent;    /* address of the upstream PCI device; NULL when the parent is not PCI */
   char *physfn;    /* PF address when this is a VF, else NULL */
   int totalvfs;    /* -1: not SR-IOV capable */
+  /* Its network interfaces as libvirt shows them (net_* node devices whose parent it is):
+   * sorted, each once; NULL when none (or not a network controller, or a VF: not asked). */
+  GStrv netdevs;
 } PassDevice;
 
 PassDevice *pass_device_new(void); /* all pointers NULL, ints -1 */

@@ -5,7 +5,10 @@
 PassHostdev *
 pass_hostdev_new(void)
 {
-  return g_new0(PassHostdev, 1);
+  PassHostdev *hostdev = g_new0(PassHostdev, 1);
+
+  hostdev->vlan = -1;
+  return hostdev;
 }
 
 void
@@ -88,4 +91,13 @@ pass_hostdev_where_text(guint where)
       return "live+config";
   }
   return "nowhere";
+}
+
+gboolean
+pass_domain_has_numa_affinity(const PassDomain *domain)
+{
+  g_return_val_if_fail(domain != NULL, TRUE);
+
+  return (domain->numa_nodes && domain->numa_nodes->len > 0) ||
+         (domain->cpus && domain->cpus->len > 0) || domain->numa_cells > 0;
 }

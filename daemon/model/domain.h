@@ -20,6 +20,9 @@ typedef struct {
    * device (a config detach must name it: libvirt finds interfaces by MAC; live unplugs go by
    * alias), else the live one. NULL for a <hostdev>. */
   char *mac;
+  /* An interface's VLAN tag (<vlan><tag id>, the first one): the live definition's when it has
+   * the device (what the PF programs now), else the persistent one's. -1: none. */
+  int vlan;
   gboolean managed;
   guint where; /* PassHostdevWhere bits */
 } PassHostdev;
@@ -62,5 +65,9 @@ const char *pass_hostdev_where_text(guint where);
 
 /* The entry for host @address, or NULL. */
 const PassHostdev *pass_domain_find_hostdev(const PassDomain *domain, const char *address);
+
+/* Does @domain ask for any NUMA placement (<numatune>, vcpu or emulator pinning, guest <numa>
+ * cells)? One that does not loses no locality when its VFs move to another node. */
+gboolean pass_domain_has_numa_affinity(const PassDomain *domain);
 
 G_END_DECLS

@@ -10,9 +10,10 @@
 typedef struct {
   const char **names; /* in the table's string chunk */
   guint n;
-  gint *of_vf;  /* per VF: index into names, -1 none */
-  guint *first; /* n + 1 offsets into vfs */
-  guint *vfs;   /* each guest's VFs in use, by VF index */
+  gint *of_vf;        /* per VF: index into names, -1 none */
+  guint *first;       /* n + 1 offsets into vfs */
+  guint *vfs;         /* each guest's VFs in use, by VF index */
+  gboolean *unplaced; /* per guest: no NUMA affinity (every one of its VFs says so) */
 } Guests;
 
 typedef struct {
@@ -61,10 +62,14 @@ guests_init(Guests *guests, const PassVfTable *t)
     rank[seen[i].id] = i;
   }
   guests->first = g_new0(guint, n + 1);
+  guests->unplaced = g_new(gboolean, n + 1);
+  for (guint g = 0; g < n; g++)
+    guests->unplaced[g] = TRUE;
   for (guint v = 0; v < t->n_vfs; v++) {
     if (guests->of_vf[v] >= 0) {
       guests->of_vf[v] = (gint)rank[guests->of_vf[v]];
       guests->first[guests->of_vf[v] + 1]++;
+      guests->unplaced[guests->of_vf[v]] &= t->vfs[v].unplaced;
     }
   }
   for (guint g = 0; g < n; g++)
@@ -84,6 +89,7 @@ guests_clear(Guests *guests)
   g_free(guests->of_vf);
   g_free(guests->first);
   g_free(guests->vfs);
+  g_free(guests->unplaced);
 }
 
 /* ---- the summary ---- */
@@ -294,26 +300,53 @@ guest_on_pf(const Plan *plan, gint guest, guint pf)
   return FALSE;
 }
 
+/* @b's group with a target for VF @v: the one on @v's node, else (for a guest without NUMA
+ * affinity only) the first with a target left, groups being ordered by node. */
+static gboolean
+find_group(const Plan *plan, guint v, guint b, gboolean anywhere, guint *group)
+{
+  const PassVfTable *t = plan->t;
+  const PassVfPf *pb = &t->pfs[b];
+  gint other = -1;
+
+  for (guint g = pb->first_group; g < pb->first_group + pb->n_groups; g++) {
+    if (plan->cursor[g] >= t->groups[g].n)
+      continue;
+    if (t->groups[g].node == t->vfs[v].node) {
+      *group = g;
+      return TRUE;
+    }
+    if (anywhere && other < 0)
+      other = (gint)g;
+  }
+  if (other < 0)
+    return FALSE;
+  *group = (guint)other;
+  return TRUE;
+}
+
 /* A VF of PF @a that may move to PF @b: the lowest-addressed one with an owner that has no VF
- * on @b yet, and for which @b has a target on its node. */
+ * on @b yet, and for which @b has a target on its node (on any node when the owner has no
+ * NUMA affinity). */
 static gboolean
 find_pair(const Plan *plan, guint a, guint b, guint *from, guint *group)
 {
   const PassVfTable *t = plan->t;
   const PassVfPf *pa = &t->pfs[a], *pb = &t->pfs[b];
+  gboolean shares_node = (pa->node_mask & pb->node_mask) != 0;
 
-  if (plan->movable[a] == 0 || plan->targets[b] == 0 || (pa->node_mask & pb->node_mask) == 0)
+  if (plan->movable[a] == 0 || plan->targets[b] == 0)
     return FALSE;
   for (guint v = pa->first; v < pa->first + pa->n_vfs; v++) {
+    gboolean anywhere;
+
     if (!plan->in_use[v] || plan->guest[v] < 0 || plan->fixed[v])
       continue;
-    for (guint g = pb->first_group; g < pb->first_group + pb->n_groups; g++) {
-      if (t->groups[g].node != t->vfs[v].node || plan->cursor[g] >= t->groups[g].n)
-        continue;
-      if (guest_on_pf(plan, plan->guest[v], b))
-        break;
+    anywhere = plan->guests->unplaced[plan->guest[v]];
+    if (!anywhere && !shares_node)
+      continue;
+    if (find_group(plan, v, b, anywhere, group) && !guest_on_pf(plan, plan->guest[v], b)) {
       *from = v;
-      *group = g;
       return TRUE;
     }
   }
@@ -383,10 +416,24 @@ apply_move(Plan *plan, guint v, guint g)
   move->to = g_strdup(t->vfs[w].address);
   move->to_pf = g_strdup(t->pfs[b].address);
   move->numa_node = group->node;
-  move->reason = g_strdup_printf("PF %s has %u VFs in use, PF %s %u: the least-loaded PF with a "
-                                 "free VF on %s (as %s is) where %s has no VF yet",
-                                 move->from_pf, plan->load[a], move->to_pf, plan->load[b], node,
-                                 move->from, move->guest);
+  move->from_numa_node = t->vfs[v].node;
+  if (group->node == t->vfs[v].node)
+    move->reason = g_strdup_printf("PF %s has %u VFs in use, PF %s %u: the least-loaded PF with a "
+                                   "free VF on %s (as %s is) where %s has no VF yet",
+                                   move->from_pf, plan->load[a], move->to_pf, plan->load[b], node,
+                                   move->from, move->guest);
+  else {
+    g_autofree char *from_node = t->vfs[v].node < 0
+                                     ? g_strdup("an unknown NUMA node")
+                                     : g_strdup_printf("NUMA node %d", t->vfs[v].node);
+
+    move->reason = g_strdup_printf(
+        "PF %s has %u VFs in use, PF %s %u: the least-loaded PF with a free VF where %s has no "
+        "VF yet; it is on %s and %s on %s, but %s has no NUMA affinity (no <numatune>, vcpu "
+        "pinning or guest <numa> cells), so it loses no locality",
+        move->from_pf, plan->load[a], move->to_pf, plan->load[b], move->guest, node, move->from,
+        from_node, move->guest);
+  }
 
   plan->in_use[v] = FALSE;
   plan->eligible[v] = TRUE;

@@ -219,6 +219,7 @@ pass_vf_table_new(const PassVfRow *rows, gsize n_rows)
     vf->in_use = r->in_use;
     vf->eligible = r->eligible && !r->in_use;
     vf->owner = r->in_use && r->owner != NULL ? g_string_chunk_insert(t->strings, r->owner) : NULL;
+    vf->unplaced = vf->owner != NULL && r->owner_unplaced;
     pf->n_vfs++;
     pf->in_use += vf->in_use;
     pf->eligible += vf->eligible;

@@ -8,6 +8,8 @@
  *   in_use       owned by a guest, live or config (pass_engine_get_owners() not empty), or
  *                reserved by an attach still in flight (so two racing picks never get one VF);
  *   owner        the first owner's name (NULL when not in use or only reserved);
+ *   owner_unplaced  the owner has no NUMA affinity (no <numatune>, no vcpu or emulator
+ *                pinning, no guest <numa> cells): a balance move may take it to another node;
  *   eligible     free for this request: not in use, not bound to a host driver that is in use
  *                (unbound or vfio-pci), its PF not assigned to a guest, not protected.
  * A VF that is neither (bound to a host driver, say) still counts toward its PF's size. The
@@ -38,12 +40,13 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  const char *address; /* the VF, canonical "dddd:bb:ss.f" */
-  const char *pf;      /* its PF's address */
-  int numa_node;       /* -1: unknown */
-  gboolean eligible;   /* free for this request (ignored when in_use) */
-  gboolean in_use;     /* owned by a guest: counts toward its PF's load */
-  const char *owner;   /* the guest holding it, or NULL */
+  const char *address;     /* the VF, canonical "dddd:bb:ss.f" */
+  const char *pf;          /* its PF's address */
+  int numa_node;           /* -1: unknown */
+  gboolean eligible;       /* free for this request (ignored when in_use) */
+  gboolean in_use;         /* owned by a guest: counts toward its PF's load */
+  const char *owner;       /* the guest holding it, or NULL */
+  gboolean owner_unplaced; /* the owner has no NUMA affinity (see above) */
 } PassVfRow;
 
 typedef enum {
@@ -144,16 +147,20 @@ void pass_vf_balance_free(PassVfBalance *balance);
  * address), where "can" means the target PF has at least 2 fewer VFs in use (so the move
  * strictly evens the loads and never widens the skew), an eligible VF on the same NUMA node
  * as the one it replaces (the lowest such address; locality never gets worse), and none of
- * the guest's other VFs (no two VFs of a guest end up on one PF). A VF without an owner, one
- * freed by a move, and one a move plugged are not moved again or reused. It stops when no
- * step is possible; skew_after is then the skew those rules allow. */
+ * the guest's other VFs (no two VFs of a guest end up on one PF). A guest without NUMA
+ * affinity (owner_unplaced on all its VFs) loses no locality anywhere, so its VF may also
+ * go to another node: the target PF's eligible VF on the same node when it has one, else the
+ * lowest-addressed eligible VF of its lowest node that has one (unknown first). A VF without an
+ * owner, one freed by a move, and one a move plugged are not moved again or reused. It stops when
+ * no step is possible; skew_after is then the skew those rules allow. */
 typedef struct {
   char *guest;
   char *from; /* VF now held */
   char *from_pf;
   char *to; /* VF to plug instead */
   char *to_pf;
-  int numa_node; /* both VFs' */
+  int numa_node;      /* @to's (-1: unknown) */
+  int from_numa_node; /* @from's: another node only for a guest without NUMA affinity */
   char *reason;
 } PassVfMove;
 

@@ -11,6 +11,7 @@ typedef struct {
   guint pf;            /* index into pfs */
   int node;
   const char *owner; /* when in use, else NULL */
+  gboolean unplaced; /* the owner has no NUMA affinity */
   gboolean eligible;
   gboolean in_use;
 } PassVfEntry;

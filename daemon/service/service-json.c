@@ -48,6 +48,16 @@ set_strings(JsonObject *object, const char *member, GPtrArray *strings)
   json_object_set_array_member(object, member, pass_json_strings(strings));
 }
 
+static void
+set_strv(JsonObject *object, const char *member, const char *const *strings)
+{
+  JsonArray *array = json_array_new();
+
+  for (guint i = 0; strings && strings[i]; i++)
+    json_array_add_string_element(array, strings[i]);
+  json_object_set_array_member(object, member, array);
+}
+
 JsonObject *
 pass_json_device(const PassDevice *device, GPtrArray *iommu_group_members, GPtrArray *vfs,
                  GPtrArray *owners)
@@ -71,6 +81,7 @@ pass_json_device(const PassDevice *device, GPtrArray *iommu_group_members, GPtrA
   set_string_or_null(object, "physfn", device->physfn);
   set_strings(object, "vfs", vfs);
   set_int_or_null(object, "totalvfs", device->totalvfs);
+  set_strv(object, "netdevs", (const char *const *)device->netdevs);
   set_strings(object, "owners", owners);
   return object;
 }
@@ -102,6 +113,8 @@ pass_json_assignment(const PassHostdev *hostdev, const PassDevice *device, gbool
   json_object_set_boolean_member(object, "live", (hostdev->where & PASS_HOSTDEV_LIVE) != 0);
   json_object_set_boolean_member(object, "config", (hostdev->where & PASS_HOSTDEV_CONFIG) != 0);
   json_object_set_boolean_member(object, "interface", hostdev->interface);
+  set_string_or_null(object, "mac", hostdev->interface ? hostdev->mac : NULL);
+  set_int_or_null(object, "vlan", hostdev->interface ? hostdev->vlan : -1);
   json_object_set_boolean_member(object, "removal_pending", removal_pending);
   return object;
 }
@@ -512,6 +525,7 @@ pass_json_balance(const PassVfBalance *balance, const PassVfPlan *plan)
     json_object_set_string_member(object, "to", move->to);
     json_object_set_string_member(object, "to_pf", move->to_pf);
     set_int_or_null(object, "numa_node", move->numa_node);
+    set_int_or_null(object, "from_numa_node", move->from_numa_node);
     json_object_set_string_member(object, "reason", move->reason);
     json_array_add_object_element(moves, object);
   }

@@ -59,22 +59,23 @@ busy(PassTx *tx, const Op *self, const char *address)
   return FALSE;
 }
 
-/* Does @vf belong to @pool? Its index among its PF's VFs for the range selectors, and the driver
- * it had before passd took it for a Driver= selector. */
+/* Does @vf belong to @pool? Its index among its PF's VFs for the range selectors, its PF's
+ * network interfaces for the PF selectors by name, and the driver it had before passd took it
+ * for a Driver= selector. */
 static gboolean
 in_pool(PassTx *tx, const PassPool *pool, const PassDevice *vf)
 {
   GPtrArray *siblings = pass_engine_get_vfs(tx->engine, vf->physfn);
   int index = pass_pool_vf_index(vf->address, (const char *const *)siblings->pdata, siblings->len);
   PassDevice copy = *vf;
+  PassDevice *pf = pass_engine_lookup_device(tx->engine, vf->physfn);
   gpointer original = NULL;
 
   if (pool->driver && g_strcmp0(vf->driver, VFIO_DRIVER) == 0 &&
       g_hash_table_lookup_extended(tx->originals, vf->address, NULL, &original) && original)
     copy.driver = original;
-  /* PF selectors by netdev name need the PF's interfaces, which the inventory does not carry:
-   * they match no VF here. */
-  return pass_pool_match(pool, &copy, index, NULL, NULL);
+  return pass_pool_match(pool, &copy, index, pf != NULL ? (const char *const *)pf->netdevs : NULL,
+                         NULL);
 }
 
 static PassVfTable *
@@ -98,6 +99,15 @@ build_table(PassTx *tx, const Op *self, const PassPool *pool)
     row.numa_node = vf->numa_node;
     row.in_use = owners->len > 0 || busy(tx, self, vf->address);
     row.owner = owners->len ? g_ptr_array_index(owners, 0) : NULL;
+    /* Every owner must be free of NUMA affinity for the VF to change node (an unknown
+     * domain counts as placed). */
+    row.owner_unplaced = owners->len > 0;
+    for (guint o = 0; o < owners->len; o++) {
+      PassDomain *domain = pass_engine_lookup_domain(engine, g_ptr_array_index(owners, o));
+
+      if (!domain || pass_domain_has_numa_affinity(domain))
+        row.owner_unplaced = FALSE;
+    }
     /* A host driver may be in use; only these are free for the taking. */
     driver_free = !vf->driver || g_str_equal(vf->driver, VFIO_DRIVER) ||
                   (pool && g_strcmp0(pool->driver, vf->driver) == 0);

@@ -60,8 +60,12 @@ gboolean pass_virt_set_call_error_full(virConnectPtr conn, GError **error, const
 PassDevice *pass_virt_read_device(virConnectPtr conn, virNodeDevicePtr dev, GError **error);
 PassDomain *pass_virt_read_domain(virDomainPtr dom, GError **error);
 /* Fills @devices (PassDevice*, PCI only) and @domains (PassDomain*), skipping objects that
- * vanish or fail to parse meanwhile. */
+ * vanish or fail to parse meanwhile; @net_parents, when not NULL, gets each network
+ * interface's node device name -> the address of the PCI device it is below. */
 gboolean pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domains,
-                                 GError **error);
+                                 GHashTable *net_parents, GError **error);
+/* The address of the PCI device that network interface node device @dev is below; NULL (with
+ * a debug line) when libvirt cannot say or it is below no PCI device. */
+char *pass_virt_read_net_parent(virNodeDevicePtr dev);
 
 G_END_DECLS

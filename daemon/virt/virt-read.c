@@ -4,7 +4,9 @@
 
 #include <libvirt/virterror.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "pass-address.h"
 #include "pass-error.h"
 #include "xml-read.h"
 
@@ -50,6 +52,117 @@ pass_virt_set_call_error_full(virConnectPtr conn, GError **error, const char *wh
   return FALSE;
 }
 
+/* Network interfaces: libvirt's net_* node devices, below their PCI device. Only network
+ * controllers (PCI class 0x02) that are not VFs are asked about: pools name PFs by interface,
+ * and a read of each of dozens of NIC VFs would cost a round trip per interface on the host. */
+static gboolean
+is_network_controller(const PassDevice *device)
+{
+  return (device->class_code >> 16) == 0x02 && device->physfn == NULL;
+}
+
+static void
+string_array_unref(gpointer data)
+{
+  g_ptr_array_unref(data);
+}
+
+/* Parent node device name -> GPtrArray of interface names, from every net_* node device (only
+ * those below @only when it is not NULL); @names, when not NULL, gets interface node device
+ * name -> parent address. A device that vanishes or does not parse meanwhile is skipped. */
+static GHashTable *
+read_netdevs(virConnectPtr conn, const char *only, GHashTable *names)
+{
+  GHashTable *by_parent =
+      g_hash_table_new_full(g_str_hash, g_str_equal, g_free, string_array_unref);
+  virNodeDevicePtr *devs = NULL;
+  int n = virConnectListAllNodeDevices(conn, &devs, VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET);
+
+  if (n < 0) {
+    g_autoptr(GError) error = NULL;
+
+    pass_virt_set_call_error(conn, &error, "listing network interfaces");
+    g_debug("%s", error->message);
+    return by_parent;
+  }
+  for (int i = 0; i < n; i++) {
+    const char *parent_name = virNodeDeviceGetParent(devs[i]);
+    g_autofree char *parent = NULL, *interface = NULL;
+    g_autoptr(GError) error = NULL;
+    char *xml = NULL;
+    GPtrArray *list;
+
+    if (only != NULL && g_strcmp0(parent_name, only) != 0) {
+      virNodeDeviceFree(devs[i]);
+      continue;
+    }
+    xml = virNodeDeviceGetXMLDesc(devs[i], 0);
+    if (xml == NULL || !pass_xml_read_nodedev_net(xml, &parent, &interface, &error)) {
+      g_debug("skipping network interface %s: %s", virNodeDeviceGetName(devs[i]),
+              error != NULL ? error->message : "no XML");
+      virResetLastError();
+    } else {
+      list = g_hash_table_lookup(by_parent, parent);
+      if (list == NULL) {
+        list = g_ptr_array_new_with_free_func(g_free);
+        g_hash_table_insert(by_parent, g_strdup(parent), list);
+      }
+      g_ptr_array_add(list, g_steal_pointer(&interface));
+      if (names != NULL) {
+        PassAddress addr;
+
+        if (g_str_has_prefix(parent, "pci_") && pass_address_parse(parent, &addr, NULL))
+          g_hash_table_insert(names, g_strdup(virNodeDeviceGetName(devs[i])),
+                              pass_address_to_string(&addr));
+      }
+    }
+    free(xml);
+    virNodeDeviceFree(devs[i]);
+  }
+  free(devs);
+  return by_parent;
+}
+
+static int
+compare_strings(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* @device->netdevs from @by_parent: sorted, each once. */
+static void
+set_netdevs(PassDevice *device, GHashTable *by_parent)
+{
+  GPtrArray *list = g_hash_table_lookup(by_parent, device->name);
+  GPtrArray *out;
+
+  if (list == NULL || list->len == 0)
+    return;
+  g_ptr_array_sort(list, compare_strings);
+  out = g_ptr_array_new();
+  for (guint i = 0; i < list->len; i++) {
+    if (i == 0 || strcmp(list->pdata[i], list->pdata[i - 1]) != 0)
+      g_ptr_array_add(out, g_strdup(list->pdata[i]));
+  }
+  g_ptr_array_add(out, NULL);
+  device->netdevs = (GStrv)g_ptr_array_free(out, FALSE);
+}
+
+char *
+pass_virt_read_net_parent(virNodeDevicePtr dev)
+{
+  const char *name = virNodeDeviceGetParent(dev);
+  PassAddress addr;
+
+  if (name == NULL || !g_str_has_prefix(name, "pci_") || !pass_address_parse(name, &addr, NULL)) {
+    g_debug("network interface %s: no PCI parent (%s)", virNodeDeviceGetName(dev),
+            name != NULL ? name : "libvirt does not say");
+    virResetLastError();
+    return NULL;
+  }
+  return pass_address_to_string(&addr);
+}
+
 PassDevice *
 pass_virt_read_device(virConnectPtr conn, virNodeDevicePtr dev, GError **error)
 {
@@ -63,6 +176,11 @@ pass_virt_read_device(virConnectPtr conn, virNodeDevicePtr dev, GError **error)
   }
   device = pass_xml_read_nodedev(xml, error);
   free(xml);
+  if (device != NULL && is_network_controller(device)) {
+    g_autoptr(GHashTable) by_parent = read_netdevs(conn, device->name, NULL);
+
+    set_netdevs(device, by_parent);
+  }
   return device;
 }
 
@@ -176,8 +294,10 @@ parse_nodedevs(char **xmls, PassDevice **parsed, char **errors, guint n)
 
 /* Fills @devices (PassDevice*) and @domains (PassDomain*). */
 gboolean
-pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domains, GError **error)
+pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domains,
+                        GHashTable *net_parents, GError **error)
 {
+  g_autoptr(GHashTable) by_parent = NULL;
   virNodeDevicePtr *devs = NULL;
   virDomainPtr *doms = NULL;
   g_autoptr(GError) lost = NULL; /* the connection went away while reading */
@@ -202,8 +322,11 @@ pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domai
       }
     }
     parse_nodedevs(xmls, parsed, errors, (guint)n);
+    by_parent = read_netdevs(conn, NULL, net_parents);
     for (int i = 0; i < n; i++) {
       /* A device may vanish while we list; a bad one must not hide the rest. */
+      if (parsed[i] != NULL && is_network_controller(parsed[i]))
+        set_netdevs(parsed[i], by_parent);
       if (parsed[i] != NULL)
         g_ptr_array_add(devices, parsed[i]);
       else

@@ -13,7 +13,7 @@
 #include "pass-address.h"
 
 char *
-pass_virt_uevent_parse(const char *buf, gsize len)
+pass_virt_uevent_parse(const char *buf, gsize len, PassUeventKind *kind)
 {
   const char *action = NULL, *subsystem = NULL, *slot = NULL;
   const char *end = buf + len;
@@ -42,10 +42,13 @@ pass_virt_uevent_parse(const char *buf, gsize len)
   }
   if (g_strcmp0(subsystem, "pci") != 0 || slot == NULL)
     return NULL;
-  if (g_strcmp0(action, "bind") != 0 && g_strcmp0(action, "unbind") != 0)
+  if (g_strcmp0(action, "bind") != 0 && g_strcmp0(action, "unbind") != 0 &&
+      g_strcmp0(action, "add") != 0)
     return NULL;
   if (!pass_address_parse(slot, &addr, NULL))
     return NULL;
+  if (kind != NULL)
+    *kind = g_str_equal(action, "add") ? PASS_UEVENT_ADD : PASS_UEVENT_BINDING;
   return pass_address_to_string(&addr);
 }
 
@@ -68,6 +71,7 @@ uevent_ready(int fd, GIOCondition condition, gpointer user_data)
     struct msghdr msg = {
         .msg_name = &sender, .msg_namelen = sizeof(sender), .msg_iov = &iov, .msg_iovlen = 1};
     g_autofree char *address = NULL;
+    PassUeventKind kind = PASS_UEVENT_BINDING;
     ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
 
     if (n < 0) {
@@ -81,10 +85,11 @@ uevent_ready(int fd, GIOCondition condition, gpointer user_data)
     /* Only the kernel (port 0) may speak on this group. */
     if (sender.nl_pid != 0 || (msg.msg_flags & MSG_TRUNC))
       continue;
-    address = pass_virt_uevent_parse(buf, (gsize)n);
+    address = pass_virt_uevent_parse(buf, (gsize)n, &kind);
     if (address != NULL) {
-      g_debug("driver binding of %s changed", address);
-      watch->func(address, watch->user_data);
+      g_debug(kind == PASS_UEVENT_ADD ? "kernel added %s" : "driver binding of %s changed",
+              address);
+      watch->func(address, kind, watch->user_data);
     }
   }
   return G_SOURCE_CONTINUE;

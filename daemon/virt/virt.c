@@ -17,6 +17,8 @@ typedef enum {
   READ_DEVICE_DELETED,
   READ_DOMAIN,
   READ_DOMAIN_DEVICE_REMOVED,
+  READ_NET,         /* a network interface came (its PCI device's netdevs change) */
+  READ_NET_DELETED, /* one went */
 } ReadKind;
 
 typedef struct {
@@ -63,6 +65,9 @@ struct _PassVirt {
   int domain_cb[N_DOMAIN_EVENTS];
   int nodedev_cb[N_NODEDEV_EVENTS];
   gboolean close_cb;
+  /* network interface node device name -> its PCI device's address: whom to re-read when it
+   * goes (libvirt cannot say a deleted device's parent) */
+  GHashTable *net_parents;
 
   GThreadPool *reader; /* one thread: inventory reads never overtake each other */
   GThreadPool *jobs;
@@ -207,7 +212,16 @@ static void
 on_nodedev_lifecycle(virConnectPtr conn, virNodeDevicePtr dev, int event, int detail, void *opaque)
 {
   g_autofree char *address = nodedev_address(dev);
+  const char *name = virNodeDeviceGetName(dev);
 
+  /* A network interface (net_IFACE_MAC): its PCI device is re-read for its netdevs. */
+  if (address == NULL && name != NULL && g_str_has_prefix(name, "net_")) {
+    g_debug("network interface %s: lifecycle event %d/%d", name, event, detail);
+    event_queue(
+        opaque,
+        read_item_new(event == VIR_NODE_DEVICE_EVENT_DELETED ? READ_NET_DELETED : READ_NET, name));
+    return;
+  }
   if (address == NULL)
     return;
   g_debug("node device %s: lifecycle event %d/%d", address, event, detail);
@@ -368,7 +382,8 @@ try_connect(PassVirt *virt, GError **error)
 
   /* Events first: whatever changes during the snapshot is queued behind it and re-read. */
   register_events(virt, conn);
-  if (!pass_virt_read_snapshot(conn, devices, domains, error)) {
+  g_hash_table_remove_all(virt->net_parents);
+  if (!pass_virt_read_snapshot(conn, devices, domains, virt->net_parents, error)) {
     teardown(virt);
     return FALSE;
   }
@@ -500,6 +515,31 @@ refresh_domain(PassVirt *virt, const char *name)
   pass_virt_sink_push(virt->sink, d);
 }
 
+/* A network interface came or went: re-read the PCI device it is (was) below. */
+static void
+refresh_net(PassVirt *virt, const char *name, gboolean deleted)
+{
+  g_autofree char *address = NULL;
+
+  if (virt->conn == NULL)
+    return;
+  if (deleted) {
+    g_hash_table_steal_extended(virt->net_parents, name, NULL, (gpointer *)&address);
+  } else {
+    g_autoptr(virNodeDevice) dev = virNodeDeviceLookupByName(virt->conn, name);
+
+    if (dev == NULL) {
+      virResetLastError();
+      return; /* gone again: its deletion follows */
+    }
+    address = pass_virt_read_net_parent(dev);
+    if (address != NULL)
+      g_hash_table_insert(virt->net_parents, g_strdup(name), g_strdup(address));
+  }
+  if (address != NULL)
+    refresh_device(virt, address);
+}
+
 static void
 reader_run(gpointer data, gpointer user_data)
 {
@@ -522,6 +562,10 @@ reader_run(gpointer data, gpointer user_data)
       break;
     case READ_DOMAIN:
       refresh_domain(virt, item->text);
+      break;
+    case READ_NET:
+    case READ_NET_DELETED:
+      refresh_net(virt, item->text, item->kind == READ_NET_DELETED);
       break;
     case READ_DOMAIN_DEVICE_REMOVED:
       if (virt->conn != NULL)
@@ -650,6 +694,7 @@ pass_virt_new(const char *uri, const PassVirtCallbacks *callbacks, gpointer user
   virt->events = events;
 
   virt->late_refresh = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  virt->net_parents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   virt->reader = g_thread_pool_new(reader_run, virt, 1, TRUE, NULL);
   virt->jobs = g_thread_pool_new(job_run, virt, 4, FALSE, NULL);
   return virt;
@@ -684,14 +729,19 @@ late_refresh_cb(gpointer data)
 
 /* A driver (un)bound: read the device now, and once more a moment later. libvirt's view can
  * trail the uevent (a driver that gives up on a device unbinds it shortly after binding it,
- * as nvme does with a VF it has no queues for), and no further event may come. */
+ * as nvme does with a VF it has no queues for), and no further event may come. A new device
+ * waits for libvirt's own event: libvirt does not have it any sooner (measured in the lab; see
+ * bench/README.md), and passd reads devices from libvirt only; the uevent watch logs when the
+ * kernel added it, for comparison. */
 static void
-on_uevent(const char *address, gpointer user_data)
+on_uevent(const char *address, PassUeventKind kind, gpointer user_data)
 {
   PassVirt *virt = user_data;
   LateRefresh *late;
   guint id;
 
+  if (kind == PASS_UEVENT_ADD)
+    return;
   pass_virt_refresh_device(virt, address);
   if (g_hash_table_contains(virt->late_refresh, address))
     return;
@@ -781,6 +831,7 @@ pass_virt_free(PassVirt *virt)
     g_clear_pointer(&virt->late_refresh, g_hash_table_unref);
   }
   teardown(virt);
+  g_hash_table_unref(virt->net_parents);
 
   pass_virt_sink_close(g_steal_pointer(&virt->sink));
   event_ctx_unref(virt->events);

@@ -315,6 +315,35 @@ parse_id(xmlNode *cap, const char *element, guint16 *out, GError **error)
   return TRUE;
 }
 
+gboolean
+pass_xml_read_nodedev_net(const char *xml, char **parent, char **interface, GError **error)
+{
+  g_autoptr(xmlDoc) doc = read_doc(xml, "node device XML", error);
+  g_autofree char *up = NULL, *name = NULL;
+  xmlNode *root, *cap;
+
+  if (doc == NULL)
+    return FALSE;
+  root = xmlDocGetRootElement(doc);
+  cap = g_strcmp0((const char *)root->name, "device") == 0 ? capability(root, "net", NULL, NULL)
+                                                           : NULL;
+  if (cap == NULL) {
+    g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
+                "node device XML: not a network interface");
+    return FALSE;
+  }
+  up = child_text(root, "parent", NULL, NULL);
+  name = child_text(cap, "interface", NULL, NULL);
+  if (up == NULL || *up == '\0' || name == NULL || *name == '\0') {
+    g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
+                "node device XML: a network interface without <parent> or <interface>");
+    return FALSE;
+  }
+  *parent = g_steal_pointer(&up);
+  *interface = g_steal_pointer(&name);
+  return TRUE;
+}
+
 PassDevice *
 pass_xml_read_nodedev(const char *xml, GError **error)
 {
@@ -462,6 +491,7 @@ add_hostdev(xmlNode *node, gboolean interface, PassHostdevWhere where, PassDomai
   g_autofree char *managed = attr(node, "managed");
   g_autofree char *guest = NULL;
   g_autofree char *mac = NULL;
+  int vlan = -1;
   PassHostdev *entry;
 
   if (src_addr == NULL) {
@@ -492,8 +522,15 @@ add_hostdev(xmlNode *node, gboolean interface, PassHostdevWhere where, PassDomai
     xmlNode *mac_node = child(node, "mac");
     g_autofree char *text = mac_node != NULL ? attr(mac_node, "address") : NULL;
 
+    xmlNode *vlan_node = child(node, "vlan");
+    xmlNode *tag = vlan_node != NULL ? child(vlan_node, "tag") : NULL;
+    g_autofree char *id = tag != NULL ? attr(tag, "id") : NULL;
+
     /* libvirt writes it lower case; anything else is kept as it is, not guessed at. */
     mac = text != NULL ? g_ascii_strdown(text, -1) : NULL;
+    /* libvirt accepts 0-4095 only; a tag it would not write is no tag. */
+    if (id != NULL && (!parse_int_or(id, -1, &vlan) || vlan < 0 || vlan > 4095))
+      vlan = -1;
   }
 
   entry = find_entry(domain, address);
@@ -507,6 +544,7 @@ add_hostdev(xmlNode *node, gboolean interface, PassHostdevWhere where, PassDomai
   if (where & PASS_HOSTDEV_LIVE) {
     /* The live definition is the authority; aliases exist only there. */
     entry->interface = interface;
+    entry->vlan = vlan;
     entry->managed = g_strcmp0(managed, "yes") == 0;
     g_free(entry->alias);
     entry->alias = alias != NULL ? attr(alias, "name") : NULL;
@@ -514,8 +552,11 @@ add_hostdev(xmlNode *node, gboolean interface, PassHostdevWhere where, PassDomai
       g_free(entry->guest_address);
       entry->guest_address = g_steal_pointer(&guest);
     }
-  } else if (entry->guest_address == NULL) {
-    entry->guest_address = g_steal_pointer(&guest);
+  } else {
+    if (entry->guest_address == NULL)
+      entry->guest_address = g_steal_pointer(&guest);
+    if (!(entry->where & PASS_HOSTDEV_LIVE))
+      entry->vlan = vlan;
   }
   /* The persistent definition's MAC wins: a config detach names it (see domain.h). */
   if (mac != NULL && (entry->mac == NULL || (where & PASS_HOSTDEV_CONFIG))) {

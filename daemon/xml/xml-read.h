@@ -11,6 +11,11 @@ G_BEGIN_DECLS
  * is malformed. */
 PassDevice *pass_xml_read_nodedev(const char *xml, GError **error);
 
+/* A network interface's <device> (<capability type='net'>): its <parent> node device name and
+ * its <interface> name, both required. FALSE with @error when it is not one or is malformed. */
+gboolean pass_xml_read_nodedev_net(const char *xml, char **parent, char **interface,
+                                   GError **error);
+
 /* Add the PCI host devices of one domain XML (<hostdev mode='subsystem' type='pci'> and
  * <interface type='hostdev'>) to @domain->hostdevs, marking each with @where; an entry for an
  * address already there gets @where added (and the live alias/guest address when @where is

@@ -182,10 +182,11 @@ VM1 = {"name": "vm1", "state": "running", "persistent": True, "devices": [
     {"address": "0000:02:00.1", "guest_address": "0000:07:00.0", "vendor_id": "0x8086",
      "product_id": "0x10c9", "vendor": "Intel Corporation",
      "product": "82576 Gigabit Network Connection", "live": True, "config": True,
-     "interface": False, "removal_pending": False},
+     "interface": False, "mac": None, "vlan": None, "removal_pending": False},
     {"address": "0000:02:10.2", "guest_address": None, "vendor_id": "0x8086",
      "product_id": "0x10ca", "vendor": "Intel Corporation", "product": None, "live": False,
-     "config": True, "interface": True, "removal_pending": True}]}
+     "config": True, "interface": True, "mac": "52:54:00:aa:bb:01", "vlan": 42,
+     "removal_pending": True}]}
 
 
 def fake_get_domain(p):
@@ -979,11 +980,12 @@ def test_vm():
         check(last_call(passd, "GetDomain") == {"domain": "vm1"}, passd.calls[-1])
         check(r.stdout ==
               "vm1 (running, persistent)\n"
-              "HOST ADDRESS  GUEST ADDRESS  VENDOR:PRODUCT  WHERE        KIND       NAME\n"
-              "0000:02:00.1  0000:07:00.0   8086:10c9       live+config  hostdev    "
-              "Intel Corporation 82576 Gigabit Network Connection\n"
-              "0000:02:10.2  -              8086:10ca       config       interface  "
-              "Intel Corporation (removal pending)\n", r.stdout)
+              "HOST ADDRESS  GUEST ADDRESS  VENDOR:PRODUCT  WHERE        KIND       MAC"
+              "                VLAN  NAME\n"
+              "0000:02:00.1  0000:07:00.0   8086:10c9       live+config  hostdev    -"
+              "                  -     Intel Corporation 82576 Gigabit Network Connection\n"
+              "0000:02:10.2  -              8086:10ca       config       interface  52:54:00:aa:bb:01"
+              "  42    Intel Corporation (removal pending)\n", r.stdout)
         r = run(socket_args + ["vm", "vm1", "--json"])
         check(r.returncode == 0 and json.loads(r.stdout) == VM1, r.stdout)
         r = run(socket_args + ["vm", "empty"])

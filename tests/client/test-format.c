@@ -331,6 +331,7 @@ test_show_pf(void)
                   "                    0000:02:00.2  ?\n"
                   "NUMA node:          0\n"
                   "Parent:             0000:00:1c.0\n"
+                  "Interfaces:         enp2s0f0, enp2s0f0d1\n"
                   "Virtual functions:  2 of 7\n"
                   "                    0000:02:10.0\n"
                   "                    0000:02:10.2\n"

@@ -26,7 +26,7 @@ test_table(void)
       " {\"address\": \"0000:02:10.2\", \"guest_address\": \"0000:08:00.0\","
       "  \"vendor_id\": \"0x8086\", \"product_id\": \"0x10ca\", \"vendor\": \"Intel Corporation\","
       "  \"product\": null, \"live\": true, \"config\": false, \"interface\": true,"
-      "  \"removal_pending\": true},"
+      "  \"mac\": \"52:54:00:aa:bb:01\", \"vlan\": 42, \"removal_pending\": true},"
       " {\"address\": \"0000:05:00.0\", \"guest_address\": null, \"vendor_id\": null,"
       "  \"product_id\": null, \"vendor\": null, \"product\": null, \"live\": false,"
       "  \"config\": true, \"interface\": false, \"removal_pending\": false}"
@@ -36,12 +36,14 @@ test_table(void)
   g_assert_cmpstr(
       text, ==,
       "vm1 (running, persistent)\n"
-      "HOST ADDRESS  GUEST ADDRESS  VENDOR:PRODUCT  WHERE        KIND       NAME\n"
-      "0000:02:00.1  0000:07:00.0   8086:10c9       live+config  hostdev    Intel Corporation "
-      "82576 Gigabit Network Connection\n"
-      "0000:02:10.2  0000:08:00.0   8086:10ca       live         interface  Intel Corporation "
-      "(removal pending)\n"
-      "0000:05:00.0  -              -               config       hostdev    -\n");
+      "HOST ADDRESS  GUEST ADDRESS  VENDOR:PRODUCT  WHERE        KIND       MAC                "
+      "VLAN  NAME\n"
+      "0000:02:00.1  0000:07:00.0   8086:10c9       live+config  hostdev    -                  "
+      "-     Intel Corporation 82576 Gigabit Network Connection\n"
+      "0000:02:10.2  0000:08:00.0   8086:10ca       live         interface  52:54:00:aa:bb:01  "
+      "42    Intel Corporation (removal pending)\n"
+      "0000:05:00.0  -              -               config       hostdev    -                  "
+      "-     -\n");
 }
 
 static void
@@ -67,7 +69,7 @@ test_odd_reply(void)
   g_assert_cmpstr(lines[0], ==, "? (?, ?)");
   g_assert_true(g_str_has_prefix(lines[1], "HOST ADDRESS  "));
   g_assert_cmpstr(lines[2], ==,
-                  "0000:01:00.0  -              -               -      hostdev  "
+                  "0000:01:00.0  -              -               -      hostdev  -    -     "
                   "(removal pending)");
   g_assert_cmpstr(lines[3], ==, "");
 }

@@ -22,6 +22,7 @@ full_device(void)
   device->parent = g_strdup("0000:3a:00.0");
   device->physfn = g_strdup("0000:3b:00.0");
   device->totalvfs = 0;
+  device->netdevs = g_strsplit("enp59s0v2,eth1", ",", -1);
   return device;
 }
 
@@ -63,7 +64,8 @@ test_device_full(void)
               "\"class\":\"0x020000\",\"driver\":\"mlx5_core\",\"iommu_group\":0,"
               "\"iommu_group_members\":[\"0000:3b:10.0\",\"0000:3b:10.2\"],"
               "\"numa_node\":1,\"parent\":\"0000:3a:00.0\",\"physfn\":\"0000:3b:00.0\","
-              "\"vfs\":[],\"totalvfs\":0,\"owners\":[\"vm1\",\"vm2\"]}");
+              "\"vfs\":[],\"totalvfs\":0,\"netdevs\":[\"enp59s0v2\",\"eth1\"],"
+              "\"owners\":[\"vm1\",\"vm2\"]}");
 }
 
 static void
@@ -84,7 +86,7 @@ test_device_minimal(void)
               "\"product\":null,\"class\":\"0x060000\",\"driver\":null,"
               "\"iommu_group\":null,\"iommu_group_members\":[],\"numa_node\":null,"
               "\"parent\":null,\"physfn\":null,\"vfs\":[],\"totalvfs\":null,"
-              "\"owners\":[]}");
+              "\"netdevs\":[],\"owners\":[]}");
 }
 
 /* The engine's relations end up in the object. */
@@ -159,7 +161,8 @@ test_events(void)
       "\"0000:00:02.0\",\"kind\":\"pci\",\"name\":\"pci_0000_00_02_0\",\"vendor_id\":\"0x0000\","
       "\"product_id\":\"0x0000\",\"vendor\":null,\"product\":null,\"class\":\"0x000000\","
       "\"driver\":null,\"iommu_group\":null,\"iommu_group_members\":[],\"numa_node\":"
-      "null,\"parent\":null,\"physfn\":null,\"vfs\":[],\"totalvfs\":null,\"owners\":[]},"
+      "null,\"parent\":null,\"physfn\":null,\"vfs\":[],\"totalvfs\":null,\"netdevs\":[],"
+      "\"owners\":[]},"
       "\"connected\":null,\"message\":null}");
   json_object_unref(object);
 
@@ -191,7 +194,24 @@ test_assignment(void)
                       "\"vendor_id\":\"0x15b3\",\"product_id\":\"0x101e\","
                       "\"vendor\":\"Mellanox Technologies\","
                       "\"product\":\"ConnectX Family mlx5Gen Virtual Function\",\"live\":true,"
-                      "\"config\":true,\"interface\":false,\"removal_pending\":true}");
+                      "\"config\":true,\"interface\":false,\"mac\":null,\"vlan\":null,"
+                      "\"removal_pending\":true}");
+  json_object_unref(object);
+
+  /* an interface: its MAC and VLAN; a <hostdev> never shows one */
+  hostdev->interface = TRUE;
+  hostdev->mac = g_strdup("52:54:00:aa:bb:01");
+  hostdev->vlan = 42;
+  object = pass_json_assignment(hostdev, NULL, FALSE);
+  assert_json(object, "{\"address\":\"0000:3b:10.2\",\"guest_address\":null,\"vendor_id\":null,"
+                      "\"product_id\":null,\"vendor\":null,\"product\":null,\"live\":true,"
+                      "\"config\":true,\"interface\":true,\"mac\":\"52:54:00:aa:bb:01\","
+                      "\"vlan\":42,\"removal_pending\":false}");
+  json_object_unref(object);
+  hostdev->interface = FALSE;
+  object = pass_json_assignment(hostdev, NULL, FALSE);
+  g_assert_true(json_object_get_null_member(object, "mac"));
+  g_assert_true(json_object_get_null_member(object, "vlan"));
   json_object_unref(object);
 
   g_assert_cmpstr(pass_json_domain_state(domain), ==, "shutoff");

@@ -329,10 +329,11 @@ client_domain(Fixture *f, PassVarlinkClient *client)
                   "{\"address\":\"0000:02:10.0\",\"guest_address\":\"0000:07:00.0\","
                   "\"vendor_id\":\"0x8086\",\"product_id\":\"0x10ca\",\"vendor\":null,"
                   "\"product\":null,\"live\":true,\"config\":false,\"interface\":true,"
-                  "\"removal_pending\":false},"
+                  "\"mac\":null,\"vlan\":null,\"removal_pending\":false},"
                   "{\"address\":\"0000:05:00.0\",\"guest_address\":null,\"vendor_id\":null,"
                   "\"product_id\":null,\"vendor\":null,\"product\":null,\"live\":false,"
-                  "\"config\":true,\"interface\":false,\"removal_pending\":false}]}");
+                  "\"config\":true,\"interface\":false,\"mac\":null,\"vlan\":null,\"removal_"
+                  "pending\":false}]}");
   g_assert_cmpint(call_error(client, M "GetDomain", "{\"domain\":\"vm9\"}", &params), ==,
                   PASS_ERROR_NO_SUCH_DOMAIN);
   g_assert_cmpstr(params, ==, "{\"message\":\"No domain named vm9\",\"domain\":\"vm9\"}");

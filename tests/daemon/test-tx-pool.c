@@ -2,7 +2,7 @@
  * one guest taking VFs of two PFs, NUMA required and preferred, racing pool attaches (and a
  * pool attach racing a named one) getting different VFs, PF/VF exclusion both ways, the
  * all-or-none steps of a multi-VF attach, dry runs, net pools and the tables behind ListPools
- * and GetBalance. */
+ * and GetBalance (and which guests a balance plan may take to another NUMA node). */
 #include <string.h>
 
 #include "fake-ops.h"
@@ -494,6 +494,36 @@ test_selectors(Fixture *f, gconstpointer data)
   g_assert_cmpstr(drv_loads, ==, PF_B "=0/1 free 1");
 }
 
+/* The balance plan over the host's table knows which guests have a NUMA affinity: node1
+ * (numatune node 1, given PF_A's lowest VF anyway) stays, g1 (no affinity) crosses to node 1. */
+static void
+test_balance_affinity(Fixture *f, gconstpointer data)
+{
+  const char *guests[] = {"node1", "g1", "g2"};
+  g_autoptr(PassVfTable) table = NULL;
+  g_autoptr(PassVfPlan) plan = NULL;
+  const PassVfMove *move;
+
+  for (guint i = 0; i < G_N_ELEMENTS(guests); i++) {
+    g_auto(Outcome) o = {0};
+
+    attach_pool(f, f->pool, guests[i], 1, PASS_VF_POLICY_PACK, PASS_VF_NUMA_IGNORE, 0, &o);
+    g_assert_cmpint(o.code, ==, -1);
+  }
+  assert_owners(f, "0000:10:00.1", "node1");
+  table = pass_tx_vf_table(f->tx, NULL);
+  plan = pass_vf_table_plan(table);
+  g_assert_cmpuint(plan->moves->len, ==, 1);
+  move = plan->moves->pdata[0];
+  g_assert_cmpstr(move->guest, ==, "g1");
+  g_assert_cmpstr(move->from, ==, "0000:10:00.2");
+  g_assert_cmpstr(move->to, ==, "0000:20:00.1");
+  g_assert_cmpint(move->from_numa_node, ==, 0);
+  g_assert_cmpint(move->numa_node, ==, 1);
+  g_assert_cmpuint(plan->before->skew, ==, 3);
+  g_assert_cmpuint(plan->after->skew, ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -513,6 +543,7 @@ main(int argc, char **argv)
   ADD("/tx-pool/net-pool", test_net_pool);
   ADD("/tx-pool/no-domain", test_no_domain);
   ADD("/tx-pool/selectors", test_selectors);
+  ADD("/tx-pool/balance-affinity", test_balance_affinity);
 #undef ADD
   return g_test_run();
 }

@@ -78,6 +78,14 @@ host_use(Host *host, const char *address, const char *owner)
   row->owner = owner != NULL ? g_string_chunk_insert_const(host->strings, owner) : NULL;
 }
 
+/* The same, by a guest without NUMA affinity. */
+static void
+host_use_unplaced(Host *host, const char *address, const char *owner)
+{
+  host_use(host, address, owner);
+  host_vf(host, address)->owner_unplaced = TRUE;
+}
+
 static void shuffle_rows(GArray *rows, guint32 seed);
 
 static PassVfPick *
@@ -685,6 +693,87 @@ test_balance_numa(void)
   g_assert_cmpuint(g_array_index(plan->before->nodes, PassVfNodeLoad, 0).skew, ==, 4);
 }
 
+/* Guests without NUMA affinity may change node, the others may not: 3b (node 0) holds
+ * pinned (lowest VF), vm1 and vm2 unplaced, 5e on node 1 nothing. */
+static void
+test_balance_across_nodes(void)
+{
+  g_autoptr(Host) host = host_new();
+  g_autoptr(PassVfTable) table = NULL;
+  g_autoptr(PassVfPlan) plan = NULL;
+  g_autofree char *moves = NULL;
+  const PassVfMove *move;
+
+  host_add_pf(host, 0x3b, 0, 4);
+  host_add_pf(host, 0x5e, 1, 4);
+  host_use(host, "0000:3b:01.0", "pinned");
+  host_use_unplaced(host, "0000:3b:01.1", "vm1");
+  host_use_unplaced(host, "0000:3b:01.2", "vm2");
+  table = host_table(host);
+  plan = pass_vf_table_plan(table);
+  moves = format_moves(plan);
+  /* 3/0 -> 2/1: one move, the pinned guest's lower VF passed over */
+  g_assert_cmpstr(moves, ==, "vm1 0000:3b:01.1 -> 0000:5e:01.0\n");
+  move = plan->moves->pdata[0];
+  g_assert_cmpint(move->from_numa_node, ==, 0);
+  g_assert_cmpint(move->numa_node, ==, 1);
+  g_assert_cmpstr(move->reason, ==,
+                  "PF 0000:3b:00.0 has 3 VFs in use, PF 0000:5e:00.0 0: the least-loaded PF with "
+                  "a free VF where vm1 has no VF yet; it is on NUMA node 1 and 0000:3b:01.1 on "
+                  "NUMA node 0, but vm1 has no NUMA affinity (no <numatune>, vcpu pinning or "
+                  "guest <numa> cells), so it loses no locality");
+  g_assert_cmpuint(plan->before->skew, ==, 3);
+  g_assert_cmpuint(plan->after->skew, ==, 1);
+  g_assert_cmpstr(((PassVfPfLoad *)plan->after->pfs->pdata[1])->guests[0], ==, "vm1");
+}
+
+/* Only the pinned guests are left to move: nothing crosses nodes. */
+static void
+test_balance_pinned_stay(void)
+{
+  g_autoptr(Host) host = host_new();
+  g_autoptr(PassVfTable) table = NULL;
+  g_autoptr(PassVfPlan) plan = NULL;
+
+  host_add_pf(host, 0x3b, 0, 4);
+  host_add_pf(host, 0x5e, 1, 4);
+  host_use(host, "0000:3b:01.0", "vm1");
+  host_use(host, "0000:3b:01.1", "vm2");
+  host_use(host, "0000:3b:01.2", "vm3");
+  /* a guest unplaced on one VF but not on another (two rows disagree) counts as placed */
+  host_use_unplaced(host, "0000:3b:01.3", "vm1");
+  table = host_table(host);
+  plan = pass_vf_table_plan(table);
+  g_assert_cmpuint(plan->moves->len, ==, 0);
+  g_assert_cmpuint(plan->after->skew, ==, 4);
+}
+
+/* An unplaced guest still prefers a target on its own node when the target PF has one. */
+static void
+test_balance_unplaced_same_node_first(void)
+{
+  g_autoptr(Host) host = host_new();
+  g_autoptr(PassVfTable) table = NULL;
+  g_autoptr(PassVfPlan) plan = NULL;
+  g_autofree char *moves = NULL;
+  const PassVfMove *move;
+
+  /* 5e has VFs on node 0 and node 1 (a PF whose VFs disagree); vm1's VF is on node 1 */
+  host_add_pf(host, 0x3b, 1, 4);
+  host_add_pf(host, 0x5e, 0, 2);
+  host_vf(host, "0000:5e:01.1")->numa_node = 1;
+  host_use_unplaced(host, "0000:3b:01.0", "vm1");
+  host_use_unplaced(host, "0000:3b:01.1", "vm2");
+  table = host_table(host);
+  plan = pass_vf_table_plan(table);
+  moves = format_moves(plan);
+  g_assert_cmpstr(moves, ==, "vm1 0000:3b:01.0 -> 0000:5e:01.1\n");
+  move = plan->moves->pdata[0];
+  g_assert_cmpint(move->from_numa_node, ==, 1);
+  g_assert_cmpint(move->numa_node, ==, 1);
+  g_assert_true(strstr(move->reason, "(as 0000:3b:01.0 is)") != NULL);
+}
+
 static void
 test_balance_anti_affinity(void)
 {
@@ -877,6 +966,9 @@ main(int argc, char **argv)
   g_test_add_func("/vf-balance/summary", test_balance_summary);
   g_test_add_func("/vf-balance/evens", test_balance_evens);
   g_test_add_func("/vf-balance/numa", test_balance_numa);
+  g_test_add_func("/vf-balance/across-nodes", test_balance_across_nodes);
+  g_test_add_func("/vf-balance/pinned-stay", test_balance_pinned_stay);
+  g_test_add_func("/vf-balance/unplaced-same-node-first", test_balance_unplaced_same_node_first);
   g_test_add_func("/vf-balance/anti-affinity", test_balance_anti_affinity);
   g_test_add_func("/vf-balance/rules", test_balance_rules);
   g_test_add_func("/vf-pick/determinism", test_determinism);

@@ -189,6 +189,18 @@ test_device_refs_and_equal(void)
   g_assert_false(pass_device_equal(a, b));
   g_assert_false(pass_device_equal(a, NULL));
   g_assert_true(pass_device_equal(NULL, NULL));
+  /* interfaces: none and an empty list are the same, a different list is not */
+  b->driver = g_strdup(a->driver);
+  b->netdevs = g_new0(char *, 1);
+  g_assert_true(pass_device_equal(a, b));
+  g_strfreev(b->netdevs);
+  b->netdevs = g_strsplit("eth0", ",", -1);
+  g_assert_false(pass_device_equal(a, b));
+  a->netdevs = g_strsplit("eth0", ",", -1);
+  g_assert_true(pass_device_equal(a, b));
+  g_strfreev(b->netdevs);
+  b->netdevs = g_strsplit("eth0,eth1", ",", -1);
+  g_assert_false(pass_device_equal(a, b));
 
   g_assert_null(fresh->address);
   g_assert_cmpint(fresh->iommu_group, ==, -1);
@@ -199,6 +211,40 @@ test_device_refs_and_equal(void)
   g_assert_true(ref == a);
   pass_device_unref(ref);
   g_assert_cmpstr(a->address, ==, "0000:3b:10.2");
+}
+
+/* A network interface's node device: its parent and interface name, nothing else. */
+static void
+test_nodedev_net(void)
+{
+  const char *xml = "<device><name>net_enp2s0f0_52_54_00_12_34_56</name>"
+                    "<path>/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/net/enp2s0f0</path>"
+                    "<parent>pci_0000_02_00_0</parent><capability type='net'>"
+                    "<interface>enp2s0f0</interface><address>52:54:00:12:34:56</address>"
+                    "<link state='up'/><capability type='80203'/></capability></device>";
+  const char *orphan = "<device><name>net_lo_00_00_00_00_00_00</name><capability type='net'>"
+                       "<interface>lo</interface></capability></device>";
+  const char *pci = "<device><name>pci_0000_02_00_0</name><parent>computer</parent>"
+                    "<capability type='pci'><domain>0</domain><bus>2</bus><slot>0</slot>"
+                    "<function>0</function></capability></device>";
+  g_autofree char *parent = NULL, *interface = NULL;
+  GError *error = NULL;
+
+  g_assert_true(pass_xml_read_nodedev_net(xml, &parent, &interface, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(parent, ==, "pci_0000_02_00_0");
+  g_assert_cmpstr(interface, ==, "enp2s0f0");
+  g_assert_false(pass_xml_read_nodedev_net(orphan, &parent, &interface, &error));
+  g_assert_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR);
+  g_clear_error(&error);
+  g_assert_false(pass_xml_read_nodedev_net(pci, &parent, &interface, &error));
+  g_assert_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR);
+  g_clear_error(&error);
+  g_assert_false(pass_xml_read_nodedev_net("<device", &parent, &interface, &error));
+  g_assert_nonnull(error);
+  g_clear_error(&error);
+  /* untouched by the failures */
+  g_assert_cmpstr(parent, ==, "pci_0000_02_00_0");
 }
 
 static PassDomain *
@@ -324,17 +370,20 @@ test_domain_interface_mac(void)
 {
   const char *live = "<domain><devices><interface type='hostdev'><mac address='52:54:00:AA:BB:01'/>"
                      "<source><address type='pci' domain='0' bus='4' slot='0x10' function='0'/>"
-                     "</source><alias name='hostdev0'/></interface>"
+                     "</source><vlan><tag id='42'/></vlan><alias name='hostdev0'/></interface>"
                      "<interface type='hostdev'><source><address type='pci' domain='0' bus='4' "
                      "slot='0x10' function='2'/></source></interface></devices></domain>";
   const char *config =
       "<domain><devices><interface type='hostdev'><mac address='52:54:00:aa:bb:02'/>"
       "<source><address type='pci' domain='0' bus='4' slot='0x10' function='0'/>"
-      "</source></interface></devices></domain>";
+      "</source><vlan><tag id='7'/></vlan></interface>"
+      "<interface type='hostdev'><vlan><tag id='4096'/></vlan><source><address type='pci' "
+      "domain='0' bus='4' slot='0x10' function='4'/></source></interface></devices></domain>";
 
   for (guint order = 0; order < 2; order++) {
     g_autoptr(PassDomain) domain = pass_domain_new("vm1");
     g_autoptr(PassDomain) live_only = pass_domain_new("vm1");
+    g_autoptr(PassDomain) config_only = pass_domain_new("vm1");
     g_autoptr(GError) error = NULL;
     const PassHostdev *h;
 
@@ -348,15 +397,23 @@ test_domain_interface_mac(void)
     }
     h = pass_domain_find_hostdev(domain, "0000:04:10.0");
     g_assert_cmpstr(h->mac, ==, "52:54:00:aa:bb:02");
+    /* the VLAN the PF programs now: the live definition's, whichever came first */
+    g_assert_cmpint(h->vlan, ==, 42);
     g_assert_cmpstr(h->alias, ==, "hostdev0");
     g_assert_cmpuint(h->where, ==, PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
     h = pass_domain_find_hostdev(domain, "0000:04:10.2");
     g_assert_true(h->interface);
     g_assert_null(h->mac);
+    g_assert_cmpint(h->vlan, ==, -1);
+    /* config only, with a tag libvirt would not write */
+    h = pass_domain_find_hostdev(domain, "0000:04:10.4");
+    g_assert_cmpint(h->vlan, ==, -1);
 
     g_assert_true(pass_xml_read_domain_hostdevs(live, PASS_HOSTDEV_LIVE, live_only, &error));
     g_assert_cmpstr(pass_domain_find_hostdev(live_only, "0000:04:10.0")->mac, ==,
                     "52:54:00:aa:bb:01");
+    g_assert_true(pass_xml_read_domain_hostdevs(config, PASS_HOSTDEV_CONFIG, config_only, &error));
+    g_assert_cmpint(pass_domain_find_hostdev(config_only, "0000:04:10.0")->vlan, ==, 7);
   }
 }
 
@@ -424,21 +481,29 @@ test_uevent(void)
   static const char net[] = "bind@/devices/x\0ACTION=bind\0SUBSYSTEM=usb\0";
   static const char bad[] = "bind@/devices/x\0ACTION=bind\0SUBSYSTEM=pci\0PCI_SLOT_NAME=zz\0";
   static const char udev[] = "libudev\0\xfe\xed\xca\xfe";
-  g_autofree char *a = pass_virt_uevent_parse(bind, sizeof(bind) - 1);
-  g_autofree char *b = pass_virt_uevent_parse(unbind, sizeof(unbind) - 1);
+  static const char change[] = "change@/devices/pci0000:00/0000:02:00.0\0ACTION=change\0"
+                               "SUBSYSTEM=pci\0PCI_SLOT_NAME=0000:02:00.0\0";
+  PassUeventKind kind_a = PASS_UEVENT_ADD, kind_b = PASS_UEVENT_ADD, kind_c = PASS_UEVENT_BINDING;
+  g_autofree char *a = pass_virt_uevent_parse(bind, sizeof(bind) - 1, &kind_a);
+  g_autofree char *b = pass_virt_uevent_parse(unbind, sizeof(unbind) - 1, &kind_b);
+  g_autofree char *c = pass_virt_uevent_parse(add, sizeof(add) - 1, &kind_c);
 
   g_assert_cmpstr(a, ==, "0000:02:00.0");
+  g_assert_cmpint(kind_a, ==, PASS_UEVENT_BINDING);
   g_assert_cmpstr(b, ==, "0000:02:00.0");
-  g_assert_null(pass_virt_uevent_parse(add, sizeof(add) - 1));
-  g_assert_null(pass_virt_uevent_parse(net, sizeof(net) - 1));
-  g_assert_null(pass_virt_uevent_parse(bad, sizeof(bad) - 1));
-  g_assert_null(pass_virt_uevent_parse(udev, sizeof(udev) - 1));
-  g_assert_null(pass_virt_uevent_parse(bind, 10)); /* truncated */
-  g_assert_null(pass_virt_uevent_parse(NULL, 0));
+  g_assert_cmpint(kind_b, ==, PASS_UEVENT_BINDING);
+  g_assert_cmpstr(c, ==, "0000:02:00.0");
+  g_assert_cmpint(kind_c, ==, PASS_UEVENT_ADD);
+  g_assert_null(pass_virt_uevent_parse(change, sizeof(change) - 1, NULL));
+  g_assert_null(pass_virt_uevent_parse(net, sizeof(net) - 1, NULL));
+  g_assert_null(pass_virt_uevent_parse(bad, sizeof(bad) - 1, NULL));
+  g_assert_null(pass_virt_uevent_parse(udev, sizeof(udev) - 1, NULL));
+  g_assert_null(pass_virt_uevent_parse(bind, 10, NULL)); /* truncated */
+  g_assert_null(pass_virt_uevent_parse(NULL, 0, NULL));
 }
 
 static void
-on_uevent_address(const char *address, gpointer user_data)
+on_uevent_address(const char *address, PassUeventKind kind, gpointer user_data)
 {
 }
 
@@ -498,6 +563,7 @@ test_domain_placement(void)
   g_assert_cmpstr(nodes, ==, "1,3,5");
   g_assert_cmpstr(cpus, ==, "0,1,3,8,9");
   g_assert_cmpuint(domain->numa_cells, ==, 2);
+  g_assert_true(pass_domain_has_numa_affinity(domain));
   /* The persistent definition of a running domain does not override the live one. */
   g_assert_true(pass_xml_read_domain_hostdevs(other, PASS_HOSTDEV_CONFIG, domain, &error));
   after = ints(domain->numa_nodes);
@@ -506,6 +572,10 @@ test_domain_placement(void)
   g_assert_true(pass_xml_read_domain_hostdevs(bad, PASS_HOSTDEV_CONFIG, broken, &error));
   g_assert_no_error(error);
   g_assert_cmpuint(broken->numa_nodes->len, ==, 0);
+  g_assert_false(pass_domain_has_numa_affinity(broken));
+  /* Guest cells alone are an affinity too (libvirt may place them by itself). */
+  broken->numa_cells = 1;
+  g_assert_true(pass_domain_has_numa_affinity(broken));
 }
 
 int
@@ -520,6 +590,7 @@ main(int argc, char **argv)
   g_test_add_func("/virt-xml/nodedev/gpu-and-audio", test_gpu_and_audio);
   g_test_add_func("/virt-xml/nodedev/unbound", test_unbound);
   g_test_add_func("/virt-xml/nodedev/errors", test_nodedev_errors);
+  g_test_add_func("/virt-xml/nodedev/net", test_nodedev_net);
   g_test_add_func("/virt-xml/device/refs-and-equal", test_device_refs_and_equal);
   g_test_add_func("/virt-xml/domain/inactive", test_domain_inactive);
   g_test_add_func("/virt-xml/domain/live", test_domain_live);

@@ -161,8 +161,9 @@ static const char vm1_xml[] =
 
 static const PassTestDevice topology[] = {
     {"0000:00:1c.0", NULL, 0x8086, 0xa110, 0x060400, 7, -1, -1, NULL},
-    {"0000:02:00.0", "0000:00:1c.0", 0x8086, 0x10fb, 0x020000, 12, 0, 63, NULL},
-    {"0000:02:10.0", "0000:00:1c.0", 0x8086, 0x10ed, 0x020000, 13, 0, -1, "0000:02:00.0"},
+    {"0000:02:00.0", "0000:00:1c.0", 0x8086, 0x10fb, 0x020000, 12, 0, 63, NULL, "enp2s0f0"},
+    {"0000:02:10.0", "0000:00:1c.0", 0x8086, 0x10ed, 0x020000, 13, 0, -1, "0000:02:00.0",
+     "enp2s0v0"},
     {"0000:03:00.0", "0000:00:1c.0", 0x10de, 0x1c82, 0x030000, 14, -1, -1, NULL},
 };
 
@@ -259,6 +260,12 @@ test_snapshot(Fixture *fx, gconstpointer data)
   g_assert_cmpstr(pf->vendor, ==, "Vendor 8086");
   g_assert_cmpstr(vf->physfn, ==, "0000:02:00.0");
   g_assert_cmpint(vf->totalvfs, ==, -1);
+  /* the PF's interface from its net_* child; a VF's are not asked for */
+  g_assert_nonnull(pf->netdevs);
+  g_assert_cmpstr(pf->netdevs[0], ==, "enp2s0f0");
+  g_assert_null(pf->netdevs[1]);
+  g_assert_null(vf->netdevs);
+  g_assert_null(port->netdevs);
 
   vm1 = g_ptr_array_index(fx->rec.domains, 0);
   g_assert_cmpstr(vm1->name, ==, "vm1");

@@ -71,6 +71,14 @@ pass_test_topology_xml(const PassTestDevice *devices, guint n_devices, const cha
     if (dev->numa_node >= 0)
       g_string_append_printf(out, "      <numa node='%d'/>\n", dev->numa_node);
     g_string_append(out, "    </capability>\n  </device>\n");
+    if (dev->netdev != NULL)
+      g_string_append_printf(out,
+                             "  <device>\n    <name>net_%s_52_54_00_00_00_%02x</name>\n"
+                             "    <parent>%s</parent>\n    <capability type='net'>\n"
+                             "      <interface>%s</interface>\n"
+                             "      <address>52:54:00:00:00:%02x</address>\n"
+                             "    </capability>\n  </device>\n",
+                             dev->netdev, i, name, dev->netdev, i);
   }
   for (guint i = 0; domains != NULL && domains[i] != NULL; i++)
     g_string_append_printf(out, "  %s\n", domains[i]);

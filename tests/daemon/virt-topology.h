@@ -15,6 +15,7 @@ typedef struct {
   int numa_node;      /* -1: none */
   int totalvfs;       /* -1: not SR-IOV capable */
   const char *physfn; /* address or NULL */
+  const char *netdev; /* a network interface below it (a net_* node device), or NULL */
 } PassTestDevice;
 
 /* A <node> document with @devices and the raw <domain> XML strings in @domains (NULL ends

@@ -11,6 +11,7 @@ e.g. bridges, apply), whatever this machine has at the topology's addresses.
 """
 
 import re
+import subprocess
 import tempfile
 
 import passd
@@ -190,6 +191,23 @@ class AttachTest(passd.PassdCase):
     def test_get_domain_not_pending(self):
         for assignment in self.domain(T.VM_RUNNING)["devices"]:
             self.assertFalse(assignment["removal_pending"])
+
+    def test_get_domain_mac_vlan(self):
+        devices = {a["address"]: a for a in self.domain(T.VM_STOPPED)["devices"]}
+        nic, other = devices[T.IGB_VFS[1]], devices[T.MLX_VFS[0]]
+        self.assertTrue(nic["interface"])
+        self.assertEqual((nic["mac"], nic["vlan"]), ("52:54:00:00:0a:00", 42))
+        self.assertFalse(other["interface"])
+        self.assertEqual((other["mac"], other["vlan"]), (None, None))
+        # passctl vm shows them in its MAC and VLAN columns
+        out = subprocess.run([passd.binary("PASSCTL"), "--socket", self.passd.socket, "vm",
+                              T.VM_STOPPED], capture_output=True, text=True, check=True,
+                             timeout=20 * passd.SCALE).stdout
+        header, *rows = out.splitlines()[1:]
+        self.assertIn(" MAC ", header)
+        self.assertIn(" VLAN ", header)
+        row = next(r for r in rows if r.startswith(T.IGB_VFS[1]))
+        self.assertRegex(row, r"interface +52:54:00:00:0a:00 +42 ")
 
 
 if __name__ == "__main__":

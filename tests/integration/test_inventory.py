@@ -10,7 +10,7 @@ SERVICE = "org.varlink.service."
 MANAGER = "io.passd.Manager."
 DEVICE_FIELDS = {"address", "kind", "name", "vendor_id", "product_id", "vendor", "product", "class",
                  "driver", "iommu_group", "iommu_group_members", "numa_node", "parent", "physfn",
-                 "vfs", "totalvfs", "owners"}
+                 "vfs", "totalvfs", "netdevs", "owners"}
 
 
 def addresses(devices):
@@ -64,7 +64,7 @@ class Inventory(passd.PassdCase):
             "class": "0x020000", "driver": None, "iommu_group": 12,
             "iommu_group_members": ["0000:02:00.0"], "numa_node": 0, "parent": "0000:00:01.0",
             "physfn": None, "vfs": ["0000:02:10.0", "0000:02:10.2", "0000:02:10.4"],
-            "totalvfs": 7, "owners": []})
+            "totalvfs": 7, "netdevs": ["enp2s0"], "owners": []})
 
     def test_gpu_literal(self):
         dev = self.call(MANAGER + "GetDevice", {"address": "03:00.1"})["device"]

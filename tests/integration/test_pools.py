@@ -78,6 +78,24 @@ class PoolsTest(passd.PassdCase):
         self.assertIn("pool left out: %s:3: Colour" % os.path.join(POOLS_DIR, "b-broken.conf"),
                       self.passd.log())
 
+    def test_pf_by_netdev(self):
+        # the PFs' interfaces as libvirt shows them (net_* node devices below the PF)
+        self.define(name="by-netdev", pfs=["enp2s0"])
+        self.define(name="by-second-netdev", pfs=["mlx-rep0#1"])
+        self.define(name="no-such-netdev", pfs=["eth9"])
+        pools = self.pools()
+        p = by_name(pools, "by-netdev")
+        self.assertEqual((p["total"], p["free"], p["in_use"]), (3, 1, 2))
+        self.assertEqual([u["address"] for u in p["pf_usage"]], [T.IGB_PF])
+        p = by_name(pools, "by-second-netdev")
+        self.assertEqual(p["total"], 1)
+        self.assertEqual(p["pf_usage"][0]["address"], T.MLX_PF)
+        self.assertEqual(by_name(pools, "no-such-netdev")["total"], 0)
+        dev = self.call(MANAGER + "GetDevice", {"address": T.MLX_PF})["device"]
+        self.assertEqual(dev["netdevs"], ["enp138s0f0np0", "mlx-rep0"])
+        for name in ("by-netdev", "by-second-netdev", "no-such-netdev"):
+            self.call(MANAGER + "UndefinePool", {"name": name})
+
     def test_define_refusals(self):
         e = self.assertVarlinkError(MANAGER + "PoolFromFile", MANAGER + "DefinePool",
                                     {"name": "igb", "vendor_id": "8086"})

@@ -49,7 +49,7 @@ class PciDevice:
 
     def __init__(self, address, vendor_id, product_id, class_code, *, vendor=None, product=None,
                  driver=None, iommu_group=None, numa_node=None, parent=None, physfn=None,
-                 totalvfs=None, bridge=False):
+                 totalvfs=None, bridge=False, netdevs=()):
         self.address = address
         self.vendor_id = vendor_id
         self.product_id = product_id
@@ -63,6 +63,7 @@ class PciDevice:
         self.physfn = physfn
         self.totalvfs = totalvfs
         self.bridge = bridge
+        self.netdevs = list(netdevs)  # its network interfaces: net_* node devices below it
 
     @property
     def name(self):
@@ -72,9 +73,10 @@ class PciDevice:
 class Hostdev:
     """A host PCI device in a domain: <hostdev> or <interface type='hostdev'>."""
 
-    def __init__(self, address, interface=False):
+    def __init__(self, address, interface=False, vlan=None):
         self.address = address
         self.interface = interface
+        self.vlan = vlan  # an interface's VLAN tag
 
 
 class Domain:
@@ -124,6 +126,7 @@ class Topology:
             "physfn": d.physfn,
             "vfs": self.vfs_of(address),
             "totalvfs": d.totalvfs,
+            "netdevs": sorted(set(d.netdevs)),
             "owners": self.owners_of(address),
         }
 
@@ -182,6 +185,12 @@ class Topology:
         if d.numa_node is not None:
             out.append("      <numa node='%d'/>\n" % d.numa_node)
         out.append("    </capability>\n  </device>\n")
+        for i, netdev in enumerate(d.netdevs):
+            mac = "52:54:00:%02x:%02x:%02x" % (bus, slot, i)
+            out.append("  <device>\n    <name>net_%s_%s</name>\n" % (netdev, mac.replace(":", "_")))
+            out.append("    <parent>%s</parent>\n" % d.name)
+            out.append("    <capability type='net'>\n      <interface>%s</interface>\n" % netdev)
+            out.append("      <address>%s</address>\n    </capability>\n  </device>\n" % mac)
         return "".join(out)
 
     @staticmethod
@@ -199,7 +208,10 @@ class Topology:
                            (len(dom.name) & 0xff, i))
                 out.append("        <source>\n")
                 out.append(address_element(h.address, "          ", with_type=True))
-                out.append("        </source>\n      </interface>\n")
+                out.append("        </source>\n")
+                if h.vlan is not None:
+                    out.append("        <vlan>\n          <tag id='%d'/>\n        </vlan>\n" % h.vlan)
+                out.append("      </interface>\n")
             else:
                 out.append("      <hostdev mode='subsystem' type='pci' managed='yes'>\n")
                 out.append("        <source>\n")
@@ -265,10 +277,10 @@ def default_devices():
                   iommu_group=30, numa_node=1, **bridge),
         PciDevice(IGB_PF, INTEL, 0x10c9, 0x020000, vendor=INTEL_NAME,
                   product="82576 Gigabit Network Connection", driver="igb", iommu_group=12,
-                  numa_node=0, parent=RP0, totalvfs=7),
+                  numa_node=0, parent=RP0, totalvfs=7, netdevs=["enp2s0"]),
         PciDevice(MLX_PF, MELLANOX, 0x1017, 0x020000, vendor=MLX_NAME,
                   product="MT27800 Family [ConnectX-5]", driver="mlx5_core", iommu_group=40,
-                  numa_node=1, parent=RP2, totalvfs=8),
+                  numa_node=1, parent=RP2, totalvfs=8, netdevs=["enp138s0f0np0", "mlx-rep0"]),
         PciDevice(MLX_PF1, MELLANOX, 0x1017, 0x020000, vendor=MLX_NAME,
                   product="MT27800 Family [ConnectX-5]", driver="mlx5_core", iommu_group=43,
                   numa_node=1, parent=RP2, totalvfs=8),
@@ -298,7 +310,7 @@ def default_domains():
         Domain(VM_RUNNING, "7c9b3f0e-1c52-4f54-9a53-6e0c1b1d0a01", True,
                [Hostdev(IGB_VFS[0]), Hostdev(GPU), Hostdev(GPU_AUDIO)]),
         Domain(VM_STOPPED, "7c9b3f0e-1c52-4f54-9a53-6e0c1b1d0a02", False,
-               [Hostdev(IGB_VFS[1], interface=True), Hostdev(MLX_VFS[0])]),
+               [Hostdev(IGB_VFS[1], interface=True, vlan=42), Hostdev(MLX_VFS[0])]),
         Domain(VM_VANISHED, "7c9b3f0e-1c52-4f54-9a53-6e0c1b1d0a03", False,
                [Hostdev(MISSING), Hostdev(MLX_VFS[0], interface=True)]),
     ]

@@ -7,7 +7,8 @@
 # VLAN (ip link), the guest's igbvf the MAC (its serial log); detach gives the VF back to
 # igbvf and libvirt resets the VF's MAC and VLAN on the PF; without --mac passd's generated MAC
 # (the derivation of xml-hostdev.h, recomputed here), the same after detach and attach; with two
-# interfaces in one guest libvirt needs the MAC to find the one to detach, and passd gives it.
+# interfaces in one guest libvirt needs the MAC to find the one to detach, and passd gives it;
+# pools that name the PF by its netdev (--pf IF, --pf IF#1) hold its VFs.
 . "$LAB_DIR/lib.sh"
 
 PF=${LAB_IGB_PF:-}
@@ -112,6 +113,15 @@ attach_mac_vlan() {
   iface_in vm1 "$MAC" live && iface_in vm1 "$MAC" config ||
     lab_fail "vm1's live and persistent XML do not both have the interface"
   virsh dumpxml vm1 | sed -n '/<interface/,/<\/interface>/p' | sed 's/^/#   /'
+  # GetDomain and passctl vm show the interface's MAC and VLAN
+  nic_run passctl vm vm1
+  passctl vm vm1 --json | python3 -c '
+import json, sys
+(a,) = [a for a in json.load(sys.stdin)["devices"] if a["address"] == "'"$VF0"'"]
+assert a["interface"] and (a["mac"], a["vlan"]) == ("'"$MAC"'", 42), a' ||
+    lab_fail "passctl vm does not show $VF0 with $MAC and VLAN 42"
+  passctl vm vm1 | grep -E "^$VF0 .* interface +$MAC +42 " >/dev/null ||
+    lab_fail "passctl vm's MAC and VLAN columns"
   # what libvirt saved to restore on detach (the VF's admin MAC and VLAN before)
   local f
   for f in /run/libvirt/hostdevmgr/*; do
@@ -178,6 +188,30 @@ EOF
   trap - EXIT
 }
 
+# --- 5: a pool by the PF's netdev name: passd knows the PF's interface (libvirt's net_* node
+# device below it), and --pf NETDEV[#RANGES] finds its VFs
+pool_by_netdev() {
+  passctl show "$PF" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["device"]
+assert d["netdevs"] == ["'"$IF"'"], d["netdevs"]' || lab_fail "passctl show $PF does not name $IF"
+  passctl show "$PF" | grep -E "^Interfaces: +$IF\$" >/dev/null || lab_fail "no Interfaces line"
+  nic_run passctl pool define igbnet --kind net --driver igbvf --pf "$IF" || lab_fail "pool define"
+  nic_run passctl pool define igbnet1 --kind net --driver igbvf --pf "$IF#1" || lab_fail "pool define #1"
+  nic_run passctl pools
+  passctl pools --json | python3 -c '
+import json, sys
+pools = {p["name"]: p for p in json.load(sys.stdin)["pools"]}
+p = pools["igbnet"]
+assert (p["total"], p["free"], p["in_use"]) == (2, 2, 0), p
+assert [u["address"] for u in p["pf_usage"]] == ["'"$PF"'"], p["pf_usage"]
+assert pools["igbnet1"]["total"] == 1, pools["igbnet1"]' || lab_fail "the pools by $IF do not hold its VFs"
+  nic_run passctl attach vm1 --pool igbnet1 --dry-run >/run/lab/pool-dry.out || lab_fail "dry run"
+  grep -q "$VF1" /run/lab/pool-dry.out || lab_fail "the #1 pool does not pick $VF1"
+  drv_now "$VF1" igbvf || lab_fail "the dry run changed $VF1"
+  passctl pool undefine igbnet && passctl pool undefine igbnet1 || lab_fail "pool undefine"
+}
+
 lab_scenario "setup: igb PF up, 2 VFs on igbvf, vm1 running" setup
 read -r VF0 VF1 </run/lab/nic-vfs 2>/dev/null
 if [ -n "${VF0:-}" ]; then
@@ -185,6 +219,7 @@ if [ -n "${VF0:-}" ]; then
   lab_scenario "attach --interface --mac --vlan: the PF and the guest show them" attach_mac_vlan
   lab_scenario "detach: the VF back on igbvf, its MAC and VLAN reset on the PF" detach_resets
   lab_scenario "generated MACs: as documented, stable, named by detach" generated
+  lab_scenario "pools by the PF's netdev name (--pf $IF, --pf $IF#1) hold its VFs" pool_by_netdev
 fi
 cp /run/libvirt/hostdevmgr/* "$LAB_OUT/" 2>/dev/null
 lab_finish

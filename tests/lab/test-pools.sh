@@ -4,10 +4,12 @@
 # NUMA node 0, PF1 on node 1), all left unbound; guests g1..g4 and n1 (pinned to node 1 by
 # <numatune>) are defined and never started: placement is what is tested, and config-only
 # attaches go through the same transactions (vfio-pci binding, the persistent definition) as
-# live ones, without L2 guests that are slow under TCG. Every scenario gives back what it took.
+# live ones, without L2 guests that are slow under TCG (running ones slow everything else down).
+# Only the balance scenario needs guests that run: it boots b1 and b2 (no NUMA affinity), while
+# b0 (pinned to node 0 by <numatune>) stays defined. Every scenario gives back what it took.
 . "$LAB_DIR/lib.sh"
 check() { /usr/bin/python3 "$LAB_DIR/check.py" "$@"; }
-GUESTS="g1 g2 g3 g4 n1"
+GUESTS="g1 g2 g3 g4 n1 b0 b1 b2"
 
 # --- helpers
 # vfs_of GUEST: the host addresses GUEST holds, sorted, one a line
@@ -61,6 +63,10 @@ setup() {
     >/run/lab/n1.xml
   grep -q numatune /run/lab/n1.xml || lab_fail "no numatune in n1's XML"
   virsh -q define /run/lab/n1.xml >/dev/null || lab_fail "cannot define n1"
+  lab_guest_xml b0 | sed "s|^  <vcpu>1</vcpu>|&\n  <numatune><memory mode='strict' nodeset='0'/></numatune>|" \
+    >/run/lab/b0.xml
+  virsh -q define /run/lab/b0.xml >/dev/null || lab_fail "cannot define b0"
+  for g in b1 b2; do lab_guest_define "$g" || lab_fail "cannot define $g"; done
   lab_wait 20 passctl show "$(lab_vfs "$LAB_PF1" | tail -n 1)" >/dev/null 2>&1 ||
     lab_fail "passd does not know the VFs"
   passctl pool define nvme --pf "$LAB_PF0" --pf "$LAB_PF1" || lab_fail "pool define"
@@ -147,24 +153,57 @@ exclusion() {
 }
 
 balance() {
-  local a
-  # skewed by hand: three VFs of PF0. L1's two PFs are on different NUMA nodes, and a move never
-  # makes a guest's locality worse: the plan sees the skew and proposes nothing (moves within a
-  # node are unit-tested in rules/vf-balance and passctl's --apply in tests/client).
-  for a in 1 2 3; do
-    passctl attach "g$a" "$(lab_vfs "$LAB_PF0" | sed -n "${a}p")" >/dev/null || lab_fail "attach g$a"
-  done
+  local vf0 vf1 vf2 to gaddr id
+  vf0=$(lab_vfs "$LAB_PF0" | sed -n 1p)
+  vf1=$(lab_vfs "$LAB_PF0" | sed -n 2p)
+  vf2=$(lab_vfs "$LAB_PF0" | sed -n 3p)
+  to=$(lab_vfs "$LAB_PF1" | sed -n 1p)
+  id=$(lab_pci_id "$vf1")
+  for g in b1 b2; do lab_guest_start "$g" || lab_fail "cannot start $g"; done
+  for g in b1 b2; do lab_guest_wait_up "$g" 300 || lab_fail "$g did not boot"; done
+  # skewed by hand, 3/0: b0 (pinned to node 0) holds PF0's lowest VF, running b1 and b2 (no
+  # NUMA affinity) the next two, live and config
+  passctl attach b0 "$vf0" >/dev/null || lab_fail "attach b0"
+  passctl attach b1 "$vf1" >/dev/null || lab_fail "attach b1"
+  passctl attach b2 "$vf2" >/dev/null || lab_fail "attach b2"
+  check held "$vf1" b1 --live true --config true >/dev/null || lab_fail "b1 does not hold $vf1"
   passctl balance --plan
+  # one move: b1 to PF1 on node 1 (it loses no locality); b0's lower VF is passed over
   passctl balance --plan --json | python3 -c '
 import json, sys
 b = json.load(sys.stdin)
 pfs = {p["address"]: p for p in b["pfs"]}
-assert b["skew"] == 3 and b["moves"] == [] and b["skew_after"] == 3, b
-assert pfs["'"$LAB_PF0"'"]["guests"] == ["g1", "g2", "g3"], pfs
-assert {n["numa_node"]: n["in_use"] for n in b["nodes"]} == {0: 3, 1: 0}, b["nodes"]' ||
-    lab_fail "balance does not show 3/0 with no move across nodes"
-  passctl balance --apply | grep -q "nothing to move" || lab_fail "--apply moved something"
+assert b["skew"] == 3 and b["skew_after"] == 1, b
+assert pfs["'"$LAB_PF0"'"]["guests"] == ["b0", "b1", "b2"], pfs
+(m,) = b["moves"]
+assert (m["guest"], m["from"], m["to"], m["to_pf"]) == ("b1", "'"$vf1"'", "'"$to"'", "'"$LAB_PF1"'"), m
+assert (m["from_numa_node"], m["numa_node"]) == (0, 1), m
+assert "no NUMA affinity" in m["reason"], m' ||
+    lab_fail "the plan is not the one move of b1 to $to"
+  passctl balance --apply >/run/lab/apply.out 2>&1 || {
+    sed 's/^/#   /' /run/lab/apply.out
+    lab_fail "--apply failed"
+  }
+  sed 's/^/#   /' /run/lab/apply.out
+  grep -q "b1: $vf1 -> $to done" /run/lab/apply.out || lab_fail "--apply did not say the move is done"
+  passctl balance --json | python3 -c '
+import json, sys
+b = json.load(sys.stdin)
+pfs = {p["address"]: p for p in b["pfs"]}
+assert b["skew"] == 1 and b["in_use"] == 3, b
+assert pfs["'"$LAB_PF0"'"]["guests"] == ["b0", "b2"] and pfs["'"$LAB_PF1"'"]["guests"] == ["b1"], pfs' ||
+    lab_fail "balance does not show 2/1 with b1 on PF1"
+  # b1 holds the new VF live and config and sees it; the old one is free; b0 did not move
+  gaddr=$(check held "$to" b1 --live true --config true) || lab_fail "b1 does not hold $to"
+  lab_guest_wait_addr b1 "$gaddr" "$id" present 60 || lab_fail "b1 does not see $to at $gaddr"
+  [ "$(check whole "$to" b0 b1 b2)" = assigned ] || lab_fail "$to is not whole"
+  [ "$(check whole "$vf1" b0 b1 b2)" = free ] || lab_fail "$vf1 is not whole and free"
+  [ "$(check whole "$vf0" b0 b1 b2)" = assigned ] || lab_fail "$vf0 is not whole"
+  check held "$vf0" b0 --config true >/dev/null || lab_fail "b0 lost $vf0"
+  # nothing left that the rules allow
+  passctl balance --apply | grep -q "nothing to move" || lab_fail "a second --apply moved something"
   give_back
+  for g in b1 b2; do lab_guest_stop "$g"; done
 }
 
 restart() {
@@ -178,13 +217,20 @@ assert p["name"] == "nvme" and p["origin"] == "run_time" and p["total"] == 8, p'
     lab_fail "the run-time pool is not back after the restart"
 }
 
-lab_scenario "setup: 4 unbound VFs on each PF, guests g1-g4 and n1 (node 1), pool nvme of both PFs" setup
-lab_scenario "spread: 4 guests x 1 VF land 2 per PF" spread
-lab_scenario "pack: 4 guests x 1 VF land on one PF" pack
-lab_scenario "one guest x 2 VFs lands on 2 PFs" two_pfs
-lab_scenario "NUMA: n1 (node 1) gets node-1 VFs with required, a clear error when none is left" numa
-lab_scenario "two racing pool attaches get different VFs" race
-lab_scenario "PF attach refused while one of its VFs is held, naming it" exclusion
-lab_scenario "balance: a 3/0 placement over two NUMA nodes, no move that would cost locality" balance
-lab_scenario "the run-time pool survives a passd restart" restart
+# tests/lab/run tests/lab/test-pools.sh FUNC... runs only those scenarios (setup always)
+only=("$@")
+scenario() { # NAME FUNC [ARGS...]
+  [ ${#only[@]} = 0 ] || [ "$2" = setup ] || [[ " ${only[*]} " == *" $2 "* ]] || return 0
+  lab_scenario "$@"
+}
+
+scenario "setup: 4 unbound VFs on each PF, guests g1-g4, n1 (node 1), b0 (node 0), b1, b2, pool nvme" setup
+scenario "spread: 4 guests x 1 VF land 2 per PF" spread
+scenario "pack: 4 guests x 1 VF land on one PF" pack
+scenario "one guest x 2 VFs lands on 2 PFs" two_pfs
+scenario "NUMA: n1 (node 1) gets node-1 VFs with required, a clear error when none is left" numa
+scenario "two racing pool attaches get different VFs" race
+scenario "PF attach refused while one of its VFs is held, naming it" exclusion
+scenario "balance: 3/0 over two NUMA nodes; --apply moves the guest without NUMA affinity, not the pinned one" balance
+scenario "the run-time pool survives a passd restart" restart
 lab_finish

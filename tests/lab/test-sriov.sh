@@ -60,7 +60,8 @@ counts() {
 # node-device events alone, within LAB_SRIOV_EVENT_LIMIT of the write; then passd shows the PF
 # as differing from its count, and a SetNumVFs puts it back. The target is 1 s; the default
 # limit is 2 s like test-inventory's LAB_VF_LIMIT, because libvirt's "created" event itself comes
-# 0.5-1.2 s after the kernel's uevent under TCG on a loaded machine (passd relays it within
+# 0.5-1.2 s after the kernel's uevent under TCG on a loaded machine, 2.5-3 s at load 8, and
+# libvirt does not know the VF before it (bench/README.md; passd relays the event within
 # milliseconds; removals take 0.1-0.2 s). The note prints the time measured.
 events() {
   check vf-cycle "$PF1" 3 --limit "${LAB_SRIOV_EVENT_LIMIT:-2}" || exit 1
