@@ -35,7 +35,18 @@ typedef struct {
   char *parent;    /* address of the upstream PCI device; NULL when the parent is not PCI */
   char *physfn;    /* PF address when this is a VF, else NULL */
   int totalvfs;    /* -1: not SR-IOV capable */
+  /* mdev only (NULL/0 otherwise): its type id ("mtty-1"), its parent as the API names it (a PCI
+   * address, or a virtual parent's sysfs name such as "mtty") and libvirt's view of it. */
+  char *mdev_type;
+  char *mdev_parent;
+  guint mdev_state; /* PassMdevState bits */
 } PassDevice;
+
+typedef enum {
+  PASS_MDEV_ACTIVE = 1 << 0,     /* created on the host now */
+  PASS_MDEV_PERSISTENT = 1 << 1, /* defined (mdevctl): libvirt can create it again */
+  PASS_MDEV_AUTOSTART = 1 << 2,  /* created again at boot */
+} PassMdevState;
 
 PassDevice *pass_device_new(void); /* all pointers NULL, ints -1 */
 PassDevice *pass_device_ref(PassDevice *device);
