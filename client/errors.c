@@ -265,6 +265,8 @@ pass_error_sentence(const GError *error, JsonObject *params)
       return vfs_in_use_sentence(params, message);
     case PASS_ERROR_SRIOV_NOT_SUPPORTED:
       return with_message(g_strdup_printf("SR-IOV is not available on %s", subject), message);
+    case PASS_ERROR_NO_CAPACITY:
+      return with_message(g_strdup("no mdev instance left to create"), message);
     case PASS_ERROR_DISCONNECTED:
       return g_strdup("passd closed the connection");
     case PASS_ERROR_PROTOCOL:

@@ -133,6 +133,10 @@ static const Case cases[] = {
      "function\"}",
      "x",
      "SR-IOV is not available on 0000:01:00.0: 0000:01:00.0 is not an SR-IOV physical function", 1},
+    {PASS_ERROR_NO_CAPACITY,
+     "{\"type\": \"mtty-2\", \"parent\": \"mtty\", \"message\": \"mtty has no instance of "
+     "mtty-2 left to create\"}",
+     "x", "no mdev instance left to create: mtty has no instance of mtty-2 left to create", 1},
     {PASS_ERROR_DISCONNECTED, NULL, "EOF", "passd closed the connection", 3},
     {PASS_ERROR_PROTOCOL, NULL, "not JSON", "passd sent a reply passctl cannot read: not JSON", 1},
 };
