@@ -107,7 +107,7 @@ call_finish(MdevCall *call, GError *error)
   g_autofree char *who = call->request ? pass_request_describe(call->request) : NULL;
 
   if (error)
-    g_warning("%s %s failed%s%s: %s", call->create ? "create_mdev" : "remove_mdev",
+    g_message("%s %s failed%s%s: %s", call->create ? "create_mdev" : "remove_mdev",
               call->address ? call->address : call->type_id, who ? " for " : "", who ? who : "",
               error->message);
   else
@@ -174,6 +174,7 @@ mdev_job(PassOps *ops, gpointer worker, gpointer data, GError **error)
 
     if (type == NULL)
       return NULL;
+    g_free(call->address); /* the one asked for; libvirt's answer is the one that counts */
     call->address = ops->klass->create_mdev(
         ops, worker, type->parent_name, call->type_id, call->uuid,
         (call->mdev_flags & (PASS_TX_MDEV_PERSISTENT | PASS_TX_MDEV_AUTOSTART)) != 0,
