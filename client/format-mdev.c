@@ -28,3 +28,15 @@ passctl_format_mdev_types(JsonArray *types, int max_width)
   }
   return passctl_table_render(table, max_width);
 }
+
+char *
+passctl_mdev_state(JsonObject *mdev)
+{
+  gboolean active = FALSE, persistent = FALSE, autostart = FALSE;
+
+  passctl_json_bool(mdev, "active", &active);
+  passctl_json_bool(mdev, "persistent", &persistent);
+  passctl_json_bool(mdev, "autostart", &autostart);
+  return g_strdup_printf("%s, %s%s", active ? "active" : "not created",
+                         persistent ? "persistent" : "transient", autostart ? ", autostart" : "");
+}

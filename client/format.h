@@ -73,6 +73,8 @@ char *passctl_format_device_tree(JsonArray *devices, gboolean utf8, int max_widt
 
 /* ListMdevTypes' types as a table (PARENT TYPE AVAILABLE API NAME). */
 char *passctl_format_mdev_types(JsonArray *types, int max_width);
+/* "active, persistent, autostart", "not created, persistent", "active, transient". */
+char *passctl_mdev_state(JsonObject *mdev);
 
 /* ---- format-show.c ---- */
 

@@ -118,7 +118,8 @@ refusals() {
   expect_fail 1 "no such device.*nope is no mdev parent" passctl mdev create nope mtty-1
   expect_fail 1 "mtty offers no mdev type mtty-9" passctl mdev create mtty mtty-9
   expect_fail 2 "no mediated device" passctl mdev remove "$LAB_NIC_FREE"
-  expect_fail 1 "no such device" passctl mdev remove mdev:11111111-2222-3333-4444-555555555555
+  expect_fail 1 "no mediated device mdev:11111111-2222-3333-4444-555555555555 on this host" \
+    passctl mdev remove mdev:11111111-2222-3333-4444-555555555555
   n=$(available mtty-2)
   for _ in $(seq "$n"); do addrs+=("$(passctl mdev create mtty mtty-2)") || lab_fail "create"; done
   expect_fail 1 "no mdev instance left to create: mtty has no instance of mtty-2 left" \
