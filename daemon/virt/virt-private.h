@@ -59,8 +59,8 @@ gboolean pass_virt_set_call_error_full(virConnectPtr conn, GError **error, const
 /* Blocking reads (worker threads). Errors as pass_virt_set_call_error(). */
 PassDevice *pass_virt_read_device(virConnectPtr conn, virNodeDevicePtr dev, GError **error);
 PassDomain *pass_virt_read_domain(virDomainPtr dom, GError **error);
-/* Fills @devices (PassDevice*, PCI only) and @domains (PassDomain*), skipping objects that
- * vanish or fail to parse meanwhile. */
+/* Fills @devices (PassDevice*: PCI functions, then mdevs active and defined) and @domains
+ * (PassDomain*), skipping objects that vanish or fail to parse meanwhile. */
 gboolean pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domains,
                                  GError **error);
 
