@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "pass-address.h"
 #include "pass-error.h"
 
 static const struct {
@@ -179,6 +180,11 @@ pass_error_sentence(const GError *error, JsonObject *params)
 
   switch ((PassError)error->code) {
     case PASS_ERROR_NO_SUCH_DEVICE:
+      if (address != NULL && g_str_has_prefix(address, "mdev:"))
+        return g_strdup_printf("no mediated device %s on this host", address);
+      /* not a PCI address: an mdev parent, say; passd's message says what is missing */
+      if (address != NULL && !pass_address_parse(address, &(PassAddress){0}, NULL))
+        return with_message(g_strdup("no such device"), message);
       if (address != NULL)
         return g_strdup_printf("no PCI device %s on this host", address);
       return with_message(g_strdup("no such PCI device on this host"), message);
@@ -265,6 +271,8 @@ pass_error_sentence(const GError *error, JsonObject *params)
       return vfs_in_use_sentence(params, message);
     case PASS_ERROR_SRIOV_NOT_SUPPORTED:
       return with_message(g_strdup_printf("SR-IOV is not available on %s", subject), message);
+    case PASS_ERROR_NO_CAPACITY:
+      return with_message(g_strdup("no mdev instance left to create"), message);
     case PASS_ERROR_DISCONNECTED:
       return g_strdup("passd closed the connection");
     case PASS_ERROR_PROTOCOL:

@@ -118,6 +118,20 @@ passctl_format_device_show(JsonObject *device, GHashTable *group)
 
   add_field(out, "Address:", passctl_json_string(device, "address") ?: "?");
   add_field(out, "Name:", passctl_json_string(device, "name") ?: "?");
+  /* a mediated device has no PCI identity of its own: its type, parent and state instead */
+  if (passctl_json_object(device, "mdev")) {
+    g_autofree char *state = passctl_mdev_state(passctl_json_object(device, "mdev"));
+
+    add_field(out,
+              "Type:", passctl_json_string(passctl_json_object(device, "mdev"), "type") ?: "?");
+    add_field(out,
+              "Parent:", passctl_json_string(passctl_json_object(device, "mdev"), "parent") ?: "?");
+    add_field(out, "State:", state);
+    add_field(out, "Driver:", passctl_json_string(device, "driver") ?: "none");
+    add_group(out, device, group);
+    add_field(out, "Owners:", owners ? owners : "none");
+    return g_string_free(g_steal_pointer(&out), FALSE);
+  }
   add_field(out, "Vendor:", vendor);
   add_field(out, "Product:", product);
   add_field(out, "Class:", class_text);

@@ -71,6 +71,13 @@ char *passctl_format_device_table(JsonArray *devices, int max_width);
  * box-drawing connectors over ASCII ones. */
 char *passctl_format_device_tree(JsonArray *devices, gboolean utf8, int max_width);
 
+/* ---- format-mdev.c ---- */
+
+/* ListMdevTypes' types as a table (PARENT TYPE AVAILABLE API NAME). */
+char *passctl_format_mdev_types(JsonArray *types, int max_width);
+/* "active, persistent, autostart", "not created, persistent", "active, transient". */
+char *passctl_mdev_state(JsonObject *mdev);
+
 /* ---- format-show.c ---- */
 
 /* @group: address -> JsonObject device of the IOMMU group mates passctl could fetch (may be

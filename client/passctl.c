@@ -22,6 +22,7 @@ static const PassctlCommand commands[] = {
     {"pool", passctl_cmd_pool, "Define or undefine a pool at run time"},
     {"balance", passctl_cmd_balance, "VFs in use per PF and NUMA node; --plan/--apply even it"},
     {"sriov", passctl_cmd_sriov, "Show SR-IOV PFs and set their VF counts"},
+    {"mdev", passctl_cmd_mdev, "Mediated device types; create and remove mdevs"},
 };
 
 static const PassctlCommand *

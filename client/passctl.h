@@ -46,6 +46,7 @@ int passctl_cmd_pools(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_pool(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_balance(PassctlContext *ctx, int argc, char **argv);
 int passctl_cmd_sriov(PassctlContext *ctx, int argc, char **argv);
+int passctl_cmd_mdev(PassctlContext *ctx, int argc, char **argv);
 
 /* ---- errors.c: sentences and exit codes, all in one place ---- */
 

@@ -150,6 +150,10 @@ _passctl() {
     # sriov's options are its subcommand's
     [[ ${positionals[0]-} == set || ${positionals[0]-} == show ]] &&
       mapfile -t candidates < <(_passctl_options "$passctl" sriov "${positionals[0]}")
+  elif [[ $cur == -* && $command == mdev ]]; then
+    # and so are mdev's
+    [[ ${positionals[0]-} =~ ^(types|create|remove)$ ]] &&
+      mapfile -t candidates < <(_passctl_options "$passctl" mdev "${positionals[0]}")
   elif [[ $cur == -* ]]; then
     mapfile -t candidates < <(_passctl_options "$passctl" ${command:+"$command"})
   elif [[ -z $command ]]; then
@@ -175,6 +179,13 @@ _passctl() {
           mapfile -t candidates < <(_passctl_pools "$passctl" "${sockargs[@]}" --) ;;
       sriov:0)
         candidates=(show set) ;;
+      mdev:0)
+        candidates=(types create remove) ;;
+      mdev:1)
+        # the mediated devices there are
+        [[ ${positionals[0]} == remove ]] &&
+          mapfile -t candidates < <(_passctl_addresses "$passctl" "${sockargs[@]}" -- \
+            --kind mdev) ;;
       sriov:1)
         # the SR-IOV physical functions
         [[ ${positionals[0]} == set || ${positionals[0]} == show ]] &&

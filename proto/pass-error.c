@@ -34,6 +34,7 @@ static const struct {
     {PASS_ERROR_NO_ELIGIBLE_DEVICE, "io.passd.Manager.NoEligibleDevice"},
     {PASS_ERROR_VFS_IN_USE, "io.passd.Manager.VfsInUse"},
     {PASS_ERROR_SRIOV_NOT_SUPPORTED, "io.passd.Manager.SriovNotSupported"},
+    {PASS_ERROR_NO_CAPACITY, "io.passd.Manager.NoCapacity"},
     {PASS_ERROR_DISCONNECTED, "io.passd.Client.Disconnected"},
     {PASS_ERROR_PROTOCOL, "io.passd.Client.ProtocolError"},
 };

@@ -34,6 +34,7 @@ typedef enum {
   PASS_ERROR_NO_ELIGIBLE_DEVICE,  /* io.passd.Manager.NoEligibleDevice */
   PASS_ERROR_VFS_IN_USE,          /* io.passd.Manager.VfsInUse */
   PASS_ERROR_SRIOV_NOT_SUPPORTED, /* io.passd.Manager.SriovNotSupported */
+  PASS_ERROR_NO_CAPACITY,         /* io.passd.Manager.NoCapacity */
   PASS_ERROR_DISCONNECTED,        /* transport: the peer went away (client side only) */
   PASS_ERROR_PROTOCOL,            /* transport: the peer broke the protocol (client side only) */
 } PassError;

@@ -4,6 +4,7 @@
 #include "backend.h"
 
 #include "virt-calls.h"
+#include "virt-mdev.h"
 
 typedef struct {
   PassOps parent;
@@ -160,6 +161,26 @@ ops_free(PassOps *ops)
   g_free(ops);
 }
 
+static GPtrArray *
+ops_list_mdev_types(PassOps *ops, gpointer worker, GError **error)
+{
+  return pass_virt_call_list_mdev_types(worker, error);
+}
+
+static char *
+ops_create_mdev(PassOps *ops, gpointer worker, const char *parent_name, const char *type_id,
+                const char *uuid, gboolean persistent, gboolean autostart, GError **error)
+{
+  return pass_virt_call_create_mdev(worker, parent_name, type_id, uuid, persistent, autostart,
+                                    error);
+}
+
+static gboolean
+ops_remove_mdev(PassOps *ops, gpointer worker, const char *address, GError **error)
+{
+  return pass_virt_call_remove_mdev(worker, address, error);
+}
+
 static const PassOpsClass ops_virt_class = {
     .run = ops_run,
     .run_finish = ops_run_finish,
@@ -171,6 +192,9 @@ static const PassOpsClass ops_virt_class = {
     .unplug_live = ops_unplug_live,
     .read_domain = ops_read_domain,
     .read_device = ops_read_device,
+    .list_mdev_types = ops_list_mdev_types,
+    .create_mdev = ops_create_mdev,
+    .remove_mdev = ops_remove_mdev,
     .read_sriov = ops_read_sriov,
     .set_num_vfs = ops_set_num_vfs,
     .free = ops_free,

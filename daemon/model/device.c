@@ -17,6 +17,8 @@ device_clear(gpointer data)
   g_free(device->parent);
   g_free(device->physfn);
   g_strfreev(device->netdevs);
+  g_free(device->mdev_type);
+  g_free(device->mdev_parent);
 }
 
 PassDevice *
@@ -67,7 +69,9 @@ pass_device_equal(const PassDevice *a, const PassDevice *b)
          g_strcmp0(a->driver, b->driver) == 0 && a->iommu_group == b->iommu_group &&
          a->numa_node == b->numa_node && g_strcmp0(a->parent, b->parent) == 0 &&
          g_strcmp0(a->physfn, b->physfn) == 0 && a->totalvfs == b->totalvfs &&
-         strv_equal((const char *const *)a->netdevs, (const char *const *)b->netdevs);
+         strv_equal((const char *const *)a->netdevs, (const char *const *)b->netdevs) &&
+         g_strcmp0(a->mdev_type, b->mdev_type) == 0 &&
+         g_strcmp0(a->mdev_parent, b->mdev_parent) == 0 && a->mdev_state == b->mdev_state;
 }
 
 static const char *const kind_names[] = {

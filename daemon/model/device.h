@@ -38,7 +38,18 @@ typedef struct {
   /* Its network interfaces as libvirt shows them (net_* node devices whose parent it is):
    * sorted, each once; NULL when none (or not a network controller, or a VF: not asked). */
   GStrv netdevs;
+  /* mdev only (NULL/0 otherwise): its type id ("mtty-1"), its parent as the API names it (a PCI
+   * address, or a virtual parent's sysfs name such as "mtty") and libvirt's view of it. */
+  char *mdev_type;
+  char *mdev_parent;
+  guint mdev_state; /* PassMdevState bits */
 } PassDevice;
+
+typedef enum {
+  PASS_MDEV_ACTIVE = 1 << 0,     /* created on the host now */
+  PASS_MDEV_PERSISTENT = 1 << 1, /* defined (mdevctl): libvirt can create it again */
+  PASS_MDEV_AUTOSTART = 1 << 2,  /* created again at boot */
+} PassMdevState;
 
 PassDevice *pass_device_new(void); /* all pointers NULL, ints -1 */
 PassDevice *pass_device_ref(PassDevice *device);

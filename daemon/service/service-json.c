@@ -83,6 +83,9 @@ pass_json_device(const PassDevice *device, GPtrArray *iommu_group_members, GPtrA
   set_int_or_null(object, "totalvfs", device->totalvfs);
   set_strv(object, "netdevs", (const char *const *)device->netdevs);
   set_strings(object, "owners", owners);
+  /* absent for other kinds: an optional member, and their JSON stays as it was */
+  if (device->kind == PASS_DEVICE_KIND_MDEV)
+    json_object_set_object_member(object, "mdev", pass_json_mdev(device));
   return object;
 }
 

@@ -18,6 +18,8 @@ G_BEGIN_DECLS
 JsonObject *pass_json_device(const PassDevice *device, GPtrArray *iommu_group_members,
                              GPtrArray *vfs, GPtrArray *owners);
 /* The same, with the relations taken from @engine. */
+/* A Device's mdev member (service-mdev.c); NULL for other kinds. */
+JsonObject *pass_json_mdev(const PassDevice *device);
 JsonObject *pass_json_engine_device(PassEngine *engine, const PassDevice *device);
 
 /* An Assignment: @hostdev of a domain, with the ids and names of @device (the inventory's

@@ -94,6 +94,16 @@ static const PassParam set_num_vfs_params[] = {
     FLAG("dry_run", PASS_OP_DRY_RUN),
     END,
 };
+/* mediated devices */
+static const PassParam create_mdev_params[] = {
+    STRING("parent", mdev_parent, TRUE),
+    STRING("type", mdev_type, TRUE),
+    STRING("uuid", mdev_uuid, FALSE),
+    FLAG("persistent", PASS_ARGS_FLAG_PERSISTENT),
+    FLAG("autostart", PASS_ARGS_FLAG_AUTOSTART),
+    END,
+};
+static const PassParam remove_mdev_params[] = {DEVICE, END};
 
 const PassMethod pass_service_methods[] = {
     {"GetStatus", pass_service_get_status, PASS_ACCESS_READ, NULL},
@@ -112,6 +122,10 @@ const PassMethod pass_service_methods[] = {
     {"GetBalance", pass_service_get_balance, PASS_ACCESS_READ, get_balance_params},
     {"GetSriov", pass_service_get_sriov, PASS_ACCESS_READ, get_sriov_params},
     {"SetNumVFs", pass_service_set_num_vfs, PASS_ACCESS_WRITE, set_num_vfs_params},
+    /* mediated devices */
+    {"ListMdevTypes", pass_service_list_mdev_types, PASS_ACCESS_READ, NULL},
+    {"CreateMdev", pass_service_create_mdev, PASS_ACCESS_WRITE, create_mdev_params},
+    {"RemoveMdev", pass_service_remove_mdev, PASS_ACCESS_WRITE, remove_mdev_params},
 };
 const guint pass_service_n_methods = G_N_ELEMENTS(pass_service_methods);
 

@@ -52,6 +52,8 @@ PassMethodHandler pass_service_attach, pass_service_detach, pass_service_reattac
 /* service-pools.c */
 PassMethodHandler pass_service_list_pools, pass_service_define_pool, pass_service_undefine_pool,
     pass_service_get_balance;
+/* service-mdev.c */
+PassMethodHandler pass_service_list_mdev_types, pass_service_create_mdev, pass_service_remove_mdev;
 /* Attach with a pool (pass_service_attach hands it on). */
 void pass_service_attach_pool(PassService *service, PassVarlinkCall *call, PassRequest *request,
                               const PassArgs *args, PassOpDoneFunc done, gpointer reply);

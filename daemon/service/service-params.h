@@ -45,10 +45,14 @@ typedef struct {
   JsonArray *pfs;   /* DefinePool's PF selectors; NULL when not given */
   gint64 count;     /* SetNumVFs */
   int autoprobe;    /* SetNumVFs: 0, 1; -1 when not given */
+  const char *mdev_parent, *mdev_type, *mdev_uuid; /* CreateMdev */
 } PassArgs;
 
 /* GetBalance's plan: a flag bit outside PassOpFlags. */
 #define PASS_ARGS_FLAG_PLAN (1u << 24)
+/* CreateMdev's persistent and autostart. */
+#define PASS_ARGS_FLAG_PERSISTENT (1u << 25)
+#define PASS_ARGS_FLAG_AUTOSTART  (1u << 26)
 
 #define PASS_ARGS_TIMEOUT_DEFAULT (-1)
 

@@ -11,6 +11,7 @@
 
 #include "device.h"
 #include "domain.h"
+#include "mdev.h"
 
 G_BEGIN_DECLS
 
@@ -73,6 +74,15 @@ typedef struct {
   gboolean (*set_num_vfs)(PassOps *ops, gpointer worker, const char *pf, guint count, int autoprobe,
                           GError **error);
 
+  /* ---- mediated devices (tx-mdev.c); NULL: the host has none ---- */
+  /* PassMdevType* of every parent, sorted. */
+  GPtrArray *(*list_mdev_types)(PassOps *ops, gpointer worker, GError **error);
+  /* An instance of @type_id on @parent_name (libvirt's name) with @uuid (NULL: picked),
+   * transient or @persistent (and @autostart); returns "mdev:UUID". */
+  char *(*create_mdev)(PassOps *ops, gpointer worker, const char *parent_name, const char *type_id,
+                       const char *uuid, gboolean persistent, gboolean autostart, GError **error);
+  /* Destroy (and undefine) "mdev:UUID". */
+  gboolean (*remove_mdev)(PassOps *ops, gpointer worker, const char *address, GError **error);
   void (*free)(PassOps *ops);
 } PassOpsClass;
 

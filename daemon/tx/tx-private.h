@@ -216,6 +216,12 @@ void tx_log_event(Op *op, GLogLevelFlags level, const GError *error, const char 
 void tx_log_recovery(const Intent *intent, GLogLevelFlags level, const char *format, ...)
     G_GNUC_PRINTF(3, 4);
 
+/* ---- tx-mdev.c ---- */
+/* Whether @address names a mediated device ("mdev:UUID"). */
+gboolean tx_mdev_is(const char *address);
+/* What an attach of mdev @device may not ask for (interface, whole group); TRUE for others. */
+gboolean tx_mdev_attach_check(Op *op, PassDevice *device);
+
 /* ---- tx-check.c: verdicts; each returns FALSE/NULL with op->result filled, and the caller
  * ends the operation (tx_op_finish) ---- */
 gboolean tx_verdict(Op *op, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);

@@ -25,6 +25,7 @@
 #include "pass-error.h"
 #include "pass-mac.h"
 #include "xml-hostdev.h"
+#include "xml-mdev.h"
 
 static void op_granted(PassLockRequest *request, gpointer user_data);
 static void detach_continue(Op *op);
@@ -492,7 +493,7 @@ attach_check(Op *op)
     return tx_fail_parameter(op, "vlan", "VLAN %u is out of range (1 to %u)", op->vlan,
                              PASS_VLAN_MAX);
   if (!tx_check_connected(op) || !(device = tx_need_device(op, op->address)) ||
-      !(domain = tx_need_domain(op)))
+      !(domain = tx_need_domain(op)) || !tx_mdev_attach_check(op, device))
     return FALSE;
 
   /* Default: config if persistent, live too if running. */
@@ -527,7 +528,8 @@ attach_check(Op *op)
 
     if (!d)
       return FALSE;
-    if (!(op->flags & PASS_OP_FORCE))
+    /* an mdev is a slice the host made for guests: nothing of the host's own */
+    if (!(op->flags & PASS_OP_FORCE) && d->kind != PASS_DEVICE_KIND_MDEV)
       g_ptr_array_add(op->protect, pass_device_ref(d));
   }
   return TRUE;
@@ -545,7 +547,8 @@ attach_plan(Op *op)
   for (guint i = 0; i < op->devices->len; i++)
     if (!tx_check_unowned(op, g_ptr_array_index(op->devices, i)))
       return FALSE;
-  if (!tx_check_group(op, device))
+  /* an mdev's group is its own, and its parent's driver (not vfio-pci) serves it */
+  if (device->kind != PASS_DEVICE_KIND_MDEV && !tx_check_group(op, device))
     return FALSE;
   /* A pool's VFs are each in a group of their own (or not): every group must be viable. */
   for (guint i = 0; op->pool && i < op->devices->len; i++) {
@@ -564,7 +567,7 @@ attach_plan(Op *op)
     if (!d)
       return FALSE; /* vanished while the host was asked */
     add_unique(op->reread, d->address);
-    if (is_vfio(d->driver))
+    if (is_vfio(d->driver) || d->kind == PASS_DEVICE_KIND_MDEV)
       continue;
     step = pass_action_new(PASS_ACTION_DETACH_HOST, d->address);
     step->driver_from = g_strdup(d->driver);
@@ -584,7 +587,10 @@ attach_plan(Op *op)
       mac = target && op->mac ? g_strdup(op->mac) : pass_xml_generate_mac(op->domain, address);
     step->domain = g_strdup(op->domain);
     step->where = op->where;
-    step->xml = pass_xml_build_hostdev(address, interface, mac, target ? op->vlan : 0, &error);
+    step->xml =
+        tx_mdev_is(address)
+            ? pass_xml_build_mdev_hostdev(pass_xml_mdev_uuid(address), &error)
+            : pass_xml_build_hostdev(address, interface, mac, target ? op->vlan : 0, &error);
     g_ptr_array_add(op->steps, step);
     if (!step->xml)
       return tx_verdict_error(op, g_steal_pointer(&error));
@@ -876,9 +882,12 @@ detach_plan(Op *op)
   step->domain = g_strdup(op->domain);
   step->where = where;
   /* An interface is found by its MAC (xml-hostdev.h); the VLAN is not needed to find it. */
-  step->xml = pass_xml_build_hostdev(op->address, hostdev->interface,
-                                     hostdev->interface ? hostdev->mac : NULL, 0, NULL);
-  if (!step->xml) /* a MAC passd would not write itself: libvirt's match by address is all */
+  step->xml = tx_mdev_is(op->address)
+                  ? pass_xml_build_mdev_hostdev(pass_xml_mdev_uuid(op->address), NULL)
+                  : pass_xml_build_hostdev(op->address, hostdev->interface,
+                                           hostdev->interface ? hostdev->mac : NULL, 0, NULL);
+  if (!step->xml && !tx_mdev_is(op->address)) /* a MAC passd would not write itself: libvirt's
+                                                 match by address is all */
     step->xml = pass_xml_build_hostdev(op->address, hostdev->interface, NULL, 0, NULL);
   g_ptr_array_add(op->steps, step);
   if (detach_may_reattach(op, hostdev, where, device)) {

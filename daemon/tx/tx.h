@@ -139,6 +139,31 @@ typedef void (*PassTxSriovFunc)(GPtrArray *pfs, const GError *error, gpointer us
  * Errors: HypervisorUnavailable, NoSuchDevice, SriovNotSupported (not a PF). */
 void pass_tx_get_sriov(PassTx *tx, const char *pf, PassTxSriovFunc done, gpointer user_data);
 
+/* ---- mediated devices (tx-mdev.c) ---- */
+/* @types: PassMdevType* (borrowed for the call), NULL with @error. */
+typedef void (*PassTxMdevTypesFunc)(GPtrArray *types, const GError *error, gpointer user_data);
+/* ListMdevTypes: every parent's types as libvirt reports them now (read on a worker). Errors:
+ * HypervisorUnavailable, HypervisorError. */
+void pass_tx_list_mdev_types(PassTx *tx, PassTxMdevTypesFunc done, gpointer user_data);
+typedef enum {
+  PASS_TX_MDEV_PERSISTENT = 1 << 0, /* defined through libvirt (mdevctl): back after a reboot */
+  PASS_TX_MDEV_AUTOSTART = 1 << 1,  /* and created at boot; implies PERSISTENT */
+} PassTxMdevFlags;
+/* @address: "mdev:UUID" on success, NULL with @error. */
+typedef void (*PassTxMdevFunc)(const char *address, const GError *error, gpointer user_data);
+/* CreateMdev: an instance of @type_id on @parent (as ListMdevTypes names it, or libvirt's name)
+ * with @uuid (NULL: libvirt picks one). The reply comes once the engine has it. Errors:
+ * NoSuchDevice (no such parent, or it offers no such type), NoCapacity (none left),
+ * InvalidParameter (a bad UUID, or one in use), HypervisorError. Logged as PASSD_OPERATION=
+ * create_mdev. */
+void pass_tx_create_mdev(PassTx *tx, PassRequest *request, const char *parent, const char *type_id,
+                         const char *uuid, guint mdev_flags, PassTxMdevFunc done,
+                         gpointer user_data);
+/* RemoveMdev: destroy (and undefine) @address. Refused while a domain holds it (DeviceInUse
+ * naming the owners); NoSuchDevice when passd does not know it. */
+void pass_tx_remove_mdev(PassTx *tx, PassRequest *request, const char *address, PassTxMdevFunc done,
+                         gpointer user_data);
+
 /* @device's IOMMU group as rules/iommu.h's table, from @engine's picture (@device included;
  * empty without a group): free it with g_free(); its strings are the engine's, valid until it is
  * fed again. For the transactions' verdicts and the doctor alike. */

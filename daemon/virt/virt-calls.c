@@ -5,6 +5,7 @@
 
 #include "pass-address.h"
 #include "pass-error.h"
+#include "virt-mdev.h"
 #include "virt-private.h"
 
 /* The lookups of a step name a lost libvirt as the step's failure (@step, "Cannot attach
@@ -18,6 +19,8 @@ lookup_nodedev(virConnectPtr conn, const char *address, const char *step, GError
   PassAddress addr;
   virNodeDevicePtr dev;
 
+  if (g_str_has_prefix(address, "mdev:"))
+    return pass_virt_lookup_mdev(conn, address, error);
   if (!pass_address_parse(address, &addr, error))
     return NULL;
   name = pass_address_to_nodedev_name(&addr);

@@ -59,9 +59,10 @@ gboolean pass_virt_set_call_error_full(virConnectPtr conn, GError **error, const
 /* Blocking reads (worker threads). Errors as pass_virt_set_call_error(). */
 PassDevice *pass_virt_read_device(virConnectPtr conn, virNodeDevicePtr dev, GError **error);
 PassDomain *pass_virt_read_domain(virDomainPtr dom, GError **error);
-/* Fills @devices (PassDevice*, PCI only) and @domains (PassDomain*), skipping objects that
- * vanish or fail to parse meanwhile; @net_parents, when not NULL, gets each network
- * interface's node device name -> the address of the PCI device it is below. */
+/* Fills @devices (PassDevice*: PCI functions, then mdevs active and defined) and @domains
+ * (PassDomain*), skipping objects that vanish or fail to parse meanwhile; @net_parents, when
+ * not NULL, gets each network interface's node device name -> the address of the PCI device it
+ * is below. */
 gboolean pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domains,
                                  GHashTable *net_parents, GError **error);
 /* The address of the PCI device that network interface node device @dev is below; NULL (with

@@ -8,6 +8,7 @@
 
 #include "pass-address.h"
 #include "pass-error.h"
+#include "virt-mdev.h"
 #include "xml-read.h"
 
 gboolean
@@ -166,9 +167,12 @@ pass_virt_read_net_parent(virNodeDevicePtr dev)
 PassDevice *
 pass_virt_read_device(virConnectPtr conn, virNodeDevicePtr dev, GError **error)
 {
-  char *xml = virNodeDeviceGetXMLDesc(dev, 0);
+  char *xml;
   PassDevice *device;
 
+  if (g_str_has_prefix(virNodeDeviceGetName(dev), "mdev_"))
+    return pass_virt_read_mdev(conn, dev, error);
+  xml = virNodeDeviceGetXMLDesc(dev, 0);
   if (xml == NULL) {
     g_autofree char *what = g_strdup_printf("reading node device %s", virNodeDeviceGetName(dev));
     pass_virt_set_call_error(conn, error, what);
@@ -337,6 +341,12 @@ pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domai
     }
   }
   free(devs);
+  /* Mediated devices, active and defined; too few to be worth the parallel parse. */
+  if (lost == NULL && !pass_virt_read_mdevs(conn, devices, &lost) &&
+      !g_error_matches(lost, PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE)) {
+    g_debug("no mediated devices: %s", lost->message);
+    g_clear_error(&lost);
+  }
   /* A picture with holes where libvirt went away mid-read would drop owners: none at all. */
   if (lost != NULL) {
     g_propagate_error(error, g_steal_pointer(&lost));

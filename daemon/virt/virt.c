@@ -1,5 +1,6 @@
 #define G_LOG_DOMAIN "passd-virt"
 
+#include "virt-mdev.h"
 #include "virt-private.h"
 
 #include <libvirt/virterror.h>
@@ -202,6 +203,8 @@ nodedev_address(virNodeDevicePtr dev)
   const char *name = virNodeDeviceGetName(dev);
   PassAddress addr;
 
+  if (name != NULL && g_str_has_prefix(name, "mdev_"))
+    return pass_virt_mdev_address_from_name(name);
   /* Only PCI devices are named pci_dddd_bb_ss_f; the rest is not ours. */
   if (name == NULL || !g_str_has_prefix(name, "pci_") || !pass_address_parse(name, &addr, NULL))
     return NULL;
@@ -225,8 +228,11 @@ on_nodedev_lifecycle(virConnectPtr conn, virNodeDevicePtr dev, int event, int de
   if (address == NULL)
     return;
   g_debug("node device %s: lifecycle event %d/%d", address, event, detail);
-  event_queue(opaque, read_item_new(event == VIR_NODE_DEVICE_EVENT_DELETED ? READ_DEVICE_DELETED
-                                                                           : READ_DEVICE,
+  /* A persistent mdev outlives its DELETED (it is defined still): re-read it. */
+  event_queue(opaque, read_item_new(event == VIR_NODE_DEVICE_EVENT_DELETED &&
+                                            !g_str_has_prefix(address, "mdev:")
+                                        ? READ_DEVICE_DELETED
+                                        : READ_DEVICE,
                                     address));
 }
 

@@ -11,6 +11,7 @@
 #include "cpulist.h"
 #include "pass-address.h"
 #include "pass-error.h"
+#include "xml-mdev.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathContext, xmlXPathFreeContext)
@@ -499,7 +500,14 @@ add_hostdev(xmlNode *node, gboolean interface, PassHostdevWhere where, PassDomai
     g_debug("hostdev without a source address in %s: skipped", domain->name);
     return TRUE;
   }
-  address = address_from_attrs(src_addr);
+  /* a mediated device is named by its UUID */
+  if (attr_is(node, "type", "mdev")) {
+    g_autofree char *uuid = attr(src_addr, "uuid");
+
+    address = pass_xml_mdev_address(uuid);
+  } else {
+    address = address_from_attrs(src_addr);
+  }
   if (address == NULL) {
     g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
                 "domain XML %s: bad hostdev source address", domain->name);
@@ -623,7 +631,7 @@ pass_xml_read_domain_hostdevs(const char *xml, PassHostdevWhere where, PassDomai
   if ((where & PASS_HOSTDEV_LIVE) || !domain->active)
     read_placement(xpath, root, domain);
   nodes = xpath_nodes(xpath, root,
-                      "./devices/hostdev[@mode='subsystem' and @type='pci'] | "
+                      "./devices/hostdev[@mode='subsystem' and (@type='pci' or @type='mdev')] | "
                       "./devices/interface[@type='hostdev']");
   for (guint i = 0; i < xpath_count(nodes); i++) {
     xmlNode *node = nodes->nodesetval->nodeTab[i];

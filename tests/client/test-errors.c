@@ -133,6 +133,15 @@ static const Case cases[] = {
      "function\"}",
      "x",
      "SR-IOV is not available on 0000:01:00.0: 0000:01:00.0 is not an SR-IOV physical function", 1},
+    {PASS_ERROR_NO_SUCH_DEVICE, "{\"address\": \"nope\", \"message\": \"nope is no mdev parent\"}",
+     "x", "no such device: nope is no mdev parent", 1},
+    {PASS_ERROR_NO_SUCH_DEVICE,
+     "{\"address\": \"mdev:0b5e9a7e-1d4c-4a8e-9f3e-2c4d5e6f7a80\", \"message\": \"x\"}", "x",
+     "no mediated device mdev:0b5e9a7e-1d4c-4a8e-9f3e-2c4d5e6f7a80 on this host", 1},
+    {PASS_ERROR_NO_CAPACITY,
+     "{\"type\": \"mtty-2\", \"parent\": \"mtty\", \"message\": \"mtty has no instance of "
+     "mtty-2 left to create\"}",
+     "x", "no mdev instance left to create: mtty has no instance of mtty-2 left to create", 1},
     {PASS_ERROR_DISCONNECTED, NULL, "EOF", "passd closed the connection", 3},
     {PASS_ERROR_PROTOCOL, NULL, "not JSON", "passd sent a reply passctl cannot read: not JSON", 1},
 };

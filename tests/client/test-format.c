@@ -338,6 +338,45 @@ test_show_pf(void)
                   "Owners:             none\n");
 }
 
+/* An mdev: its type, parent and state instead of PCI ids; the types table. */
+static void
+test_show_mdev(void)
+{
+  g_autoptr(JsonObject) device = parse_object(
+      "{\"address\": \"mdev:0b5e9a7e-1d4c-4a8e-9f3e-2c4d5e6f7a80\", \"kind\": \"mdev\", "
+      "\"name\": \"mdev_0b5e9a7e_1d4c_4a8e_9f3e_2c4d5e6f7a80_mtty\", \"driver\": \"mtty\", "
+      "\"iommu_group\": 16, \"iommu_group_members\": "
+      "[\"mdev:0b5e9a7e-1d4c-4a8e-9f3e-2c4d5e6f7a80\"], \"owners\": [\"vm1\"], \"mdev\": "
+      "{\"type\": \"mtty-2\", \"parent\": \"mtty\", \"active\": true, \"persistent\": true, "
+      "\"autostart\": true}}");
+  g_autoptr(JsonObject) types = parse_object(
+      "{\"types\": [{\"parent\": \"0000:3b:00.0\", \"parent_name\": \"pci_0000_3b_00_0\", "
+      "\"id\": \"nvidia-222\", \"name\": null, \"device_api\": \"vfio-pci\", \"available\": 16},"
+      "{\"parent\": \"mtty\", \"parent_name\": \"mtty_mtty\", \"id\": \"mtty-1\", \"name\": "
+      "\"Single port serial\", \"device_api\": \"vfio-pci\", \"available\": 0}]}");
+  g_autoptr(JsonObject) none = parse_object("{\"types\": []}");
+  g_autofree char *text = passctl_format_device_show(device, NULL);
+  g_autofree char *table = passctl_format_mdev_types(passctl_json_array(types, "types"), 0);
+  g_autofree char *empty = passctl_format_mdev_types(passctl_json_array(none, "types"), 0);
+
+  g_assert_cmpstr(
+      text, ==,
+      "Address:            mdev:0b5e9a7e-1d4c-4a8e-9f3e-2c4d5e6f7a80\n"
+      "Name:               mdev_0b5e9a7e_1d4c_4a8e_9f3e_2c4d5e6f7a80_mtty\n"
+      "Type:               mtty-2\n"
+      "Parent:             mtty\n"
+      "State:              active, persistent, autostart\n"
+      "Driver:             mtty\n"
+      "IOMMU group:        16 (1 device)\n"
+      "                    mdev:0b5e9a7e-1d4c-4a8e-9f3e-2c4d5e6f7a80  mtty  (this device)\n"
+      "Owners:             vm1\n");
+  g_assert_cmpstr(table, ==,
+                  "PARENT        TYPE        AVAILABLE  API       NAME\n"
+                  "0000:3b:00.0  nvidia-222  16         vfio-pci  -\n"
+                  "mtty          mtty-1      0          vfio-pci  Single port serial\n");
+  g_assert_cmpstr(empty, ==, "No mediated device types on this host.\n");
+}
+
 static void
 test_show_vf(void)
 {
@@ -572,6 +611,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/client/table", test_table);
+  g_test_add_func("/client/show/mdev", test_show_mdev);
   g_test_add_func("/client/table/width", test_table_width);
   g_test_add_func("/client/table/empty", test_table_empty);
   g_test_add_func("/client/table/utf8", test_table_utf8_alignment);

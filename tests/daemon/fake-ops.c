@@ -12,10 +12,12 @@ typedef struct {
   char *physfn;
   guint32 class_code;
   char *driver, *default_driver;
-  int numa_node;   /* -1: unknown */
-  int totalvfs;    /* -1: no SR-IOV */
-  int autoprobe;   /* sriov_drivers_autoprobe */
-  char *vf_driver; /* what new VFs get with autoprobe on */
+  int numa_node;                 /* -1: unknown */
+  int totalvfs;                  /* -1: no SR-IOV */
+  int autoprobe;                 /* sriov_drivers_autoprobe */
+  char *vf_driver;               /* what new VFs get with autoprobe on */
+  char *mdev_type, *mdev_parent; /* an mdev ("mdev:UUID"): its type and parent */
+  gboolean mdev_persistent;
 } FakeDevice;
 
 typedef struct {
@@ -45,6 +47,8 @@ struct _FakeOps {
   guint next_alias;
   int next_group; /* for VFs that set_num_vfs creates */
   gint running, max_running;
+  GPtrArray *mdev_types; /* PassMdevType*: what create_mdev may make */
+  guint next_mdev;
 };
 
 static void
@@ -55,6 +59,8 @@ fake_device_free(FakeDevice *d)
   g_free(d->driver);
   g_free(d->default_driver);
   g_free(d->vf_driver);
+  g_free(d->mdev_type);
+  g_free(d->mdev_parent);
   g_free(d);
 }
 
@@ -168,7 +174,10 @@ xml_address(const char *xml)
                   0, 0, NULL);
   g_autoptr(GMatchInfo) match = NULL;
   g_autofree char *d = NULL, *b = NULL, *s = NULL, *f = NULL;
+  g_autofree char *uuid = xml_match(xml, "<address uuid=\"([0-9a-f-]+)\"/>");
 
+  if (uuid)
+    return g_strconcat("mdev:", uuid, NULL);
   if (!g_regex_match(regex, xml, 0, &match))
     return g_strdup("?");
   d = g_match_info_fetch(match, 1);
@@ -426,6 +435,15 @@ device_build(FakeDevice *d)
   device->driver = g_strdup(d->driver);
   device->numa_node = d->numa_node;
   device->totalvfs = d->totalvfs;
+  if (d->mdev_type) {
+    device->kind = PASS_DEVICE_KIND_MDEV;
+    g_free(device->name);
+    device->name = g_strdup_printf("mdev_%s", d->address + 5);
+    device->vendor_id = device->product_id = 0;
+    device->mdev_type = g_strdup(d->mdev_type);
+    device->mdev_parent = g_strdup(d->mdev_parent);
+    device->mdev_state = PASS_MDEV_ACTIVE | (d->mdev_persistent ? PASS_MDEV_PERSISTENT : 0);
+  }
   return device;
 }
 
@@ -561,8 +579,89 @@ fake_free(PassOps *ops)
   g_hash_table_unref(fake->protected);
   g_ptr_array_unref(fake->calls);
   g_ptr_array_unref(fake->fail_prefixes);
+  g_ptr_array_unref(fake->mdev_types);
   g_mutex_clear(&fake->lock);
   g_free(fake);
+}
+
+static GPtrArray *
+fake_list_mdev_types(PassOps *ops, gpointer worker, GError **error)
+{
+  FakeOps *fake = worker;
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  GPtrArray *types = g_ptr_array_new_with_free_func((GDestroyNotify)pass_mdev_type_free);
+
+  for (guint i = 0; i < fake->mdev_types->len; i++) {
+    const PassMdevType *t = g_ptr_array_index(fake->mdev_types, i);
+    PassMdevType *copy = pass_mdev_type_new();
+
+    copy->parent = g_strdup(t->parent);
+    copy->parent_name = g_strdup(t->parent_name);
+    copy->id = g_strdup(t->id);
+    copy->available = t->available;
+    g_ptr_array_add(types, copy);
+  }
+  return types;
+}
+
+static PassMdevType *
+fake_mdev_type(FakeOps *fake, const char *parent, const char *id)
+{
+  for (guint i = 0; i < fake->mdev_types->len; i++) {
+    PassMdevType *t = g_ptr_array_index(fake->mdev_types, i);
+
+    if (g_str_equal(t->id, id) &&
+        (g_str_equal(t->parent, parent) || g_str_equal(t->parent_name, parent)))
+      return t;
+  }
+  return NULL;
+}
+
+static char *
+fake_create_mdev(PassOps *ops, gpointer worker, const char *parent_name, const char *type_id,
+                 const char *uuid, gboolean persistent, gboolean autostart, GError **error)
+{
+  FakeOps *fake = worker;
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  char *call =
+      g_strdup_printf("create_mdev %s %s %s%s%s", parent_name, type_id, uuid ? uuid : "(new)",
+                      persistent ? " persistent" : "", autostart ? " autostart" : "");
+  PassMdevType *type = fake_mdev_type(fake, parent_name, type_id);
+  FakeDevice *d;
+
+  if (!record(fake, call, error))
+    return NULL;
+  g_assert_nonnull(type);
+  g_assert_cmpint(type->available, >, 0);
+  type->available--;
+  d = g_new0(FakeDevice, 1);
+  d->address = uuid ? g_strconcat("mdev:", uuid, NULL)
+                    : g_strdup_printf("mdev:00000000-0000-0000-0000-%012u", ++fake->next_mdev);
+  d->group = 100 + (int)fake->devices->len;
+  d->driver = g_strdup("mtty");
+  d->numa_node = -1;
+  d->totalvfs = -1;
+  d->mdev_type = g_strdup(type_id);
+  d->mdev_parent = g_strdup(type->parent);
+  d->mdev_persistent = persistent;
+  g_ptr_array_add(fake->devices, d);
+  return g_strdup(d->address);
+}
+
+static gboolean
+fake_remove_mdev(PassOps *ops, gpointer worker, const char *address, GError **error)
+{
+  FakeOps *fake = worker;
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+  char *call = g_strdup_printf("remove_mdev %s", address);
+  FakeDevice *d;
+
+  if (!record(fake, call, error))
+    return FALSE;
+  d = find_device(fake, address);
+  fake_mdev_type(fake, d->mdev_parent, d->mdev_type)->available++;
+  g_ptr_array_remove(fake->devices, d);
+  return TRUE;
 }
 
 static const PassOpsClass fake_class = {
@@ -576,6 +675,9 @@ static const PassOpsClass fake_class = {
     .unplug_live = fake_unplug_live,
     .read_domain = fake_read_domain,
     .read_device = fake_read_device,
+    .list_mdev_types = fake_list_mdev_types,
+    .create_mdev = fake_create_mdev,
+    .remove_mdev = fake_remove_mdev,
     .read_sriov = fake_read_sriov,
     .set_num_vfs = fake_set_num_vfs,
     .free = fake_free,
@@ -592,6 +694,7 @@ fake_ops_new(void)
   g_mutex_init(&fake->lock);
   fake->devices = g_ptr_array_new_with_free_func((GDestroyNotify)fake_device_free);
   fake->domains = g_ptr_array_new_with_free_func((GDestroyNotify)fake_domain_free);
+  fake->mdev_types = g_ptr_array_new_with_free_func((GDestroyNotify)pass_mdev_type_free);
   fake->protected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   fake->calls = g_ptr_array_new_with_free_func(g_free);
   fake->fail_prefixes = g_ptr_array_new_with_free_func(g_free);
@@ -821,4 +924,17 @@ fake_ops_set_domain_nodes(FakeOps *fake, const char *domain, const char *nodeset
 
   g_free(d->numa_nodes);
   d->numa_nodes = g_strdup(nodeset);
+}
+
+void
+fake_ops_add_mdev_type(FakeOps *fake, const char *parent, const char *parent_name,
+                       const char *type_id, int available)
+{
+  PassMdevType *t = pass_mdev_type_new();
+
+  t->parent = g_strdup(parent);
+  t->parent_name = g_strdup(parent_name);
+  t->id = g_strdup(type_id);
+  t->available = available;
+  g_ptr_array_add(fake->mdev_types, t);
 }

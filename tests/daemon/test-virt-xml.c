@@ -319,9 +319,15 @@ test_domain_live(void)
   g_autoptr(PassDomain) domain = parse_domain(PASS_HOSTDEV_LIVE);
   const PassHostdev *h;
 
-  /* USB and mdev hostdevs are ignored. */
-  g_assert_cmpuint(domain->hostdevs->len, ==, 3);
+  /* USB hostdevs are ignored; the mdev is named by its UUID. */
+  g_assert_cmpuint(domain->hostdevs->len, ==, 4);
   assert_sorted(domain);
+
+  h = pass_domain_find_hostdev(domain, "mdev:c2177883-f1bb-47f0-914d-32a22e3a8804");
+  g_assert_nonnull(h);
+  g_assert_false(h->interface);
+  g_assert_cmpstr(h->alias, ==, "hostdev4");
+  g_assert_cmpuint(h->where, ==, PASS_HOSTDEV_LIVE);
 
   h = pass_domain_find_hostdev(domain, "0000:3b:10.2");
   g_assert_nonnull(h);
@@ -342,8 +348,8 @@ test_domain_merged(void)
   g_autoptr(PassDomain) domain = parse_domain(PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
   const PassHostdev *h;
 
-  /* live: 3b:10.2, 01:00.0, af:00.1; config: 3b:10.2, 01:00.0, 01:00.1 */
-  g_assert_cmpuint(domain->hostdevs->len, ==, 4);
+  /* live: 3b:10.2, 01:00.0, af:00.1, the mdev; config: 3b:10.2, 01:00.0, 01:00.1 */
+  g_assert_cmpuint(domain->hostdevs->len, ==, 5);
   assert_sorted(domain);
 
   h = pass_domain_find_hostdev(domain, "0000:01:00.0");

@@ -32,6 +32,7 @@ ip link set lo up
 # shellcheck source=/dev/null
 . /lab-out/lab.env
 export LAB_DIR=$lab_dir LAB_REPO=$repo PASSD_BUILDDIR=$builddir LAB_L2_INITRD=$l2_initrd
+export LAB_MTTY_KO=${mtty_ko:-} # the sample mdev driver, built by run; lib.sh: lab_mtty_load
 # shellcheck source=tests/lab/lib.sh
 . "$LAB_DIR/lib.sh"
 

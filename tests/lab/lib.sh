@@ -75,6 +75,10 @@ lab_numvfs() { # PF N
 }
 
 # --- libvirtd (Debian 12's monolithic daemon)
+lab_mtty_load() { # the sample mdev parent "mtty" (types mtty-1, mtty-2); built by run from linux-source
+  [ -s "$LAB_MTTY_KO" ] || { echo "no mtty.ko (tools/setup installs linux-source-6.1 and the headers)" >&2; return 1; }
+  modprobe mdev && { lsmod | grep -q '^mtty ' || insmod "$LAB_MTTY_KO"; }
+}
 lab_libvirtd_start() {
   # the package's postinst never ran on this root: create the users libvirt expects
   grep -q '^libvirt-qemu:' /etc/group || echo 'libvirt-qemu:x:64055:' >>/etc/group

@@ -65,7 +65,7 @@ trap 'rm -f "$err"' EXIT
 if [[ ${4:-} != --with-passd ]]; then
   export PASSD_SOCKET=/nonexistent/passd.sock
   expect "passctl " list show status monitor attach detach reattach vm check pools pool balance \
-    sriov help
+    sriov mdev help
   expect "passctl li" list
   expect "passctl re" reattach
   expect "passctl --" --socket= --version --help
@@ -94,9 +94,12 @@ if [[ ${4:-} != --with-passd ]]; then
   expect "passctl sriov set --" --no-autoprobe --autoprobe --force --dry-run --json --help
   expect "passctl sriov show --" --json --help
   expect "passctl sriov --"
+  expect "passctl mdev " types create remove
+  expect "passctl mdev create --" --uuid= --persistent --autostart --json --help
+  expect "passctl mdev types --" --json --help
   expect "passctl --socket /tmp/x li" list
   expect "passctl help " list show status monitor attach detach reattach vm check pools pool \
-    balance sriov help
+    balance sriov mdev help
   expect "passctl help de" detach
   # values nobody can guess: nothing (and no error)
   expect "passctl detach --timeout "

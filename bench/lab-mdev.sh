@@ -1,0 +1,58 @@
+#!/bin/bash
+# Lab benchmark of mediated devices (not a test; see bench/README.md, "Lab: mdev"). Runs inside
+# the lab VM:  tests/lab/run bench/lab-mdev.sh [REPS]   (default 5 repetitions)
+#
+# Side by side, medians of REPS runs, an mtty-1 instance into running vm1 and out again:
+#   passd:   passctl mdev create mtty mtty-1; passctl attach vm1 mdev:UUID --live;
+#            passctl detach vm1 mdev:UUID (returns on DEVICE_REMOVED); passctl mdev remove
+#   by hand: uuidgen; echo UUID > .../mtty-1/create; write the hostdev XML; virsh attach-device
+#            --live; virsh detach-device --live; poll virsh dumpxml until the UUID is gone;
+#            echo 1 > .../UUID/remove
+# (attach --mdev-type, which would fold create+attach into one call, is not built yet.)
+set -uo pipefail
+if [ -z "${LAB_OUT:-}" ]; then # on the host: boot the lab and run this same file inside it
+  exec "$(dirname "$0")/../tests/lab/run" "$(realpath "$0")" "$@"
+fi
+. "$LAB_DIR/lib.sh"
+reps=${1:-5}
+
+now() { date +%s.%N; }
+since() { echo "$(now) - $1" | bc; }
+median() { sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+fmt() { printf '%.2f' "$1"; }
+die() {
+  echo "bench: $*"
+  exit 1
+}
+types=/sys/class/mdev_bus/mtty/mdev_supported_types
+
+[ "$LAB_PASSD_READY" = 1 ] || die "passd is not ready"
+lab_mtty_load || die "no mtty"
+lab_guest_define vm1 --start && lab_guest_wait_up vm1 || die "vm1 did not boot"
+: >/run/lab/passd.t
+: >/run/lab/hand.t
+for i in $(seq 1 "$reps"); do
+  t=$(now)
+  a=$(passctl mdev create mtty mtty-1) || die "create failed"
+  passctl attach vm1 "$a" --live >/dev/null || die "attach failed"
+  passctl detach vm1 "$a" >/dev/null || die "detach failed"
+  passctl mdev remove "$a" >/dev/null || die "remove failed"
+  since "$t" >>/run/lab/passd.t
+
+  t=$(now)
+  u=$(uuidgen)
+  echo "$u" >"$types/mtty-1/create" || die "sysfs create failed"
+  cat >/run/lab/mdev.xml <<X
+<hostdev mode='subsystem' type='mdev' model='vfio-pci'>
+  <source><address uuid='$u'/></source>
+</hostdev>
+X
+  virsh -q attach-device vm1 /run/lab/mdev.xml --live >/dev/null || die "virsh attach failed"
+  virsh -q detach-device vm1 /run/lab/mdev.xml --live >/dev/null || die "virsh detach failed"
+  lab_wait 30 sh -c "! virsh dumpxml vm1 | grep -q $u" || die "guest did not let go"
+  echo 1 >"/sys/bus/mdev/devices/$u/remove" || die "sysfs remove failed"
+  since "$t" >>/run/lab/hand.t
+done
+echo "mtty-1 into running vm1 and out, medians of $reps:"
+echo "  passd (create, attach, detach, remove): $(fmt "$(median </run/lab/passd.t)") s"
+echo "  by hand (uuidgen, sysfs, XML, virsh attach/detach, poll, sysfs): $(fmt "$(median </run/lab/hand.t)") s"

@@ -1,0 +1,313 @@
+/* Mediated devices: their types, creating and removing instances (each one libvirt call on a
+ * worker, under the instance's device lock, so an attach or detach of it never runs meanwhile),
+ * and what an attach of one may ask for (tx.c writes its <hostdev type='mdev'> and skips the
+ * host-driver step: the parent's driver serves it). */
+#define G_LOG_DOMAIN "passd"
+
+#include "tx-private.h"
+
+#include "pass-error.h"
+#include "xml-mdev.h"
+
+gboolean
+tx_mdev_is(const char *address)
+{
+  return address != NULL && g_str_has_prefix(address, "mdev:");
+}
+
+gboolean
+tx_mdev_attach_check(Op *op, PassDevice *device)
+{
+  if (device->kind != PASS_DEVICE_KIND_MDEV)
+    return TRUE;
+  if (op->flags & PASS_OP_INTERFACE)
+    return tx_fail_parameter(op, "interface", "%s is a mediated device, not a network VF",
+                             device->address);
+  if (op->flags & PASS_OP_WHOLE_GROUP)
+    return tx_fail_parameter(op, "whole_group", "%s is a mediated device: its group is its own",
+                             device->address);
+  return TRUE;
+}
+
+static gboolean
+connected(PassTx *tx, GError **error)
+{
+  const char *why = pass_engine_get_message(tx->engine);
+
+  if (tx->ops && pass_engine_has_inventory(tx->engine) && pass_engine_is_connected(tx->engine))
+    return TRUE;
+  g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE, "Not connected to libvirt%s%s",
+              why ? ": " : "", why ? why : "");
+  return FALSE;
+}
+
+/* ---- ListMdevTypes ---- */
+
+typedef struct {
+  PassTx *tx;
+  PassTxMdevTypesFunc done;
+  gpointer user_data;
+} TypesCall;
+
+static gpointer
+types_job(PassOps *ops, gpointer worker, gpointer data, GError **error)
+{
+  if (ops->klass->list_mdev_types == NULL)
+    return g_ptr_array_new(); /* no mediated devices here */
+  return ops->klass->list_mdev_types(ops, worker, error);
+}
+
+static void
+types_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  TypesCall *call = user_data;
+  PassOps *ops = call->tx->ops;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) types = ops->klass->run_finish(ops, res, &error);
+
+  call->done(types, error, call->user_data);
+  g_free(call);
+}
+
+void
+pass_tx_list_mdev_types(PassTx *tx, PassTxMdevTypesFunc done, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  TypesCall *call;
+
+  if (!connected(tx, &error)) {
+    done(NULL, error, user_data);
+    return;
+  }
+  call = g_new0(TypesCall, 1);
+  *call = (TypesCall){tx, done, user_data};
+  tx->ops->klass->run(tx->ops, types_job, call, NULL, types_done, call);
+}
+
+/* ---- CreateMdev and RemoveMdev ---- */
+
+typedef struct {
+  PassTx *tx;
+  PassRequest *request;
+  gboolean create;
+  char *parent, *type_id, *uuid; /* create */
+  guint mdev_flags;
+  char *address; /* remove: asked; create: made */
+  GStrv keys;
+  PassLockRequest *lock;
+  PassTxMdevFunc done;
+  gpointer user_data;
+  /* from the worker */
+  PassDevice *device; /* fresh; NULL when gone */
+} MdevCall;
+
+static void
+call_finish(MdevCall *call, GError *error)
+{
+  g_autofree char *who = call->request ? pass_request_describe(call->request) : NULL;
+
+  if (error)
+    g_message("%s %s failed%s%s: %s", call->create ? "create_mdev" : "remove_mdev",
+              call->address ? call->address : call->type_id, who ? " for " : "", who ? who : "",
+              error->message);
+  else
+    g_message("%s %s done%s%s", call->create ? "create_mdev" : "remove_mdev", call->address,
+              who ? " for " : "", who ? who : "");
+  call->done(error ? NULL : call->address, error, call->user_data);
+  if (call->lock)
+    pass_locks_release(call->tx->locks, call->lock);
+  g_clear_pointer(&call->request, pass_request_unref);
+  g_clear_pointer(&call->device, pass_device_unref);
+  g_strfreev(call->keys);
+  g_free(call->parent);
+  g_free(call->type_id);
+  g_free(call->uuid);
+  g_free(call->address);
+  g_free(call);
+  if (error)
+    g_error_free(error);
+}
+
+/* The parent's libvirt name for @call's type, or NULL with NoSuchDevice / NoCapacity. */
+static const PassMdevType *
+find_type(GPtrArray *types, MdevCall *call, GError **error)
+{
+  const PassMdevType *found = NULL;
+  gboolean parent_known = FALSE;
+
+  for (guint i = 0; i < types->len; i++) {
+    const PassMdevType *t = g_ptr_array_index(types, i);
+
+    if (g_strcmp0(call->parent, t->parent) != 0 && g_strcmp0(call->parent, t->parent_name) != 0)
+      continue;
+    parent_known = TRUE;
+    if (g_strcmp0(call->type_id, t->id) == 0)
+      found = t;
+  }
+  if (!parent_known)
+    g_set_error(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "%s is no mdev parent", call->parent);
+  else if (found == NULL)
+    g_set_error(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "%s offers no mdev type %s",
+                call->parent, call->type_id);
+  else if (found->available <= 0)
+    g_set_error(error, PASS_ERROR, PASS_ERROR_NO_CAPACITY,
+                "%s has no instance of %s left to create", call->parent, call->type_id);
+  else
+    return found;
+  return NULL;
+}
+
+static gpointer
+mdev_job(PassOps *ops, gpointer worker, gpointer data, GError **error)
+{
+  MdevCall *call = data;
+  g_autoptr(GError) local = NULL;
+
+  if (ops->klass->list_mdev_types == NULL) {
+    g_set_error_literal(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
+                        "This host has no mediated devices");
+    return NULL;
+  }
+  if (call->create) {
+    g_autoptr(GPtrArray) types = ops->klass->list_mdev_types(ops, worker, error);
+    const PassMdevType *type = types ? find_type(types, call, error) : NULL;
+
+    if (type == NULL)
+      return NULL;
+    g_free(call->address); /* the one asked for; libvirt's answer is the one that counts */
+    call->address = ops->klass->create_mdev(
+        ops, worker, type->parent_name, call->type_id, call->uuid,
+        (call->mdev_flags & (PASS_TX_MDEV_PERSISTENT | PASS_TX_MDEV_AUTOSTART)) != 0,
+        (call->mdev_flags & PASS_TX_MDEV_AUTOSTART) != 0, error);
+    if (call->address == NULL)
+      return NULL;
+  } else if (!ops->klass->remove_mdev(ops, worker, call->address, error)) {
+    return NULL;
+  }
+  /* What the engine gets before the reply: the new instance, or nothing when gone. */
+  call->device = ops->klass->read_device(ops, worker, call->address, &local);
+  if (call->device == NULL && !g_error_matches(local, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE))
+    g_debug("re-reading %s: %s", call->address, local->message);
+  return call;
+}
+
+static void
+mdev_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  MdevCall *call = user_data;
+  PassOps *ops = call->tx->ops;
+  GError *error = NULL;
+
+  if (ops->klass->run_finish(ops, res, &error) != NULL) {
+    if (call->device)
+      pass_engine_device_changed(call->tx->engine, call->device);
+    else if (!call->create)
+      pass_engine_device_removed(call->tx->engine, call->address);
+  }
+  call_finish(call, error);
+}
+
+static void
+mdev_granted(PassLockRequest *request, gpointer user_data)
+{
+  MdevCall *call = user_data;
+  PassEngine *engine = call->tx->engine;
+  GError *error = NULL;
+
+  call->lock = request;
+  if (!connected(call->tx, &error)) {
+    call_finish(call, error);
+    return;
+  }
+  if (call->create) {
+    if (call->address && pass_engine_lookup_device(engine, call->address)) {
+      call_finish(call, g_error_new(PASS_ERROR, PASS_ERROR_INVALID_PARAMETER, "%s exists already",
+                                    call->address));
+      return;
+    }
+  } else {
+    PassDevice *device = pass_engine_lookup_device(engine, call->address);
+    GPtrArray *owners = pass_engine_get_owners(engine, call->address);
+
+    if (device == NULL || device->kind != PASS_DEVICE_KIND_MDEV) {
+      call_finish(call, g_error_new(PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE,
+                                    "%s is no mediated device passd knows", call->address));
+      return;
+    }
+    if (owners->len) {
+      g_autofree char *list = NULL;
+
+      g_ptr_array_add(owners, NULL);
+      list = g_strjoinv(", ", (char **)owners->pdata);
+      g_ptr_array_remove_index(owners, owners->len - 1);
+      call_finish(call, g_error_new(PASS_ERROR, PASS_ERROR_DEVICE_IN_USE, "%s is assigned to %s",
+                                    call->address, list));
+      return;
+    }
+  }
+  call->tx->ops->klass->run(call->tx->ops, mdev_job, call, NULL, mdev_done, call);
+}
+
+static void
+mdev_submit(MdevCall *call)
+{
+  /* The instance's device key: the same an attach or detach of it takes. */
+  if (call->address) {
+    g_autofree char *key = g_strconcat("dev:", call->address, NULL);
+
+    call->keys = g_strdupv((char *[]){key, NULL});
+  } else {
+    call->keys = g_strdupv((char *[]){"mdev:new", NULL}); /* a fresh UUID: nobody else's */
+  }
+  pass_locks_acquire(call->tx->locks, (const char *const *)call->keys, NULL, mdev_granted, call);
+}
+
+void
+pass_tx_create_mdev(PassTx *tx, PassRequest *request, const char *parent, const char *type_id,
+                    const char *uuid, guint mdev_flags, PassTxMdevFunc done, gpointer user_data)
+{
+  MdevCall *call = g_new0(MdevCall, 1);
+
+  *call = (MdevCall){.tx = tx,
+                     .request = request ? pass_request_ref(request) : NULL,
+                     .create = TRUE,
+                     .parent = g_strdup(parent),
+                     .type_id = g_strdup(type_id),
+                     .mdev_flags = mdev_flags,
+                     .done = done,
+                     .user_data = user_data};
+  if (parent == NULL || *parent == '\0' || type_id == NULL || *type_id == '\0') {
+    call_finish(call, g_error_new_literal(PASS_ERROR, PASS_ERROR_INVALID_PARAMETER,
+                                          "An mdev needs a parent and a type"));
+    return;
+  }
+  if (uuid != NULL) {
+    call->address = pass_xml_mdev_address(uuid);
+    if (call->address == NULL) {
+      call_finish(
+          call, g_error_new(PASS_ERROR, PASS_ERROR_INVALID_PARAMETER, "'%s' is not a UUID", uuid));
+      return;
+    }
+    call->uuid = g_strdup(pass_xml_mdev_uuid(call->address));
+  }
+  mdev_submit(call);
+}
+
+void
+pass_tx_remove_mdev(PassTx *tx, PassRequest *request, const char *address, PassTxMdevFunc done,
+                    gpointer user_data)
+{
+  MdevCall *call = g_new0(MdevCall, 1);
+
+  *call = (MdevCall){.tx = tx,
+                     .request = request ? pass_request_ref(request) : NULL,
+                     .address = g_strdup(address),
+                     .done = done,
+                     .user_data = user_data};
+  if (!tx_mdev_is(address)) {
+    call_finish(call, g_error_new(PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "%s is no mediated device",
+                                  address ? address : "(none)"));
+    return;
+  }
+  mdev_submit(call);
+}
