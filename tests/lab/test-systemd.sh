@@ -211,7 +211,30 @@ security() {
   }
 }
 
-# --- 9. a crash is restarted (Restart=on-failure); a stopped passd is started again by the
+# --- 9. the host doctor through the sandboxed passd: a vfio module not loaded is still found
+# in /lib/modules (a warning with the fix), as passctl check says outside the sandbox
+doctor() {
+  local verdict
+  verdict() { # the status and evidence of check ID
+    passctl check --json | python3 -c 'import json,sys
+c = [c for c in json.load(sys.stdin)["checks"] if c["id"] == sys.argv[1]][0]
+print(c["status"], c["evidence"])' "$1"
+  }
+  trap 'modprobe vfio-pci' EXIT
+  if [ -e /sys/module/vfio_pci ]; then
+    modprobe -r vfio-pci || lab_fail "cannot unload vfio-pci (in use?)"
+  fi
+  verdict=$(verdict module-vfio-pci)
+  lab_note "passctl check, module-vfio-pci: $verdict"
+  [[ $verdict == "warn not loaded"*"modules.dep lists it" ]] ||
+    lab_fail "passd cannot see /lib/modules: '$verdict'"
+  modprobe vfio-pci || lab_fail "modprobe vfio-pci failed"
+  trap - EXIT
+  verdict=$(verdict module-vfio-pci)
+  [[ $verdict == "pass "* ]] || lab_fail "vfio-pci loaded again, but: '$verdict'"
+}
+
+# --- 10. a crash is restarted (Restart=on-failure); a stopped passd is started again by the
 # next client
 restarts() {
   local pid
@@ -243,6 +266,7 @@ else
   lab_scenario "an outsider cannot connect (exit 4), a member can" permissions
   lab_scenario "journalctl PASSD_DEVICE=: operation, domain, caller" history
   lab_scenario "systemd-analyze security passd.service: at most 5.0" security
+  lab_scenario "passctl check finds an unloaded vfio module in /lib/modules" doctor
   lab_scenario "restart after SIGKILL, activation after stop" restarts
 fi
 lab_finish
