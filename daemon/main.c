@@ -53,9 +53,12 @@ typedef struct {
   GMainLoop *loop;
   PassEngine *engine;
   PassTx *tx;
+  PassVarlinkServer *server;
   const char *uri;
   gboolean ready_sent;
   guint ready_timeout_id;
+  int activation_fd;  /* the service manager's socket, served once ready; -1: none (or served) */
+  gboolean failed;    /* could not serve it: exit with a failure */
   gboolean reapplied; /* the recorded VF counts were set again after the first snapshot */
 } Daemon;
 
@@ -95,6 +98,26 @@ setup_logging(gboolean verbose)
 
 /* ---- sd_notify ---- */
 
+/* A socket-activated passd accepts once ready: the client whose connection started it waits in
+ * the socket's backlog for the inventory instead of being told "not connected to libvirt yet".
+ * Without libvirt it is served at the ready timeout, as systemd is told. */
+static void
+serve_activation_socket(Daemon *daemon)
+{
+  g_autoptr(GError) error = NULL;
+  int fd = daemon->activation_fd;
+
+  if (fd < 0)
+    return;
+  daemon->activation_fd = -1;
+  if (!pass_varlink_server_listen_fd(daemon->server, fd, &error)) {
+    g_printerr("passd: cannot serve the socket passed by the service manager: %s\n",
+               error->message);
+    daemon->failed = TRUE;
+    g_main_loop_quit(daemon->loop);
+  }
+}
+
 static void
 notify_status(Daemon *daemon, const char *status)
 {
@@ -103,6 +126,7 @@ notify_status(Daemon *daemon, const char *status)
   text = g_strdup_printf("%sSTATUS=%s", daemon->ready_sent ? "" : "READY=1\n", status);
   daemon->ready_sent = TRUE;
   g_clear_handle_id(&daemon->ready_timeout_id, g_source_remove);
+  serve_activation_socket(daemon);
   g_debug("sd_notify: %s", text);
   sd_notify(0, text);
 }
@@ -260,8 +284,10 @@ save_pools(GPtrArray *run_time_pools, gpointer data, GError **error)
 
 /* ---- socket ---- */
 
+/* Listens on options->socket_path; or, under socket activation, checks the service manager's
+ * socket and leaves it in *@activation_fd for serve_activation_socket. */
 static gboolean
-listen_socket(PassVarlinkServer *server, const Options *options, GError **error)
+listen_socket(PassVarlinkServer *server, const Options *options, int *activation_fd, GError **error)
 {
   int n = sd_listen_fds(TRUE);
 
@@ -290,8 +316,9 @@ listen_socket(PassVarlinkServer *server, const Options *options, GError **error)
                 "socket");
     return FALSE;
   }
-  g_debug("listening on the socket passed by the service manager");
-  return pass_varlink_server_listen_fd(server, SD_LISTEN_FDS_START, error);
+  g_debug("serving the socket passed by the service manager once ready");
+  *activation_fd = SD_LISTEN_FDS_START;
+  return TRUE;
 }
 
 static gboolean
@@ -311,7 +338,7 @@ run(const Options *options)
 {
   g_autoptr(GError) error = NULL;
   const char *uri = options->uri;
-  Daemon daemon = {.uri = uri};
+  Daemon daemon = {.uri = uri, .activation_fd = -1};
   PassVarlinkServer *server = NULL;
   PassService *service = NULL;
   PassVirt *virt = NULL;
@@ -347,13 +374,15 @@ run(const Options *options)
   pass_service_set_pools(service, pools, save_pools, pools_file, pools_file);
   server = pass_varlink_server_new("passd", "passd", PASS_VERSION,
                                    "file:///usr/share/doc/passd/README.md");
+  daemon.server = server;
   pass_varlink_server_set_limits(server, PASS_VARLINK_DEFAULT_MAX_MESSAGE,
                                  options->max_connections);
   pass_varlink_server_set_max_connections_per_uid(server, options->max_connections_per_uid);
   sigterm_id = g_unix_signal_add(SIGTERM, on_quit_signal, &daemon);
   sigint_id = g_unix_signal_add(SIGINT, on_quit_signal, &daemon);
 
-  if (!pass_service_register(service, server, &error) || !listen_socket(server, options, &error)) {
+  if (!pass_service_register(service, server, &error) ||
+      !listen_socket(server, options, &daemon.activation_fd, &error)) {
     g_printerr("passd: %s\n", error->message);
     goto out;
   }
@@ -371,7 +400,7 @@ run(const Options *options)
 
   g_main_loop_run(daemon.loop);
   sd_notify(0, "STOPPING=1");
-  status = EXIT_SUCCESS;
+  status = daemon.failed ? EXIT_FAILURE : EXIT_SUCCESS;
 
 out:
   /* Callbacks stop with virt; subscribers go with the service before their server. */

@@ -68,6 +68,19 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(len(p.call(MANAGER + "ListDevices")["devices"]), len(T.default().devices))
         self.assertCleanStop(p)
 
+    def test_socket_activation_first_client_gets_the_inventory(self):
+        # The connection that makes the service manager start passd is queued before passd
+        # runs; passd accepts once ready, so it gets the devices, not "not connected yet".
+        p = self.start(activate=True)
+        first = passd.Conn(p.socket)
+        self.addCleanup(first.close)
+        first.send({"method": MANAGER + "ListDevices"})
+        p.start()
+        reply = first.recv()
+        self.assertNotIn("error", reply)
+        self.assertEqual(len(reply["parameters"]["devices"]), len(T.default().devices))
+        self.assertCleanStop(p)
+
     def test_sigterm_with_clients_attached(self):
         p = self.start().start()
         watchers = [p.connect() for _ in range(3)]

@@ -2,32 +2,45 @@
 # PID 1 of L1 (root: the host's / read-only over 9p under a tmpfs overlay; the run directory is
 # /lab-out). Brings up udev, the lab's network address, libvirtd and passd, finds the lab's
 # devices, runs the script (or a shell) with LAB_* variables naming them, then powers off.
+# With LAB_SYSTEMD=1 it runs in two stages (l1-systemd.sh): as PID 1 it mounts, installs passd
+# and execs systemd; systemd's lab.service then runs it again with --under-systemd for the rest.
 # Never run this on a real machine: it is meant to be PID 1 of the lab VM only.
-[ $$ = 1 ] || {
+stage=pid1
+if [ "${1:-}" = --under-systemd ]; then
+  # only where stage 1 ran: the lab's kernel command line, systemd as PID 1, the run directory
+  if ! grep -q ' lab_init=' /proc/cmdline || [ "$(cat /proc/1/comm)" != systemd ] ||
+    [ ! -s /lab-out/lab.env ]; then
+    echo "l1-init.sh: not under systemd in the lab VM; refusing to run" >&2
+    exit 1
+  fi
+  stage=systemd
+elif [ $$ != 1 ]; then
   echo "l1-init.sh: not PID 1 of the lab VM; refusing to run" >&2
   exit 1
-}
+fi
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
 export LANG=C.UTF-8 LIBVIRT_DEFAULT_URI=qemu:///system LAB_OUT=/lab-out
 
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts /dev/shm
-ln -sf /proc/self/fd /dev/fd
-ln -sf /proc/self/fd/0 /dev/stdin
-ln -sf /proc/self/fd/1 /dev/stdout
-ln -sf /proc/self/fd/2 /dev/stderr
-mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
-mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs -o mode=755 tmpfs /run
-mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
-mkdir -p /lab-out /run/lab
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none labout /lab-out
-ln -sf /proc/self/mounts /etc/mtab
-echo 0123456789abcdef0123456789abcdef >/etc/machine-id
-hostname lab-l1
-ip link set lo up
+if [ $stage = pid1 ]; then
+  mount -t proc proc /proc
+  mount -t sysfs sysfs /sys
+  mount -t devtmpfs devtmpfs /dev
+  mkdir -p /dev/pts /dev/shm
+  ln -sf /proc/self/fd /dev/fd
+  ln -sf /proc/self/fd/0 /dev/stdin
+  ln -sf /proc/self/fd/1 /dev/stdout
+  ln -sf /proc/self/fd/2 /dev/stderr
+  mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+  mount -t tmpfs tmpfs /dev/shm
+  mount -t tmpfs -o mode=755 tmpfs /run
+  mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+  mkdir -p /lab-out /run/lab
+  mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none labout /lab-out
+  ln -sf /proc/self/mounts /etc/mtab
+  echo 0123456789abcdef0123456789abcdef >/etc/machine-id
+  hostname lab-l1
+  ip link set lo up
+fi
 
 # shellcheck source=/dev/null
 . /lab-out/lab.env
@@ -48,13 +61,29 @@ poweroff_now() {
   # no external commands from here on: the 9p root may already be gone
   while :; do :; done
 }
-lab_log "userspace up"
+if [ $stage = pid1 ] && [ "${LAB_SYSTEMD:-0}" = 1 ]; then
+  lab_log "userspace up; systemd next"
+  # shellcheck source=tests/lab/l1-systemd.sh
+  . "$LAB_DIR/l1-systemd.sh"
+  lab_systemd_prepare || lab_error "installing passd for systemd failed: $(tail -n 5 /lab-out/install.log)"
+  exec /lib/systemd/systemd --unit=lab.target --show-status=1
+  lab_error "exec /lib/systemd/systemd failed"
+fi
+if [ $stage = systemd ]; then
+  # shellcheck source=tests/lab/l1-systemd.sh
+  . "$LAB_DIR/l1-systemd.sh"
+  lab_log "userspace up under systemd"
+else
+  lab_log "userspace up"
+fi
 
-# udev loads the drivers and feeds libvirt's node-device driver
+# udev loads the drivers and feeds libvirt's node-device driver (under systemd: its own units)
 [ -x /lib/systemd/systemd-udevd ] || lab_error "no /lib/systemd/systemd-udevd (apt-get install udev)"
-/lib/systemd/systemd-udevd --daemon --resolve-names=never >/dev/null 2>&1
-udevadm trigger --type=subsystems --action=add
-udevadm trigger --type=devices --action=add
+if [ $stage = pid1 ]; then
+  /lib/systemd/systemd-udevd --daemon --resolve-names=never >/dev/null 2>&1
+  udevadm trigger --type=subsystems --action=add
+  udevadm trigger --type=devices --action=add
+fi
 udevadm settle --timeout=120
 modprobe vfio-pci || lab_error "modprobe vfio-pci failed"
 lab_log "udev settled"
@@ -122,11 +151,14 @@ fi
 echo '/lab-out/core.%e.%p' >/proc/sys/kernel/core_pattern
 ulimit -c unlimited
 
-mkdir -p /usr/local/bin
-ln -sf "$PASSD_BUILDDIR/daemon/passd" /usr/local/bin/passd
-ln -sf "$PASSD_BUILDDIR/client/passctl" /usr/local/bin/passctl
 export LAB_PASSD_READY=0
-if [ "${LAB_NO_PASSD:-0}" != 1 ]; then
+if [ $stage = pid1 ]; then
+  mkdir -p /usr/local/bin
+  ln -sf "$PASSD_BUILDDIR/daemon/passd" /usr/local/bin/passd
+  ln -sf "$PASSD_BUILDDIR/client/passctl" /usr/local/bin/passctl
+fi
+# under systemd passd.socket starts passd when the script first connects
+if [ $stage = pid1 ] && [ "${LAB_NO_PASSD:-0}" != 1 ]; then
   lab_passd_start
   if lab_passd_wait_ready 60; then
     LAB_PASSD_READY=1
@@ -178,7 +210,11 @@ lab_log "script exited rc=$rc"
 # keep the guests' qemu logs, stop passd to see it exit cleanly
 mkdir -p /lab-out/qemu-logs
 cp /var/log/libvirt/qemu/*.log /lab-out/qemu-logs/ 2>/dev/null
-lab_passd_stop
+if [ $stage = systemd ]; then
+  lab_systemd_finish
+else
+  lab_passd_stop
+fi
 for core in /lab-out/core.*; do
   [ -f "$core" ] && command -v gdb >/dev/null || continue
   exe=$(gdb -batch -c "$core" 2>/dev/null | sed -n "s/^Core was generated by \`\([^ ']*\).*/\1/p")

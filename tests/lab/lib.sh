@@ -79,14 +79,15 @@ lab_mtty_load() { # the sample mdev parent "mtty" (types mtty-1, mtty-2); built 
   [ -s "$LAB_MTTY_KO" ] || { echo "no mtty.ko (tools/setup installs linux-source-6.1 and the headers)" >&2; return 1; }
   modprobe mdev && { lsmod | grep -q '^mtty ' || insmod "$LAB_MTTY_KO"; }
 }
-lab_libvirtd_start() {
+lab_libvirtd_config() { # users, directories, configuration (l1-systemd.sh: then its unit starts it)
   # the package's postinst never ran on this root: create the users libvirt expects
   grep -q '^libvirt-qemu:' /etc/group || echo 'libvirt-qemu:x:64055:' >>/etc/group
   grep -q '^libvirt:' /etc/group || echo 'libvirt:x:64056:' >>/etc/group
   grep -q '^libvirt-qemu:' /etc/passwd ||
     echo 'libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin' >>/etc/passwd
   mkdir -p /etc/libvirt /var/lib/libvirt/qemu /var/log/libvirt/qemu /var/cache/libvirt /run/libvirt
-  # root, no security driver, no cgroups: L1 is throwaway and has no systemd
+  # root, no security driver, no cgroups: L1 is throwaway (and has no machined even when
+  # systemd is its PID 1)
   cat >/etc/libvirt/qemu.conf <<'EOF'
 user = "root"
 group = "root"
@@ -98,8 +99,15 @@ EOF
 unix_sock_group = "root"
 log_outputs = "3:file:$LAB_OUT/libvirtd.log"
 EOF
-  pidof virtlogd >/dev/null || virtlogd -d
-  libvirtd -d || return 1
+}
+lab_libvirtd_start() {
+  lab_libvirtd_config
+  if [ "${LAB_SYSTEMD:-0}" = 1 ]; then # l1-systemd.sh's units
+    systemctl start virtlogd.service libvirtd.service || return 1
+  else
+    pidof virtlogd >/dev/null || virtlogd -d
+    libvirtd -d || return 1
+  fi
   local i
   for i in $(seq 1 240); do
     [ -S /run/libvirt/libvirt-sock ] && virsh -c qemu:///system version >/dev/null 2>&1 && return 0
@@ -111,6 +119,10 @@ EOF
 lab_libvirtd_stop() {
   local p i
   p=$(pidof libvirtd) || return 0
+  if [ "${LAB_SYSTEMD:-0}" = 1 ]; then
+    systemctl stop libvirtd.service
+    return
+  fi
   kill $p
   for i in $(seq 1 60); do
     pidof libvirtd >/dev/null || return 0
