@@ -16,6 +16,7 @@ device_clear(gpointer data)
   g_free(device->driver);
   g_free(device->parent);
   g_free(device->physfn);
+  pass_usb_info_free(device->usb);
 }
 
 PassDevice *
@@ -56,7 +57,8 @@ pass_device_equal(const PassDevice *a, const PassDevice *b)
          g_strcmp0(a->product, b->product) == 0 && a->class_code == b->class_code &&
          g_strcmp0(a->driver, b->driver) == 0 && a->iommu_group == b->iommu_group &&
          a->numa_node == b->numa_node && g_strcmp0(a->parent, b->parent) == 0 &&
-         g_strcmp0(a->physfn, b->physfn) == 0 && a->totalvfs == b->totalvfs;
+         g_strcmp0(a->physfn, b->physfn) == 0 && a->totalvfs == b->totalvfs &&
+         pass_usb_info_equal(a->usb, b->usb);
 }
 
 static const char *const kind_names[] = {

@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "usb.h"
+
 G_BEGIN_DECLS
 
 /* What kind of host device: each kind is a parser in virt/ and an XML builder in xml/, the rest
@@ -29,12 +31,13 @@ typedef struct {
   char *vendor;  /* NULL when unknown */
   char *product; /* NULL when unknown */
   guint32 class_code;
-  char *driver;    /* NULL when unbound */
-  int iommu_group; /* -1: none */
-  int numa_node;   /* -1: unknown */
-  char *parent;    /* address of the upstream PCI device; NULL when the parent is not PCI */
-  char *physfn;    /* PF address when this is a VF, else NULL */
-  int totalvfs;    /* -1: not SR-IOV capable */
+  char *driver;     /* NULL when unbound */
+  int iommu_group;  /* -1: none */
+  int numa_node;    /* -1: unknown */
+  char *parent;     /* address of the upstream PCI device; NULL when the parent is not PCI */
+  char *physfn;     /* PF address when this is a VF, else NULL */
+  int totalvfs;     /* -1: not SR-IOV capable */
+  PassUsbInfo *usb; /* kind USB only, else NULL */
 } PassDevice;
 
 PassDevice *pass_device_new(void); /* all pointers NULL, ints -1 */

@@ -25,6 +25,7 @@
 #include "pass-error.h"
 #include "pass-mac.h"
 #include "xml-hostdev.h"
+#include "xml-usb.h"
 
 static void op_granted(PassLockRequest *request, gpointer user_data);
 static void detach_continue(Op *op);
@@ -564,7 +565,8 @@ attach_plan(Op *op)
     if (!d)
       return FALSE; /* vanished while the host was asked */
     add_unique(op->reread, d->address);
-    if (is_vfio(d->driver))
+    /* USB: libvirt and QEMU claim it themselves (managed='yes'); no host driver to take. */
+    if (is_vfio(d->driver) || d->kind == PASS_DEVICE_KIND_USB)
       continue;
     step = pass_action_new(PASS_ACTION_DETACH_HOST, d->address);
     step->driver_from = g_strdup(d->driver);
@@ -584,7 +586,10 @@ attach_plan(Op *op)
       mac = target && op->mac ? g_strdup(op->mac) : pass_xml_generate_mac(op->domain, address);
     step->domain = g_strdup(op->domain);
     step->where = op->where;
-    step->xml = pass_xml_build_hostdev(address, interface, mac, target ? op->vlan : 0, &error);
+    if (g_str_has_prefix(address, "usb:"))
+      step->xml = tx_usb_hostdev_xml(op->tx->engine, address, &error);
+    else
+      step->xml = pass_xml_build_hostdev(address, interface, mac, target ? op->vlan : 0, &error);
     g_ptr_array_add(op->steps, step);
     if (!step->xml)
       return tx_verdict_error(op, g_steal_pointer(&error));
@@ -876,9 +881,13 @@ detach_plan(Op *op)
   step->domain = g_strdup(op->domain);
   step->where = where;
   /* An interface is found by its MAC (xml-hostdev.h); the VLAN is not needed to find it. */
-  step->xml = pass_xml_build_hostdev(op->address, hostdev->interface,
-                                     hostdev->interface ? hostdev->mac : NULL, 0, NULL);
-  if (!step->xml) /* a MAC passd would not write itself: libvirt's match by address is all */
+  if (hostdev->usb)
+    step->xml = pass_xml_build_usb_hostdev(hostdev->usb, NULL);
+  else
+    step->xml = pass_xml_build_hostdev(op->address, hostdev->interface,
+                                       hostdev->interface ? hostdev->mac : NULL, 0, NULL);
+  if (!step->xml &&
+      !hostdev->usb) /* a MAC passd would not write itself: libvirt's match by address is all */
     step->xml = pass_xml_build_hostdev(op->address, hostdev->interface, NULL, 0, NULL);
   g_ptr_array_add(op->steps, step);
   if (detach_may_reattach(op, hostdev, where, device)) {

@@ -7,6 +7,7 @@
 
 #include "pass-error.h"
 #include "xml-read.h"
+#include "xml-usb.h"
 
 gboolean
 pass_virt_set_error(GError **error, const char *what)
@@ -79,6 +80,13 @@ read_domain_xml(virDomainPtr dom, unsigned int flags, PassHostdevWhere where, Pa
     return pass_virt_set_call_error(conn, error, what);
   }
   ok = pass_xml_read_domain_hostdevs(xml, where, domain, error);
+  if (ok) {
+    PassVirtUsbResolver resolver = {conn, NULL};
+
+    ok = pass_xml_read_domain_usb_hostdevs(xml, where, domain, pass_virt_usb_resolve, &resolver,
+                                           error);
+    pass_virt_usb_resolver_clear(&resolver);
+  }
   free(xml);
   return ok;
 }
@@ -214,6 +222,8 @@ pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domai
     }
   }
   free(devs);
+  if (lost == NULL && !pass_virt_read_usb_devices(conn, devices, &lost))
+    g_assert(lost != NULL);
   /* A picture with holes where libvirt went away mid-read would drop owners: none at all. */
   if (lost != NULL) {
     g_propagate_error(error, g_steal_pointer(&lost));
