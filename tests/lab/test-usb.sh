@@ -51,6 +51,8 @@ print(n)' "$v" "$p"
 }
 
 setup() {
+  lsusb | sed 's/^/# /'
+  passctl list --kind usb | sed 's/^/# /'
   [ "$(usb_port_of $STICK | wc -l)" = 2 ] || lab_fail "L1 lacks its two USB sticks: $(lsusb)"
   lab_guest_define vmu --usb --start && lab_guest_define vmoff --usb ||
     lab_fail "cannot define/start the guests"
