@@ -30,13 +30,17 @@ u_run() { # LOG CMD...: run as a user would; keep output and status
   return "$(cat "/run/lab/$log.rc")"
 }
 err_has() { grep -q -- "$2" "/run/lab/$1.err" || lab_fail "passctl did not say '$2'"; }
+dev_get() { # ADDR PYTHON-EXPR over the Device d: its value, printed (JSON for lists)
+  passctl show "$1" --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["device"]
+v = eval(sys.argv[1])
+print(json.dumps(v) if isinstance(v, (list, dict)) else v)' "$2"
+}
 owners_are() { # ADDR OWNERS-JSON (e.g. '["vmu"]'), within 10 s (the domain event is async)
-  lab_wait 10 owners_now "$1" "$2" || lab_fail "$1: owners $(passctl show "$1" --json |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["owners"])'), want $2"
+  lab_wait 10 owners_now "$1" "$2" || lab_fail "$1: owners $(dev_get "$1" 'd["owners"]'), want $2"
 }
-owners_now() {
-  [ "$(passctl show "$1" --json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["owners"]))')" = "$2" ]
-}
+owners_now() { [ "$(dev_get "$1" 'd["owners"]')" = "$2" ]; }
 xml_usb_count() { # DOMAIN [--inactive] VVVV:PPPP: <hostdev type='usb'> entries with those ids
   local v=${3%%:*} p=${3##*:}
   virsh dumpxml "$1" $2 | python3 -c '
@@ -51,9 +55,11 @@ print(n)' "$v" "$p"
 }
 
 setup() {
-  lsusb | sed 's/^/# /'
+  for u in /sys/bus/usb/devices/*; do # lsusb, without usbutils
+    [ -e "$u/idVendor" ] && echo "# ${u##*/} $(cat "$u/idVendor"):$(cat "$u/idProduct") bus $(cat "$u/busnum") device $(cat "$u/devnum")"
+  done
   passctl list --kind usb | sed 's/^/# /'
-  [ "$(usb_port_of $STICK | wc -l)" = 2 ] || lab_fail "L1 lacks its two USB sticks: $(lsusb)"
+  [ "$(usb_port_of $STICK | wc -l)" = 2 ] || lab_fail "L1 lacks its two USB sticks"
   lab_guest_define vmu --usb --start && lab_guest_define vmoff --usb ||
     lab_fail "cannot define/start the guests"
   lab_guest_wait_up vmu || lab_fail "vmu did not come up"
@@ -65,7 +71,7 @@ inventory() {
   passctl list --kind usb --json >/run/lab/usb.json || lab_fail "list --kind usb"
   python3 - /run/lab/usb.json <<'PY' || lab_fail "passd's USB inventory disagrees with sysfs"
 import json, os, sys
-devs = {d["address"]: d for d in json.load(open(sys.argv[1]))}
+devs = {d["address"]: d for d in json.load(open(sys.argv[1]))["devices"]}
 base = "/sys/bus/usb/devices"
 want = sorted("usb:" + n for n in os.listdir(base) if ":" not in n and not n.startswith("usb"))
 bad = []
@@ -92,7 +98,7 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
   # the tablet and the serial adapter by their ids; root hubs are no devices
-  passctl show "usb:$SERIAL" --json | grep -q "\"address\": \"usb:$(usb_port_of $SERIAL)\"" ||
+  [ "$(dev_get "usb:$SERIAL" 'd["address"]')" = "usb:$(usb_port_of $SERIAL)" ] ||
     lab_fail "usb:$SERIAL does not resolve to usb:$(usb_port_of $SERIAL)"
   check varlink GetDevice '{"address":"usb:1-0"}' --error InvalidParameter || lab_fail "usb:1-0"
   ! passctl list --kind usb | grep -q "1d6b" || lab_fail "a root hub is listed"
@@ -110,6 +116,7 @@ ambiguous() {
     lab_fail "Attach usb:$STICK"
   [ "$(xml_usb_count vmoff --inactive $STICK)" = 0 ] || lab_fail "vmoff got a stick"
   # by port: libvirt is given bus and device too, which tell the two apart
+  trap "passctl detach vmoff usb:$b >/dev/null 2>&1" EXIT
   u_run ambport passctl attach vmoff "usb:$b" || lab_fail "attach usb:$b"
   virsh dumpxml --inactive vmoff | grep -q "<address bus='$(cat /sys/bus/usb/devices/$b/busnum)' device='$(cat /sys/bus/usb/devices/$b/devnum)'/>" ||
     lab_fail "vmoff's stick has no bus/device address"
@@ -118,6 +125,7 @@ ambiguous() {
   u_run ambdet passctl detach vmoff "usb:$b" || lab_fail "detach usb:$b"
   [ "$(xml_usb_count vmoff --inactive $STICK)" = 0 ] || lab_fail "the stick stayed in vmoff"
   owners_are "usb:$b" '[]'
+  trap - EXIT
 }
 
 # 3. Hot-plug into the running vmu by vendor:product: the guest kernel sees the device, passd
@@ -191,25 +199,37 @@ protected() {
   trap - EXIT
 }
 
-# 6. Unplug from L1 (QMP device_del is not reachable from inside; an unbind of the port is):
-# the device leaves the inventory and monitor says so, and comes back at the same address.
+# 6. Unplug and re-plug in L1: the root hub's port disabled and enabled again (the kernel
+# disconnects the device and enumerates it anew, with a new device number): passd drops it and
+# lists it again at the same address, and monitor reports both as they happen.
 replug() {
-  local port
+  local port bus num ctl devnum mon
   port=$(usb_port_of $TABLET)
+  bus=${port%%-*} num=${port#*-}
+  ctl="/sys/bus/usb/devices/$bus-0:1.0/usb$bus-port$num/disable"
+  [ -e "$ctl" ] || lab_fail "no $ctl"
+  devnum=$(cat "/sys/bus/usb/devices/$port/devnum")
   passctl monitor --json >/run/lab/mon.json 2>&1 &
-  local mon=$!
-  trap "kill $mon 2>/dev/null; echo $port >/sys/bus/usb/drivers/usb/bind 2>/dev/null" EXIT
+  mon=$!
+  trap "kill $mon 2>/dev/null; echo 0 >$ctl" EXIT
   sleep 1
-  echo 0 >"/sys/bus/usb/devices/$port/authorized" || lab_fail "deauthorize $port"
-  lab_wait 10 eval '! passctl show usb:'"$port"' >/dev/null 2>&1' ||
-    lab_note "(de-authorizing keeps the device: only its interfaces go)"
-  echo 1 >"/sys/bus/usb/devices/$port/authorized" || lab_fail "authorize $port"
-  lab_wait 10 eval 'passctl show usb:'"$port"' --json | grep -q usbhid' ||
-    lab_fail "usb:$port lost its usbhid driver in passd's view"
+  echo 1 >"$ctl" || lab_fail "cannot disable $ctl"
+  lab_wait 15 eval '! passctl show usb:'"$port"' >/dev/null 2>&1' ||
+    lab_fail "usb:$port is still in passd's inventory after the unplug"
+  echo 0 >"$ctl" || lab_fail "cannot enable $ctl"
+  lab_wait 20 eval 'passctl show usb:'"$port"' --json 2>/dev/null | grep -q usbhid' ||
+    lab_fail "usb:$port did not come back (with usbhid) after the re-plug"
+  [ "$(cat "/sys/bus/usb/devices/$port/devnum")" != "$devnum" ] ||
+    lab_note "(the same device number again)"
+  [ "$(dev_get "usb:$port" 'd["usb"]["device"]')" = "$(cat "/sys/bus/usb/devices/$port/devnum")" ] ||
+    lab_fail "passd has the old device number"
   sleep 1
   kill $mon
-  grep -q "\"usb:$port\"" /run/lab/mon.json || lab_fail "monitor said nothing about usb:$port"
   trap - EXIT
+  grep -q "\"removed\".*\"usb:$port\"\|\"usb:$port\".*\"removed\"" /run/lab/mon.json ||
+    lab_fail "monitor did not report the removal: $(tr '\n' ' ' </run/lab/mon.json | cut -c1-400)"
+  grep -q "\"added\".*\"usb:$port\"\|\"usb:$port\".*\"added\"" /run/lab/mon.json ||
+    lab_fail "monitor did not report the re-plug"
 }
 
 if [ $# -gt 0 ]; then
@@ -224,5 +244,5 @@ lab_scenario "usb:VVVV:PPPP names no device when two match" ambiguous
 lab_scenario "hot-plug into a running guest and unplug" hotplug
 lab_scenario "config only to a shut-off guest; double assignment" config_only
 lab_scenario "a mounted stick is protected; --force" protected
-lab_scenario "interfaces come and go: passd and monitor follow" replug
+lab_scenario "unplug and re-plug in L1: inventory and monitor follow" replug
 lab_finish
