@@ -220,11 +220,19 @@ pass_xml_usb_device_from_node(xmlNode *root, GError **error)
   if (device->name == NULL)
     device->name = pass_xml_usb_address_to_nodedev_name(device->address);
 
+  /* While the kernel re-enumerates a device (a guest let go of it) libvirt may print it
+   * without its numbers: unknown then, the next update has them. */
   bus = text(child(cap, "bus"));
   devnum = text(child(cap, "device"));
-  if (!parse_number(bus, PASS_USB_MAX_BUS, &value) || (device->usb->bus = (int)value) == 0 ||
-      !parse_number(devnum, 999, &value) || (device->usb->devnum = (int)value) == 0 ||
-      !read_id(cap, "vendor", &device->vendor_id, &device->vendor) ||
+  if (bus != NULL && parse_number(bus, PASS_USB_MAX_BUS, &value) && value > 0)
+    device->usb->bus = (int)value;
+  else if (bus != NULL && !g_str_equal(bus, "0"))
+    g_clear_pointer(&device->usb->port, g_free);
+  if (devnum != NULL && parse_number(devnum, 999, &value) && value > 0)
+    device->usb->devnum = (int)value;
+  else if (devnum != NULL && !g_str_equal(devnum, "0"))
+    g_clear_pointer(&device->usb->port, g_free);
+  if (device->usb->port == NULL || !read_id(cap, "vendor", &device->vendor_id, &device->vendor) ||
       !read_id(cap, "product", &device->product_id, &device->product)) {
     g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
                 "node device XML %s: bad bus, device number or id", device->name);

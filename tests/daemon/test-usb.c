@@ -59,7 +59,7 @@ test_nodedev_shapes(void)
                         "<bus>3</bus><device>9</device><product id='0x6545'/>"
                         "<vendor id='0x0930'/></capability></device>";
   const char *bad[] = {
-      "<device><name>usb_1_2</name><capability type='usb_device'><bus>0</bus><device>1</device>"
+      "<device><name>usb_1_2</name><capability type='usb_device'><bus>x</bus><device>1</device>"
       "</capability></device>",
       "<device><name>usb_1_2</name><capability type='usb_device'><bus>1</bus><device>2</device>"
       "<vendor id='0x10000'/></capability></device>",
@@ -78,6 +78,16 @@ test_nodedev_shapes(void)
   g_assert_null(d->usb->controller);
   g_assert_cmpuint(d->vendor_id, ==, 0x0930);
   g_assert_null(d->vendor);
+  /* Numbers 0 while the kernel re-enumerates: unknown, not an error. */
+  g_clear_pointer(&d, pass_device_unref);
+  d = pass_xml_read_nodedev("<device><name>usb_1_2</name><capability type='usb_device'>"
+                            "<bus>0</bus><device>0</device><vendor id='0x0930'/>"
+                            "<product id='0x6545'/></capability></device>",
+                            &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(d->address, ==, "usb:1-2");
+  g_assert_cmpint(d->usb->bus, ==, -1);
+  g_assert_cmpint(d->usb->devnum, ==, -1);
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) e = NULL;
     g_autoptr(PassDevice) b = pass_xml_read_nodedev(bad[i], &e);
