@@ -32,7 +32,9 @@ port=$(for u in /sys/bus/usb/devices/*; do
   [ "$(cat "$u/idVendor" 2>/dev/null):$(cat "$u/idProduct" 2>/dev/null)" = 0403:6001 ] && echo "${u##*/}"
 done)
 [ -n "$port" ] || die "L1 has no FTDI serial adapter"
-lab_guest_define vmu --usb --start && lab_guest_wait_up vmu || die "vmu did not come up"
+if [ "$(virsh domstate vmu 2>/dev/null)" != running ]; then # test-usb.sh may have it running
+  lab_guest_define vmu --usb --start && lab_guest_wait_up vmu || die "vmu did not come up"
+fi
 
 cat >/run/lab/serial.xml <<XML
 <hostdev mode='subsystem' type='usb' managed='yes'>
