@@ -348,9 +348,11 @@ apply_reread(Op *op, JobResult *result)
 {
   PassEngine *engine = op->tx->engine;
 
-  if (result->domain)
+  if (result->domain) {
     pass_engine_domain_changed(engine, result->domain);
-  else if (result->domain_gone)
+    if (op->tx->ops->klass->refresh_domain)
+      op->tx->ops->klass->refresh_domain(op->tx->ops, op->domain);
+  } else if (result->domain_gone)
     pass_engine_domain_removed(engine, op->domain);
   for (guint i = 0; i < result->devices->len; i++)
     pass_engine_device_changed(engine, g_ptr_array_index(result->devices, i));
