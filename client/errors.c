@@ -180,6 +180,11 @@ pass_error_sentence(const GError *error, JsonObject *params)
 
   switch ((PassError)error->code) {
     case PASS_ERROR_NO_SUCH_DEVICE:
+      /* A USB vendor:product pair names no device, or several: the server lists them. */
+      if (address != NULL && g_str_has_prefix(address, "usb:") && strchr(address + 4, ':'))
+        return with_message(g_strdup_printf("no single device %s on this host", address), message);
+      if (address != NULL && g_str_has_prefix(address, "usb:"))
+        return g_strdup_printf("no USB device %s on this host", address);
       if (address != NULL && g_str_has_prefix(address, "mdev:"))
         return g_strdup_printf("no mediated device %s on this host", address);
       /* not a PCI address: an mdev parent, say; passd's message says what is missing */

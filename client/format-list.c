@@ -38,9 +38,11 @@ passctl_format_device_table(JsonArray *devices, int max_width)
     g_autofree char *sriov = NULL;
     g_autofree char *owners = NULL;
     g_autofree char *names = NULL;
+    g_autofree char *usb_drivers = NULL;
 
     if (device == NULL)
       continue;
+    usb_drivers = passctl_usb_driver_cell(device);
     ids = passctl_device_ids(device);
     class = passctl_device_class_short(device);
     iommu = optional_int(device, "iommu_group");
@@ -53,7 +55,7 @@ passctl_format_device_table(JsonArray *devices, int max_width)
           passctl_json_string(device, "address"),
           ids,
           class,
-          passctl_json_string(device, "driver"),
+          usb_drivers ? usb_drivers : passctl_json_string(device, "driver"),
           iommu,
           numa,
           sriov,

@@ -136,6 +136,7 @@ passctl_format_device_show(JsonObject *device, GHashTable *group)
   add_field(out, "Product:", product);
   add_field(out, "Class:", class_text);
   add_field(out, "Driver:", passctl_json_string(device, "driver") ?: "none");
+  passctl_format_usb_show(out, device, LABEL_WIDTH);
   add_group(out, device, group);
   add_field(out, "NUMA node:", numa ? numa : "unknown");
   add_field(out, "Parent:", parent ? parent : "none (root bus)");

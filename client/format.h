@@ -137,4 +137,9 @@ char *passctl_format_balance(JsonObject *reply);
 /* A plan's moves, numbered, each with its reason. */
 char *passctl_format_moves(JsonArray *moves);
 
+/* USB devices (format-usb.c): their interface drivers for the table's DRIVER column (NULL for
+ * other kinds), and their lines in show, labels @label_width wide. */
+char *passctl_usb_driver_cell(JsonObject *device);
+void passctl_format_usb_show(GString *out, JsonObject *device, int label_width);
+
 G_END_DECLS

@@ -17,6 +17,7 @@
 #include "config-file.h"
 #include "engine.h"
 #include "host-doctor.h"
+#include "host-usb.h"
 #include "journal.h"
 #include "pass-config.h"
 #include "pass-varlink.h"
@@ -60,6 +61,7 @@ typedef struct {
   int activation_fd;  /* the service manager's socket, served once ready; -1: none (or served) */
   gboolean failed;    /* could not serve it: exit with a failure */
   gboolean reapplied; /* the recorded VF counts were set again after the first snapshot */
+  PassHost *host;     /* sysfs: what libvirt does not say about USB devices */
 } Daemon;
 
 /* ---- logging ---- */
@@ -165,12 +167,22 @@ on_connection_changed(gboolean connected, const char *message, gpointer user_dat
   notify_status(daemon, status);
 }
 
+/* A USB device fresh from libvirt, not shared yet: sysfs adds class, speed, interface drivers. */
+static void
+fill_usb(Daemon *daemon, PassDevice *device)
+{
+  if (device->usb != NULL && daemon->host != NULL)
+    pass_host_usb_fill(daemon->host, device->usb);
+}
+
 static void
 on_snapshot(GPtrArray *devices, GPtrArray *domains, gpointer user_data)
 {
   Daemon *daemon = user_data;
   g_autofree char *status = NULL;
 
+  for (guint i = 0; i < devices->len; i++)
+    fill_usb(daemon, g_ptr_array_index(devices, i));
   pass_engine_reset(daemon->engine, devices, domains);
   pass_engine_set_connected(daemon->engine, TRUE, NULL);
   /* Before any request from a client can run: operations a crash or a lost libvirt left
@@ -194,6 +206,7 @@ on_device_changed(PassDevice *device, gpointer user_data)
 {
   Daemon *daemon = user_data;
 
+  fill_usb(daemon, device);
   pass_engine_device_changed(daemon->engine, device);
 }
 
@@ -389,6 +402,7 @@ run(const Options *options)
 
   virt = pass_virt_new(uri, &virt_callbacks, &daemon);
   host = pass_host_new(options->host_root);
+  daemon.host = host;
   /* Domains pinned by CPU have NUMA nodes for pool attaches. */
   cpu_nodes = pass_host_read_cpu_nodes(host);
   pass_tx_set_cpu_nodes(daemon.tx, cpu_nodes);

@@ -121,6 +121,12 @@ ops_unplug_live(PassOps *ops, gpointer worker, const char *domain, const char *a
   return pass_virt_call_unplug_alias(worker, domain, alias, error);
 }
 
+static void
+ops_refresh_domain(PassOps *ops, const char *domain)
+{
+  pass_virt_refresh_domain(((OpsVirt *)ops)->virt, domain);
+}
+
 static PassDomain *
 ops_read_domain(PassOps *ops, gpointer worker, const char *name, GError **error)
 {
@@ -191,6 +197,7 @@ static const PassOpsClass ops_virt_class = {
     .detach_domain = ops_detach_domain,
     .unplug_live = ops_unplug_live,
     .read_domain = ops_read_domain,
+    .refresh_domain = ops_refresh_domain,
     .read_device = ops_read_device,
     .list_mdev_types = ops_list_mdev_types,
     .create_mdev = ops_create_mdev,

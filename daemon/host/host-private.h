@@ -26,4 +26,12 @@ gboolean pass_host_path_below(const char *path, const char *address);
 /* Contents of <root>/@path, NULL when unreadable. */
 char *pass_host_read(PassHost *host, const char *path);
 
+/* pass_host_check_protected's storage and network verdicts for the device whose sysfs directory
+ * is named @component (a PCI address, a USB port "1-3"), appended to @reasons as sentences
+ * about @subject (host-protect.c; USB devices use them too). */
+void pass_host_check_storage(PassHost *host, const char *component, const char *subject,
+                             GPtrArray *reasons);
+void pass_host_check_network(PassHost *host, const char *component, const char *subject,
+                             GPtrArray *reasons);
+
 G_END_DECLS

@@ -1,5 +1,6 @@
 /* Is a PCI device one the host itself needs? (see pass_host_check_protected in host.h) */
 #include "host-private.h"
+#include "host-usb.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -178,8 +179,9 @@ join_and(GPtrArray *items)
   return g_string_free(out, FALSE);
 }
 
-static void
-check_storage(PassHost *host, const char *address, GPtrArray *reasons)
+void
+pass_host_check_storage(PassHost *host, const char *address, const char *subject,
+                        GPtrArray *reasons)
 {
   g_autoptr(GPtrArray) uses = g_ptr_array_new_with_free_func(g_free);
   g_autofree char *list = NULL;
@@ -189,7 +191,7 @@ check_storage(PassHost *host, const char *address, GPtrArray *reasons)
   if (uses->len == 0)
     return;
   list = join_and(uses);
-  g_ptr_array_add(reasons, g_strdup_printf("%s holds %s", address, list));
+  g_ptr_array_add(reasons, g_strdup_printf("%s holds %s", subject, list));
 }
 
 /* --- network interfaces: default routes and addresses --- */
@@ -383,8 +385,9 @@ collect_uppers(PassHost *host, const char *iface, GPtrArray *out, guint depth)
   }
 }
 
-static void
-check_network(PassHost *host, const char *address, GPtrArray *reasons)
+void
+pass_host_check_network(PassHost *host, const char *address, const char *subject,
+                        GPtrArray *reasons)
 {
   g_autoptr(GDir) dir = NULL;
   g_autofree char *netdir = pass_host_path(host, "/sys/class/net");
@@ -419,7 +422,7 @@ check_network(PassHost *host, const char *address, GPtrArray *reasons)
       GPtrArray *via = g_hash_table_lookup(routes, upper);
       GPtrArray *addrs = g_hash_table_lookup(addresses, upper);
       g_autoptr(GPtrArray) uses = g_ptr_array_new_with_free_func(g_free);
-      g_autofree char *subject = NULL;
+      g_autofree char *what = NULL;
       g_autofree char *list = NULL;
 
       for (guint k = 0; via != NULL && k < via->len; k++)
@@ -436,9 +439,9 @@ check_network(PassHost *host, const char *address, GPtrArray *reasons)
       }
       if (uses->len == 0)
         continue;
-      subject = j == 0 ? g_strdup(iface) : g_strdup_printf("%s (under %s)", iface, upper);
+      what = j == 0 ? g_strdup(iface) : g_strdup_printf("%s (under %s)", iface, upper);
       list = join_and(uses);
-      g_ptr_array_add(reasons, g_strdup_printf("%s is %s, which %s", address, subject, list));
+      g_ptr_array_add(reasons, g_strdup_printf("%s is %s, which %s", subject, what, list));
     }
   }
 }
@@ -464,6 +467,8 @@ pass_host_check_protected(PassHost *host, const char *address, guint32 class_cod
   g_return_val_if_fail(host != NULL, FALSE);
   if (reason != NULL)
     *reason = NULL;
+  if (g_str_has_prefix(address, "usb:"))
+    return pass_host_usb_check_protected(host, address, reason);
   /* Paths are built from the address: only a canonical one may reach them. */
   canonical = pass_address_canonicalize(address, NULL);
   if (canonical == NULL || !g_str_equal(canonical, address))
@@ -472,8 +477,8 @@ pass_host_check_protected(PassHost *host, const char *address, guint32 class_cod
   if ((class_code >> 16) == 0x06)
     g_ptr_array_add(reasons, g_strdup_printf("%s is a bridge (class 0x%06x)", address, class_code));
   check_boot_vga(host, address, reasons);
-  check_storage(host, address, reasons);
-  check_network(host, address, reasons);
+  pass_host_check_storage(host, address, address, reasons);
+  pass_host_check_network(host, address, address, reasons);
 
   if (reasons->len == 0)
     return FALSE;

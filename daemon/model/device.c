@@ -19,6 +19,7 @@ device_clear(gpointer data)
   g_strfreev(device->netdevs);
   g_free(device->mdev_type);
   g_free(device->mdev_parent);
+  pass_usb_info_free(device->usb);
 }
 
 PassDevice *
@@ -71,7 +72,8 @@ pass_device_equal(const PassDevice *a, const PassDevice *b)
          g_strcmp0(a->physfn, b->physfn) == 0 && a->totalvfs == b->totalvfs &&
          strv_equal((const char *const *)a->netdevs, (const char *const *)b->netdevs) &&
          g_strcmp0(a->mdev_type, b->mdev_type) == 0 &&
-         g_strcmp0(a->mdev_parent, b->mdev_parent) == 0 && a->mdev_state == b->mdev_state;
+         g_strcmp0(a->mdev_parent, b->mdev_parent) == 0 && a->mdev_state == b->mdev_state &&
+         pass_usb_info_equal(a->usb, b->usb);
 }
 
 static const char *const kind_names[] = {

@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "usb.h"
+
 G_BEGIN_DECLS
 
 /* What kind of host device: each kind is a parser in virt/ and an XML builder in xml/, the rest
@@ -43,6 +45,7 @@ typedef struct {
   char *mdev_type;
   char *mdev_parent;
   guint mdev_state; /* PassMdevState bits */
+  PassUsbInfo *usb; /* kind USB only, else NULL */
 } PassDevice;
 
 typedef enum {

@@ -20,6 +20,7 @@ pass_hostdev_free(PassHostdev *hostdev)
   g_free(hostdev->alias);
   g_free(hostdev->guest_address);
   g_free(hostdev->mac);
+  g_free(hostdev->usb);
   g_free(hostdev);
 }
 

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "usb.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -25,6 +27,9 @@ typedef struct {
   int vlan;
   gboolean managed;
   guint where; /* PassHostdevWhere bits */
+  /* A <hostdev type='usb'>: how it names its device (detaching names it the same way); the
+   * address is the device passd found for it, or "usb:vvvv:pppp" while none is found. */
+  PassUsbSource *usb;
 } PassHostdev;
 
 /* What the guest is doing, as far as passthrough cares (virt/ maps libvirt's states). */

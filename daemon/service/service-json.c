@@ -86,6 +86,29 @@ pass_json_device(const PassDevice *device, GPtrArray *iommu_group_members, GPtrA
   /* absent for other kinds: an optional member, and their JSON stays as it was */
   if (device->kind == PASS_DEVICE_KIND_MDEV)
     json_object_set_object_member(object, "mdev", pass_json_mdev(device));
+  if (device->usb != NULL)
+    json_object_set_object_member(object, "usb", pass_json_usb(device->usb));
+  return object;
+}
+
+JsonObject *
+pass_json_usb(const PassUsbInfo *usb)
+{
+  JsonObject *object = json_object_new();
+  JsonArray *drivers = json_array_new();
+
+  json_object_set_string_member(object, "port", usb->port);
+  set_int_or_null(object, "bus", usb->bus);
+  set_int_or_null(object, "device", usb->devnum);
+  if (usb->device_class >= 0)
+    set_hex(object, "class", 2, (guint)usb->device_class);
+  else
+    json_object_set_null_member(object, "class");
+  set_string_or_null(object, "speed", usb->speed);
+  for (guint i = 0; usb->drivers != NULL && usb->drivers[i] != NULL; i++)
+    json_array_add_string_element(drivers, usb->drivers[i]);
+  json_object_set_array_member(object, "drivers", drivers);
+  set_string_or_null(object, "controller", usb->controller);
   return object;
 }
 

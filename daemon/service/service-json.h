@@ -17,6 +17,8 @@ G_BEGIN_DECLS
 /* A Device; the relations are sorted string arrays (NULL counts as empty). */
 JsonObject *pass_json_device(const PassDevice *device, GPtrArray *iommu_group_members,
                              GPtrArray *vfs, GPtrArray *owners);
+/* A Device's "usb" member (UsbDevice in the IDL): only USB devices have one. */
+JsonObject *pass_json_usb(const PassUsbInfo *usb);
 /* The same, with the relations taken from @engine. */
 /* A Device's mdev member (service-mdev.c); NULL for other kinds. */
 JsonObject *pass_json_mdev(const PassDevice *device);

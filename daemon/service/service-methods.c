@@ -197,6 +197,8 @@ dispatch(PassVarlinkCall *call, JsonObject *parameters, gpointer user_data)
     pass_varlink_call_reply_invalid_parameter(call, bad);
     return;
   }
+  if (!pass_service_resolve_device(binding->service, call, &args))
+    return;
   method->func(binding->service, call, request, &args);
 }
 

@@ -3,6 +3,7 @@
  * service-doctor.c (CheckHost). */
 #pragma once
 
+#include "service-params.h"
 #include "service.h"
 
 G_BEGIN_DECLS
@@ -29,5 +30,10 @@ struct _PassService {
 
 /* NoSuchDevice for @address (GetDevice, CheckHost). */
 void pass_service_reply_no_such_device(PassVarlinkCall *call, const char *address);
+
+/* An "usb:VVVV:PPPP" in @args->address becomes the port address of the one device with those
+ * ids (service-usb.c); FALSE when there is none or several: NoSuchDevice, the message listing
+ * the matches, is the reply then. Other addresses are left alone. */
+gboolean pass_service_resolve_device(PassService *service, PassVarlinkCall *call, PassArgs *args);
 
 G_END_DECLS

@@ -57,7 +57,8 @@ pass_service_reply_no_such_device(PassVarlinkCall *call, const char *address)
 {
   g_autoptr(JsonObject) extra = json_object_new();
   g_autoptr(GError) error =
-      g_error_new(PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "No PCI device at %s", address);
+      g_error_new(PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "No %sdevice at %s",
+                  g_str_has_prefix(address, "usb:") ? "USB " : "PCI ", address);
 
   json_object_set_string_member(extra, "address", address);
   pass_varlink_call_reply_gerror(call, error, extra);

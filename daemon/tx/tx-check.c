@@ -129,13 +129,17 @@ tx_check_group(Op *op, PassDevice *device)
 {
   PassEngine *engine = op->tx->engine;
   guint n;
-  g_autofree PassIommuMember *table = pass_tx_group_table(engine, device, &n);
-  g_autoptr(GPtrArray) going = g_ptr_array_copy(op->devices, NULL, NULL);
+  g_autofree PassIommuMember *table = NULL;
+  g_autoptr(GPtrArray) going = NULL;
   g_auto(GStrv) blockers = NULL;
   GError *error = NULL;
 
+  /* No IOMMU information (or a USB device): libvirt's detach will say what it thinks. Before
+   * the copy below: it takes op->devices' free function until it is cleared. */
   if (device->iommu_group < 0)
-    return TRUE; /* no IOMMU information: libvirt's detach will say what it thinks */
+    return TRUE;
+  table = pass_tx_group_table(engine, device, &n);
+  going = g_ptr_array_copy(op->devices, NULL, NULL);
   g_ptr_array_set_free_func(going, NULL); /* borrowed from op->devices */
   g_ptr_array_add(going, NULL);
   if (pass_iommu_group_check(device->iommu_group, device->address, table, n,

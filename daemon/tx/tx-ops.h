@@ -83,6 +83,12 @@ typedef struct {
                        const char *uuid, gboolean persistent, gboolean autostart, GError **error);
   /* Destroy (and undefine) "mdev:UUID". */
   gboolean (*remove_mdev)(PassOps *ops, gpointer worker, const char *address, GError **error);
+  /* Main context, optional: read @domain once more after every read already queued from
+   * libvirt's events. An event read that began before a step of the operation changed the
+   * persistent definition (the config detach after a live unplug) may land after the
+   * operation's own re-read with the older picture; this one lands after it. */
+  void (*refresh_domain)(PassOps *ops, const char *domain);
+
   void (*free)(PassOps *ops);
 } PassOpsClass;
 

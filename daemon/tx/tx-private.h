@@ -247,6 +247,11 @@ const char *tx_group_member_owned(Op *op, PassDevice *device);
 
 /* ---- tx-job.c: PassOps jobs, on a worker ---- */
 /* The plan, all or nothing (attach steps are rolled back); always returns a JobResult. */
+/* The <hostdev type='usb'> attaching USB device @address (tx-usb.c): by vendor and product, and
+ * by bus and device too while another device with the same ids is plugged in. NULL with
+ * NoSuchDevice when the device is not in the inventory. */
+char *tx_usb_hostdev_xml(PassEngine *engine, const char *address, GError **error);
+
 gpointer tx_job_steps(PassOps *ops, gpointer worker, gpointer data, GError **error);
 /* Does the host need one of op->protect? NULL when not, else {address, reason, NULL}. */
 gpointer tx_job_protect(PassOps *ops, gpointer worker, gpointer data, GError **error);

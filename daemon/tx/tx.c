@@ -26,6 +26,7 @@
 #include "pass-mac.h"
 #include "xml-hostdev.h"
 #include "xml-mdev.h"
+#include "xml-usb.h"
 
 static void op_granted(PassLockRequest *request, gpointer user_data);
 static void detach_continue(Op *op);
@@ -348,9 +349,11 @@ apply_reread(Op *op, JobResult *result)
 {
   PassEngine *engine = op->tx->engine;
 
-  if (result->domain)
+  if (result->domain) {
     pass_engine_domain_changed(engine, result->domain);
-  else if (result->domain_gone)
+    if (op->tx->ops->klass->refresh_domain)
+      op->tx->ops->klass->refresh_domain(op->tx->ops, op->domain);
+  } else if (result->domain_gone)
     pass_engine_domain_removed(engine, op->domain);
   for (guint i = 0; i < result->devices->len; i++)
     pass_engine_device_changed(engine, g_ptr_array_index(result->devices, i));
@@ -567,7 +570,8 @@ attach_plan(Op *op)
     if (!d)
       return FALSE; /* vanished while the host was asked */
     add_unique(op->reread, d->address);
-    if (is_vfio(d->driver) || d->kind == PASS_DEVICE_KIND_MDEV)
+    /* USB: libvirt and QEMU claim it themselves (managed='yes'); no host driver to take. */
+    if (is_vfio(d->driver) || d->kind == PASS_DEVICE_KIND_MDEV || d->kind == PASS_DEVICE_KIND_USB)
       continue;
     step = pass_action_new(PASS_ACTION_DETACH_HOST, d->address);
     step->driver_from = g_strdup(d->driver);
@@ -587,10 +591,12 @@ attach_plan(Op *op)
       mac = target && op->mac ? g_strdup(op->mac) : pass_xml_generate_mac(op->domain, address);
     step->domain = g_strdup(op->domain);
     step->where = op->where;
-    step->xml =
-        tx_mdev_is(address)
-            ? pass_xml_build_mdev_hostdev(pass_xml_mdev_uuid(address), &error)
-            : pass_xml_build_hostdev(address, interface, mac, target ? op->vlan : 0, &error);
+    if (g_str_has_prefix(address, "usb:"))
+      step->xml = tx_usb_hostdev_xml(op->tx->engine, address, &error);
+    else if (tx_mdev_is(address))
+      step->xml = pass_xml_build_mdev_hostdev(pass_xml_mdev_uuid(address), &error);
+    else
+      step->xml = pass_xml_build_hostdev(address, interface, mac, target ? op->vlan : 0, &error);
     g_ptr_array_add(op->steps, step);
     if (!step->xml)
       return tx_verdict_error(op, g_steal_pointer(&error));
@@ -882,12 +888,15 @@ detach_plan(Op *op)
   step->domain = g_strdup(op->domain);
   step->where = where;
   /* An interface is found by its MAC (xml-hostdev.h); the VLAN is not needed to find it. */
-  step->xml = tx_mdev_is(op->address)
-                  ? pass_xml_build_mdev_hostdev(pass_xml_mdev_uuid(op->address), NULL)
-                  : pass_xml_build_hostdev(op->address, hostdev->interface,
-                                           hostdev->interface ? hostdev->mac : NULL, 0, NULL);
-  if (!step->xml && !tx_mdev_is(op->address)) /* a MAC passd would not write itself: libvirt's
-                                                 match by address is all */
+  if (hostdev->usb)
+    step->xml = pass_xml_build_usb_hostdev(hostdev->usb, NULL);
+  else if (tx_mdev_is(op->address))
+    step->xml = pass_xml_build_mdev_hostdev(pass_xml_mdev_uuid(op->address), NULL);
+  else
+    step->xml = pass_xml_build_hostdev(op->address, hostdev->interface,
+                                       hostdev->interface ? hostdev->mac : NULL, 0, NULL);
+  /* a MAC passd would not write itself: libvirt's match by address is all */
+  if (!step->xml && !hostdev->usb && !tx_mdev_is(op->address))
     step->xml = pass_xml_build_hostdev(op->address, hostdev->interface, NULL, 0, NULL);
   g_ptr_array_add(op->steps, step);
   if (detach_may_reattach(op, hostdev, where, device)) {

@@ -7,6 +7,7 @@
 #include "pass-error.h"
 #include "virt-mdev.h"
 #include "virt-private.h"
+#include "xml-usb.h"
 
 /* The lookups of a step name a lost libvirt as the step's failure (@step, "Cannot attach
  * ..."), since that is what the caller asked for; a device or domain libvirt does not know is
@@ -21,6 +22,20 @@ lookup_nodedev(virConnectPtr conn, const char *address, const char *step, GError
 
   if (g_str_has_prefix(address, "mdev:"))
     return pass_virt_lookup_mdev(conn, address, error);
+  if (g_str_has_prefix(address, "usb:")) {
+    name = pass_xml_usb_address_to_nodedev_name(address);
+    if (name == NULL) {
+      g_set_error(error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER, "'%s' is no USB port address",
+                  address);
+      return NULL;
+    }
+    dev = virNodeDeviceLookupByName(conn, name);
+    if (dev == NULL) {
+      what = g_strdup_printf("Cannot find host device %s", address);
+      pass_virt_set_call_error_full(conn, error, what, step != NULL ? step : what);
+    }
+    return dev;
+  }
   if (!pass_address_parse(address, &addr, error))
     return NULL;
   name = pass_address_to_nodedev_name(&addr);

@@ -56,6 +56,18 @@ gboolean pass_virt_sink_is_connected(PassVirtSink *sink);
 gboolean pass_virt_set_call_error_full(virConnectPtr conn, GError **error, const char *what,
                                        const char *lost_what);
 
+/* USB devices (virt-read-usb.c): appends libvirt's usb_device node devices to @devices
+ * (root hubs left out); FALSE with @error only when libvirt went away. */
+gboolean pass_virt_read_usb_devices(virConnectPtr conn, GPtrArray *devices, GError **error);
+/* Resolves a domain's <hostdev type='usb'> to a device address (a PassXmlUsbResolve); lists
+ * the USB devices once, at its first use. */
+typedef struct {
+  virConnectPtr conn;
+  GPtrArray *devices; /* NULL until first used */
+} PassVirtUsbResolver;
+char *pass_virt_usb_resolve(const PassUsbSource *source, gpointer user_data);
+void pass_virt_usb_resolver_clear(PassVirtUsbResolver *resolver);
+
 /* Blocking reads (worker threads). Errors as pass_virt_set_call_error(). */
 PassDevice *pass_virt_read_device(virConnectPtr conn, virNodeDevicePtr dev, GError **error);
 PassDomain *pass_virt_read_domain(virDomainPtr dom, GError **error);

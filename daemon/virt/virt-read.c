@@ -10,6 +10,7 @@
 #include "pass-error.h"
 #include "virt-mdev.h"
 #include "xml-read.h"
+#include "xml-usb.h"
 
 gboolean
 pass_virt_set_error(GError **error, const char *what)
@@ -188,21 +189,28 @@ pass_virt_read_device(virConnectPtr conn, virNodeDevicePtr dev, GError **error)
   return device;
 }
 
-static gboolean
-read_domain_xml(virDomainPtr dom, unsigned int flags, PassHostdevWhere where, PassDomain *domain,
-                GError **error)
+/* Both definitions are fetched before either is parsed: USB hostdevs cost more libvirt calls
+ * (the resolver lists the USB devices), and a read spread over a concurrent change of the
+ * persistent definition (a detach) would deliver a picture that never existed. */
+static char *
+fetch_domain_xml(virDomainPtr dom, unsigned int flags, const char *name, GError **error)
 {
-  virConnectPtr conn = virDomainGetConnect(dom);
   char *xml = virDomainGetXMLDesc(dom, flags);
-  gboolean ok;
 
   if (xml == NULL) {
-    g_autofree char *what = g_strdup_printf("reading domain %s", domain->name);
-    return pass_virt_set_call_error(conn, error, what);
+    g_autofree char *what = g_strdup_printf("reading domain %s", name);
+    pass_virt_set_call_error(virDomainGetConnect(dom), error, what);
   }
-  ok = pass_xml_read_domain_hostdevs(xml, where, domain, error);
-  free(xml);
-  return ok;
+  return xml;
+}
+
+static gboolean
+parse_domain_xml(const char *xml, PassHostdevWhere where, PassDomain *domain,
+                 PassVirtUsbResolver *resolver, GError **error)
+{
+  return pass_xml_read_domain_hostdevs(xml, where, domain, error) &&
+         pass_xml_read_domain_usb_hostdevs(xml, where, domain, pass_virt_usb_resolve, resolver,
+                                           error);
 }
 
 static PassDomainState
@@ -240,11 +248,21 @@ pass_virt_read_domain(virDomainPtr dom, GError **error)
   domain->state = domain_state(state);
   domain->active = active > 0;
   domain->persistent = persistent > 0;
-  if (domain->active && !read_domain_xml(dom, 0, PASS_HOSTDEV_LIVE, domain, error))
-    return NULL;
-  if (domain->persistent &&
-      !read_domain_xml(dom, VIR_DOMAIN_XML_INACTIVE, PASS_HOSTDEV_CONFIG, domain, error))
-    return NULL;
+  {
+    PassVirtUsbResolver resolver = {conn, NULL};
+    char *live = NULL, *config = NULL;
+    gboolean ok = (!domain->active || (live = fetch_domain_xml(dom, 0, domain->name, error))) &&
+                  (!domain->persistent ||
+                   (config = fetch_domain_xml(dom, VIR_DOMAIN_XML_INACTIVE, domain->name, error)));
+
+    ok = ok && (!live || parse_domain_xml(live, PASS_HOSTDEV_LIVE, domain, &resolver, error)) &&
+         (!config || parse_domain_xml(config, PASS_HOSTDEV_CONFIG, domain, &resolver, error));
+    pass_virt_usb_resolver_clear(&resolver);
+    free(live);
+    free(config);
+    if (!ok)
+      return NULL;
+  }
   return g_steal_pointer(&domain);
 }
 
@@ -347,6 +365,8 @@ pass_virt_read_snapshot(virConnectPtr conn, GPtrArray *devices, GPtrArray *domai
     g_debug("no mediated devices: %s", lost->message);
     g_clear_error(&lost);
   }
+  if (lost == NULL && !pass_virt_read_usb_devices(conn, devices, &lost))
+    g_assert(lost != NULL);
   /* A picture with holes where libvirt went away mid-read would drop owners: none at all. */
   if (lost != NULL) {
     g_propagate_error(error, g_steal_pointer(&lost));

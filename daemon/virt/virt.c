@@ -4,11 +4,13 @@
 #include "virt-private.h"
 
 #include <libvirt/virterror.h>
+#include <string.h>
 
 #include "pass-address.h"
 #include "pass-error.h"
 #include "virt-calls.h"
 #include "virt-uevent.h"
+#include "xml-usb.h"
 
 /* ---- the PassVirt ---- */
 
@@ -205,10 +207,35 @@ nodedev_address(virNodeDevicePtr dev)
 
   if (name != NULL && g_str_has_prefix(name, "mdev_"))
     return pass_virt_mdev_address_from_name(name);
-  /* Only PCI devices are named pci_dddd_bb_ss_f; the rest is not ours. */
+  /* PCI devices are named pci_dddd_bb_ss_f, USB devices usb_BUS_PORT..; the rest is not ours. */
+  if (name != NULL && g_str_has_prefix(name, "usb_"))
+    return pass_xml_usb_nodedev_name_to_address(name);
   if (name == NULL || !g_str_has_prefix(name, "pci_") || !pass_address_parse(name, &addr, NULL))
     return NULL;
   return pass_address_to_string(&addr);
+}
+
+/* A USB interface ("usb_3_1_2_1_0": PORT:CONFIG.INTERFACE) coming, going or changing driver
+ * changes its device's interface drivers: the device the name minus its last two parts would
+ * be. The name alone cannot tell an interface from a device two hubs down; re-reading that
+ * hub's device as well is harmless. */
+static void
+queue_usb_interface_device(gpointer ctx, virNodeDevicePtr dev)
+{
+  const char *name = virNodeDeviceGetName(dev);
+  g_autofree char *device = NULL;
+  g_autofree char *address = NULL;
+  char *cut;
+
+  if (name == NULL || !g_str_has_prefix(name, "usb_"))
+    return;
+  device = g_strdup(name);
+  for (int i = 0; i < 2; i++)
+    if ((cut = strrchr(device, '_')) != NULL)
+      *cut = '\0';
+  address = pass_xml_usb_nodedev_name_to_address(device);
+  if (address != NULL)
+    event_queue(ctx, read_item_new(READ_DEVICE, address));
 }
 
 static void
@@ -225,6 +252,7 @@ on_nodedev_lifecycle(virConnectPtr conn, virNodeDevicePtr dev, int event, int de
         read_item_new(event == VIR_NODE_DEVICE_EVENT_DELETED ? READ_NET_DELETED : READ_NET, name));
     return;
   }
+  queue_usb_interface_device(opaque, dev);
   if (address == NULL)
     return;
   g_debug("node device %s: lifecycle event %d/%d", address, event, detail);
@@ -241,6 +269,7 @@ on_nodedev_update(virConnectPtr conn, virNodeDevicePtr dev, void *opaque)
 {
   g_autofree char *address = nodedev_address(dev);
 
+  queue_usb_interface_device(opaque, dev);
   if (address != NULL)
     event_queue(opaque, read_item_new(READ_DEVICE, address));
 }
@@ -393,7 +422,7 @@ try_connect(PassVirt *virt, GError **error)
     teardown(virt);
     return FALSE;
   }
-  g_message("connected to %s: %u PCI devices, %u domains", virt->uri, devices->len, domains->len);
+  g_message("connected to %s: %u devices, %u domains", virt->uri, devices->len, domains->len);
   pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_CONNECTION, TRUE, NULL, NULL);
   d = g_new0(PassVirtDelivery, 1);
   d->kind = PASS_VIRT_DELIVER_SNAPSHOT;

@@ -12,6 +12,7 @@
 #include "pass-address.h"
 #include "pass-error.h"
 #include "xml-mdev.h"
+#include "xml-usb.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathContext, xmlXPathFreeContext)
@@ -367,6 +368,8 @@ pass_xml_read_nodedev(const char *xml, GError **error)
     return NULL;
   }
   cap = capability(root, "pci", NULL, &n_caps);
+  if (n_caps == 0 && capability(root, "usb_device", NULL, NULL) != NULL)
+    return pass_xml_usb_device_from_node(root, error);
   if (n_caps != 1) {
     g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR,
                 "node device XML: not a PCI device");

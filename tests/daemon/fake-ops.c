@@ -1,6 +1,7 @@
 /* The recording fake PassOps (see fake-ops.h). */
 #include "fake-ops.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpulist.h"
@@ -18,6 +19,9 @@ typedef struct {
   char *vf_driver;               /* what new VFs get with autoprobe on */
   char *mdev_type, *mdev_parent; /* an mdev ("mdev:UUID"): its type and parent */
   gboolean mdev_persistent;
+  /* USB devices ("usb:..." addresses): ids, bus and device number */
+  guint16 usb_vendor, usb_product;
+  int usb_bus, usb_devnum;
 } FakeDevice;
 
 typedef struct {
@@ -164,9 +168,38 @@ record(FakeOps *fake, char *call, GError **error)
   return TRUE;
 }
 
-/* The host address in a hostdev XML from xml-hostdev.c. */
+static FakeDevice *lookup_device(FakeOps *fake, const char *address);
+
+/* A <hostdev type='usb'> from xml-usb.c names its device by ids (and bus/device): which one,
+ * as libvirt would find it; "?" when none or several match. */
 static char *
-xml_address(const char *xml)
+xml_usb_address(FakeOps *fake, const char *xml)
+{
+  g_autofree char *vendor = xml_match(xml, "<vendor id=\"0x([0-9a-f]+)\"/>");
+  g_autofree char *product = xml_match(xml, "<product id=\"0x([0-9a-f]+)\"/>");
+  g_autofree char *bus = xml_match(xml, "<address bus=\"([0-9]+)\"");
+  g_autofree char *devnum = xml_match(xml, "device=\"([0-9]+)\"/>");
+  const char *found = NULL;
+  guint n = 0;
+
+  for (guint i = 0; vendor && product && i < fake->devices->len; i++) {
+    FakeDevice *d = g_ptr_array_index(fake->devices, i);
+
+    if (!g_str_has_prefix(d->address, "usb:") ||
+        d->usb_vendor != g_ascii_strtoull(vendor, NULL, 16) ||
+        d->usb_product != g_ascii_strtoull(product, NULL, 16))
+      continue;
+    if (bus && devnum && (d->usb_bus != atoi(bus) || d->usb_devnum != atoi(devnum)))
+      continue;
+    found = d->address;
+    n++;
+  }
+  return g_strdup(n == 1 ? found : "?");
+}
+
+/* The host address in a hostdev XML from xml-hostdev.c (or xml-usb.c). */
+static char *
+xml_address(FakeOps *fake, const char *xml)
 {
   g_autoptr(GRegex) regex =
       g_regex_new("domain=\"0x([0-9a-f]+)\" bus=\"0x([0-9a-f]+)\" slot=\"0x([0-9a-f]+)\" "
@@ -178,6 +211,8 @@ xml_address(const char *xml)
 
   if (uuid)
     return g_strconcat("mdev:", uuid, NULL);
+  if (strstr(xml, "type=\"usb\"") != NULL)
+    return xml_usb_address(fake, xml);
   if (!g_regex_match(regex, xml, 0, &match))
     return g_strdup("?");
   d = g_match_info_fetch(match, 1);
@@ -296,7 +331,7 @@ fake_attach_domain(PassOps *ops, gpointer worker, const char *domain, const char
                    GError **error)
 {
   FakeOps *fake = worker;
-  g_autofree char *address = xml_address(xml);
+  g_autofree char *address = xml_address(fake, xml);
   g_autofree char *suffix = xml_interface_suffix(xml);
   gint running = g_atomic_int_add(&fake->running, 1) + 1;
   gboolean ok;
@@ -352,7 +387,7 @@ fake_detach_domain(PassOps *ops, gpointer worker, const char *domain, const char
 {
   FakeOps *fake = worker;
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
-  g_autofree char *address = xml_address(xml);
+  g_autofree char *address = xml_address(fake, xml);
   g_autofree char *suffix = xml_interface_suffix(xml);
   g_autofree char *mac = xml_match(xml, "<mac address=\"([^\"]*)\"/>");
   FakeDomain *dom = find_domain(fake, domain);
@@ -395,7 +430,7 @@ hostdev_compare(gconstpointer a, gconstpointer b)
 }
 
 static PassDomain *
-domain_build(FakeDomain *d)
+domain_build(FakeOps *fake, FakeDomain *d)
 {
   PassDomain *domain = pass_domain_new(d->name);
 
@@ -413,6 +448,14 @@ domain_build(FakeDomain *d)
     hostdev->where = h->where;
     hostdev->interface = h->mac != NULL;
     hostdev->mac = g_strdup(h->mac);
+    if (g_str_has_prefix(h->address, "usb:")) {
+      FakeDevice *dev = lookup_device(fake, h->address);
+
+      hostdev->usb = g_new0(PassUsbSource, 1);
+      hostdev->usb->vendor_id = dev ? dev->usb_vendor : 0;
+      hostdev->usb->product_id = dev ? dev->usb_product : 0;
+      hostdev->managed = TRUE;
+    }
     g_ptr_array_add(domain->hostdevs, hostdev);
   }
   g_ptr_array_sort(domain->hostdevs, hostdev_compare);
@@ -444,6 +487,18 @@ device_build(FakeDevice *d)
     device->mdev_parent = g_strdup(d->mdev_parent);
     device->mdev_state = PASS_MDEV_ACTIVE | (d->mdev_persistent ? PASS_MDEV_PERSISTENT : 0);
   }
+  if (g_str_has_prefix(d->address, "usb:")) {
+    device->kind = PASS_DEVICE_KIND_USB;
+    g_free(device->name);
+    device->name = g_strdup_printf("usb_%s", d->address + 4);
+    g_strdelimit(device->name, "-.", '_');
+    device->vendor_id = d->usb_vendor;
+    device->product_id = d->usb_product;
+    device->usb = pass_usb_info_new();
+    device->usb->port = g_strdup(d->address + 4);
+    device->usb->bus = d->usb_bus;
+    device->usb->devnum = d->usb_devnum;
+  }
   return device;
 }
 
@@ -462,7 +517,7 @@ fake_read_domain(PassOps *ops, gpointer worker, const char *name, GError **error
     g_set_error(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DOMAIN, "no domain %s", name);
     return NULL;
   }
-  return domain_build(d);
+  return domain_build(fake, d);
 }
 
 static PassDevice *
@@ -726,6 +781,20 @@ fake_ops_add_device(FakeOps *fake, const char *address, int group, const char *p
 }
 
 void
+fake_ops_add_usb_device(FakeOps *fake, const char *address, guint16 vendor, guint16 product,
+                        int bus, int devnum)
+{
+  FakeDevice *d;
+
+  fake_ops_add_device(fake, address, -1, NULL, 0, "usb", "usb");
+  d = g_ptr_array_index(fake->devices, fake->devices->len - 1);
+  d->usb_vendor = vendor;
+  d->usb_product = product;
+  d->usb_bus = bus;
+  d->usb_devnum = devnum;
+}
+
+void
 fake_ops_set_sriov(FakeOps *fake, const char *pf, int totalvfs, int autoprobe,
                    const char *vf_driver)
 {
@@ -842,7 +911,7 @@ fake_ops_load(FakeOps *fake, PassEngine *engine)
   for (guint i = 0; i < fake->devices->len; i++)
     g_ptr_array_add(devices, device_build(g_ptr_array_index(fake->devices, i)));
   for (guint i = 0; i < fake->domains->len; i++)
-    g_ptr_array_add(domains, domain_build(g_ptr_array_index(fake->domains, i)));
+    g_ptr_array_add(domains, domain_build(fake, g_ptr_array_index(fake->domains, i)));
   g_mutex_unlock(&fake->lock);
   pass_engine_reset(engine, devices, domains);
   pass_engine_set_connected(engine, TRUE, NULL);

@@ -15,6 +15,10 @@ PassOps *fake_ops_get_ops(FakeOps *fake);
 /* @where_default_driver: the driver the kernel picks for it (reattach without a known one). */
 void fake_ops_add_device(FakeOps *fake, const char *address, int group, const char *physfn,
                          guint32 class_code, const char *driver, const char *default_driver);
+/* A USB device at @address ("usb:1-2") with those ids, bus and device number, bound to "usb"
+ * (libvirt's name for every USB device); attach/detach find it from the XML's ids. */
+void fake_ops_add_usb_device(FakeOps *fake, const char *address, guint16 vendor, guint16 product,
+                             int bus, int devnum);
 /* @pf is an SR-IOV PF of @totalvfs VFs; set_num_vfs creates VFs with @vf_driver bound when
  * @autoprobe is on (as sriov_drivers_autoprobe then is), none otherwise. */
 void fake_ops_set_sriov(FakeOps *fake, const char *pf, int totalvfs, int autoprobe,

@@ -1123,6 +1123,80 @@ test_journal_detach_group(Fixture *f, gconstpointer data)
   capture_stop();
 }
 
+/* ---- USB devices ----
+ * usb:1-1 and usb:1-2 two identical sticks (0930:6545), usb:2-1.4 a receiver (046d:c52b);
+ * usb:1-2 is protected (a mounted file system, as host-usb.c would say). */
+static void
+fixture_setup_usb(Fixture *f, gconstpointer data)
+{
+  fixture_setup(f, data);
+  fake_ops_add_usb_device(f->fake, "usb:1-1", 0x0930, 0x6545, 1, 2);
+  fake_ops_add_usb_device(f->fake, "usb:1-2", 0x0930, 0x6545, 1, 3);
+  fake_ops_add_usb_device(f->fake, "usb:2-1.4", 0x046d, 0xc52b, 2, 5);
+  fake_ops_set_protected(f->fake, "usb:1-2", "usb:1-2 holds /mnt (sdb1)");
+  fake_ops_load(f->fake, f->engine);
+}
+
+/* Attach: no host-driver step; by ids alone for a unique device, with bus and device for one of
+ * two identical ones. Detach: no reattach; the unplug waits for DEVICE_REMOVED. */
+static void
+test_usb_attach_detach(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) a = {0};
+  g_auto(Outcome) b = {0};
+  g_auto(Outcome) d = {0};
+  g_autofree char *alias = NULL;
+
+  attach(f, "vm1", "usb:2-1.4", 0, &a);
+  g_assert_cmpint(a.code, ==, -1);
+  assert_actions(&a, (const char *const[]){"attach vm1 usb:2-1.4 live+config", NULL});
+  g_assert_nonnull(strstr(a.xmls[0], "<hostdev mode=\"subsystem\" type=\"usb\" managed=\"yes\">"));
+  g_assert_nonnull(strstr(a.xmls[0], "<vendor id=\"0x046d\"/>"));
+  g_assert_null(strstr(a.xmls[0], "<address"));
+  assert_owners(f, "usb:2-1.4", "vm1");
+
+  attach(f, "vm2", "usb:1-1", 0, &b);
+  g_assert_cmpint(b.code, ==, -1);
+  assert_actions(&b, (const char *const[]){"attach vm2 usb:1-1 config", NULL});
+  g_assert_nonnull(strstr(b.xmls[0], "<address bus=\"1\" device=\"2\"/>"));
+  assert_owners(f, "usb:1-1", "vm2");
+  assert_owners(f, "usb:1-2", "");
+
+  pass_tx_detach(f->tx, NULL, "vm1", "usb:2-1.4", 0, 5000, on_done, &d);
+  spin_until(f, unplug_requested);
+  g_assert_false(d.finished);
+  alias = fake_ops_release(f->fake, "vm1", "usb:2-1.4");
+  pass_tx_device_removal(f->tx, "vm1", alias, FALSE);
+  wait_for(&d);
+  g_assert_cmpint(d.code, ==, -1);
+  assert_actions(&d, (const char *const[]){"detach vm1 usb:2-1.4 live+config", NULL});
+  assert_owners(f, "usb:2-1.4", "");
+  assert_calls(f, (const char *const[]){"attach vm1 usb:2-1.4 live+config",
+                                        "attach vm2 usb:1-1 config", "unplug vm1 hostdev0",
+                                        "detach vm1 usb:2-1.4 config", NULL});
+}
+
+/* The PCI rules hold for USB: double assignment refused, protection unless --force. */
+static void
+test_usb_refusals(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) used = {0};
+  g_auto(Outcome) prot = {0};
+  g_auto(Outcome) forced = {0};
+
+  attach_ok(f, "vm2", "usb:1-1", 0);
+  attach(f, "vm1", "usb:1-1", 0, &used);
+  g_assert_cmpint(used.code, ==, PASS_ERROR_DEVICE_IN_USE);
+  g_assert_true(g_strv_equal((const char *const *)used.owners, (const char *const[]){"vm2", NULL}));
+  attach(f, "vm1", "usb:1-2", 0, &prot);
+  g_assert_cmpint(prot.code, ==, PASS_ERROR_DEVICE_PROTECTED);
+  g_assert_cmpstr(prot.reason, ==, "usb:1-2 holds /mnt (sdb1)");
+  assert_owners(f, "usb:1-2", "");
+  attach(f, "vm2", "usb:1-2", PASS_OP_FORCE, &forced);
+  g_assert_cmpint(forced.code, ==, -1);
+  assert_owners(f, "usb:1-2", "vm2");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1156,6 +1230,10 @@ main(int argc, char **argv)
   ADD("/engine-attach/detach/live-keeps-config", test_detach_live_keeps_config);
   ADD("/engine-attach/reattach", test_reattach);
   ADD("/engine-attach/dry-run", test_dry_run);
+  g_test_add("/engine-attach/usb/attach-detach", Fixture, NULL, fixture_setup_usb,
+             test_usb_attach_detach, fixture_teardown);
+  g_test_add("/engine-attach/usb/refusals", Fixture, NULL, fixture_setup_usb, test_usb_refusals,
+             fixture_teardown);
   ADD("/engine-attach/disconnected", test_disconnected);
   ADD("/engine-attach/config/protected", test_configured_protected);
   ADD("/engine-attach/config/removal-timeout", test_default_removal_timeout);

@@ -128,7 +128,7 @@ test_unbound(void)
 static void
 test_nodedev_errors(void)
 {
-  const char *files[] = {"nodedev-usb.xml", "nodedev-truncated.xml"};
+  const char *files[] = {"nodedev-usb-roothub.xml", "nodedev-truncated.xml"};
   const char *inline_xml[] = {
       "",
       "not xml at all",

@@ -181,6 +181,16 @@ lab_passd_stop() { # SIGTERM, then report how it exited (in passd.log)
 
 # --- L2 guests: q35, 256 MiB, 4 spare pcie-root-ports, the tiny initrd, serial log in the run dir
 lab_guest_log() { echo "$LAB_OUT/l2-$1.log"; }
+# USB (issue 10): LAB_L2_USB=1 (lab_guest_define --usb) gives the guest a qemu-xhci controller
+# for USB hot-plug, on a root port of its own (the 4 spare ones stay spare); else none.
+lab_guest_usb_controller() {
+  if [ "${LAB_L2_USB:-0}" = 1 ]; then
+    echo "    <controller type='pci' model='pcie-root-port'/>"
+    echo "    <controller type='usb' model='qemu-xhci'/>"
+  else
+    echo "    <controller type='usb' model='none'/>"
+  fi
+}
 lab_guest_xml() { # NAME [HOSTDEV-ADDR...]
   local name=$1 type=qemu a d b s f
   shift
@@ -206,7 +216,7 @@ lab_guest_xml() { # NAME [HOSTDEV-ADDR...]
     <controller type='pci' model='pcie-root-port'/>
     <controller type='pci' model='pcie-root-port'/>
     <controller type='pci' model='pcie-root-port'/>
-    <controller type='usb' model='none'/>
+$(lab_guest_usb_controller)
     <serial type='file'><source path='$(lab_guest_log "$name")' append='on'/></serial>
     <memballoon model='none'/>
 EOF
@@ -221,12 +231,13 @@ EOF
   echo "  </devices>"
   echo "</domain>"
 }
-lab_guest_define() { # NAME [--start] [--hostdev ADDR]...
-  local name=$1 start=0 hostdevs=()
+lab_guest_define() { # NAME [--start] [--usb] [--hostdev ADDR]...
+  local name=$1 start=0 hostdevs=() usb=0
   shift
   while [ $# -gt 0 ]; do
     case $1 in
     --start) start=1 ;;
+    --usb) usb=1 ;;
     --hostdev)
       hostdevs+=("$2")
       shift
@@ -238,7 +249,7 @@ lab_guest_define() { # NAME [--start] [--hostdev ADDR]...
     esac
     shift
   done
-  lab_guest_xml "$name" "${hostdevs[@]}" >"/run/lab/$name.xml"
+  LAB_L2_USB=$usb lab_guest_xml "$name" "${hostdevs[@]}" >"/run/lab/$name.xml"
   virsh -q define "/run/lab/$name.xml" >/dev/null || return 1
   [ $start = 0 ] || lab_guest_start "$name"
 }
@@ -303,6 +314,27 @@ lab_guest_wait_mac() { # NAME MAC present|absent [TIMEOUT=60], judged on fresh l
     sleep 0.5
   done
   echo "# guest $name: MAC $mac not $want within ${timeout}s; it sees: $(lab_guest_macs "$name" | tr '\n' ' ')" >&2
+  return 1
+}
+lab_guest_usb() { # NAME: "VVVV:PPPP PORT" of each USB device the guest saw in its latest alive line
+  lab_guest_alive "$1" | tail -n 1 | tr ' ' '\n' | sed -n 's/^usb=\([0-9a-f]*:[0-9a-f]*\)@\(.*\)$/\1 \2/p'
+}
+lab_guest_wait_usb() { # NAME VVVV:PPPP present|absent [TIMEOUT=60], judged on fresh lines
+  local name=$1 id=$2 want=$3 timeout=${4:-60} n0 end line
+  n0=$(lab_guest_alive "$name" | wc -l)
+  end=$(($(date +%s) + timeout))
+  while [ "$(date +%s)" -lt $end ]; do
+    line=$(lab_guest_alive "$name" | tail -n +$((n0 + 1)) | tail -n 1)
+    if [ -n "$line" ]; then
+      if [[ $line == *" usb=$id@"* ]]; then
+        [ "$want" = present ] && return 0
+      else
+        [ "$want" = absent ] && return 0
+      fi
+    fi
+    sleep 0.5
+  done
+  echo "# guest $name: USB $id not $want within ${timeout}s; it sees: $(lab_guest_usb "$name" | tr '\n' ' ')" >&2
   return 1
 }
 lab_guests_standard() { # vm1 and vm2 running, vm3 defined and shut off

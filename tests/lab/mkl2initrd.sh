@@ -4,7 +4,7 @@
 # 2 s an "alive" line naming every PCI device its kernel sees as ADDR=VENDOR:DEVICE and the MAC
 # of every network interface as mac=IFACE@MAC, ending in "end" so readers can skip a line still
 # being written; lab scripts tell from the serial log what the guest itself sees (lib.sh:
-# lab_guest_pci, lab_guest_macs).
+# lab_guest_pci, lab_guest_macs), and every USB device as usb=VVVV:PPPP@PORT (lab_guest_usb).
 # usage: mkl2initrd.sh OUT.cpio.gz [KVER]
 set -euo pipefail
 out=${1:?usage: mkl2initrd.sh OUT.cpio.gz [KVER]}
@@ -22,6 +22,18 @@ if [ -n "$kver" ] && ko=$(modinfo -k "$kver" -n igbvf 2>/dev/null); then
   *.ko.zst) zstd -qdc "$ko" >"$w/mods/igbvf.ko" ;;
   esac
 fi
+# USB (issue 10): the guests' xhci host controller and the USB core, loaded in this order, so
+# a USB device hot-plugged into a guest with a qemu-xhci controller shows up in its sysfs.
+n=0
+for m in usb-common usbcore xhci-hcd xhci-pci; do
+  n=$((n + 1))
+  [ -n "$kver" ] && ko=$(modinfo -k "$kver" -n "$m" 2>/dev/null) || continue
+  case $ko in
+  *.ko) cp "$ko" "$w/mods/$n-$m.ko" ;;
+  *.ko.xz) xz -dc "$ko" >"$w/mods/$n-$m.ko" ;;
+  *.ko.zst) zstd -qdc "$ko" >"$w/mods/$n-$m.ko" ;;
+  esac
+done
 cat >"$w/init" <<'EOF2'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -30,6 +42,12 @@ for m in /mods/*.ko; do [ -f "$m" ] && insmod "$m"; done
 pci() {
   for d in /sys/bus/pci/devices/*; do
     [ -e "$d/vendor" ] && printf '%s=%s:%s ' "${d##*/}" "$(cut -c3- "$d/vendor")" "$(cut -c3- "$d/device")"
+  done
+}
+usbs() { # usb=VVVV:PPPP@PORT for each USB device (root hubs are buses: left out)
+  for u in /sys/bus/usb/devices/*; do
+    case ${u##*/} in usb* | *:*) continue ;; esac
+    [ -e "$u/idVendor" ] && printf 'usb=%s:%s@%s ' "$(cat "$u/idVendor")" "$(cat "$u/idProduct")" "${u##*/}"
   done
 }
 macs() {
@@ -41,7 +59,7 @@ echo "L2: up at $(cut -d' ' -f1 /proc/uptime)s"
 n=0
 while true; do
   n=$((n + 1))
-  echo "L2: alive $n $(cut -d' ' -f1 /proc/uptime) pci=$(pci)$(macs)end"
+  echo "L2: alive $n $(cut -d' ' -f1 /proc/uptime) pci=$(pci)$(macs)$(usbs)end"
   sleep 2
 done
 EOF2
