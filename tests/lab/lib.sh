@@ -277,14 +277,15 @@ lab_guest_pci() { # NAME: the PCI devices the guest kernel saw in its latest ali
   lab_guest_alive "$1" | tail -n 1 | sed 's/.* pci=//' | tr ' ' '\n' |
     sed -n 's/^\([0-9a-f:.]*\)=\([0-9a-f]*:[0-9a-f]*\)$/\1 \2/p'
 }
-lab_guest_wait_pci() { # NAME VENDOR:DEVICE present|absent [TIMEOUT=60], judged on fresh lines
-  local name=$1 id=$2 want=$3 timeout=${4:-60} n0 end line
+lab_guest_wait_line() { # NAME NEEDLE present|absent TIMEOUT WHAT LISTER: a fresh alive line with
+  # (present) or without (absent) NEEDLE; on a timeout WHAT and what LISTER NAME prints go to stderr
+  local name=$1 needle=$2 want=$3 timeout=$4 what=$5 lister=$6 n0 end line
   n0=$(lab_guest_alive "$name" | wc -l)
   end=$(($(date +%s) + timeout))
   while [ "$(date +%s)" -lt $end ]; do
     line=$(lab_guest_alive "$name" | tail -n +$((n0 + 1)) | tail -n 1)
     if [ -n "$line" ]; then
-      if [[ $line == *"=$id "* ]]; then
+      if [[ $line == *"$needle"* ]]; then
         [ "$want" = present ] && return 0
       else
         [ "$want" = absent ] && return 0
@@ -292,50 +293,23 @@ lab_guest_wait_pci() { # NAME VENDOR:DEVICE present|absent [TIMEOUT=60], judged 
     fi
     sleep 0.5
   done
-  echo "# guest $name: $id not $want within ${timeout}s; it sees: $(lab_guest_pci "$name" | tr '\n' ' ')" >&2
+  echo "# guest $name: $what not $want within ${timeout}s; it sees: $($lister "$name" | tr '\n' ' ')" >&2
   return 1
+}
+lab_guest_wait_pci() { # NAME VENDOR:DEVICE present|absent [TIMEOUT=60], judged on fresh lines
+  lab_guest_wait_line "$1" "=$2 " "$3" "${4:-60}" "$2" lab_guest_pci
 }
 lab_guest_macs() { # NAME: "IFACE MAC" of each NIC the guest kernel saw in its latest alive line
   lab_guest_alive "$1" | tail -n 1 | tr ' ' '\n' | sed -n 's/^mac=\([^@]*\)@\(.*\)$/\1 \2/p'
 }
 lab_guest_wait_mac() { # NAME MAC present|absent [TIMEOUT=60], judged on fresh lines
-  local name=$1 mac=$2 want=$3 timeout=${4:-60} n0 end line
-  n0=$(lab_guest_alive "$name" | wc -l)
-  end=$(($(date +%s) + timeout))
-  while [ "$(date +%s)" -lt $end ]; do
-    line=$(lab_guest_alive "$name" | tail -n +$((n0 + 1)) | tail -n 1)
-    if [ -n "$line" ]; then
-      if [[ $line == *"@$mac "* ]]; then
-        [ "$want" = present ] && return 0
-      else
-        [ "$want" = absent ] && return 0
-      fi
-    fi
-    sleep 0.5
-  done
-  echo "# guest $name: MAC $mac not $want within ${timeout}s; it sees: $(lab_guest_macs "$name" | tr '\n' ' ')" >&2
-  return 1
+  lab_guest_wait_line "$1" "@$2 " "$3" "${4:-60}" "MAC $2" lab_guest_macs
 }
 lab_guest_usb() { # NAME: "VVVV:PPPP PORT" of each USB device the guest saw in its latest alive line
   lab_guest_alive "$1" | tail -n 1 | tr ' ' '\n' | sed -n 's/^usb=\([0-9a-f]*:[0-9a-f]*\)@\(.*\)$/\1 \2/p'
 }
 lab_guest_wait_usb() { # NAME VVVV:PPPP present|absent [TIMEOUT=60], judged on fresh lines
-  local name=$1 id=$2 want=$3 timeout=${4:-60} n0 end line
-  n0=$(lab_guest_alive "$name" | wc -l)
-  end=$(($(date +%s) + timeout))
-  while [ "$(date +%s)" -lt $end ]; do
-    line=$(lab_guest_alive "$name" | tail -n +$((n0 + 1)) | tail -n 1)
-    if [ -n "$line" ]; then
-      if [[ $line == *" usb=$id@"* ]]; then
-        [ "$want" = present ] && return 0
-      else
-        [ "$want" = absent ] && return 0
-      fi
-    fi
-    sleep 0.5
-  done
-  echo "# guest $name: USB $id not $want within ${timeout}s; it sees: $(lab_guest_usb "$name" | tr '\n' ' ')" >&2
-  return 1
+  lab_guest_wait_line "$1" " usb=$2@" "$3" "${4:-60}" "USB $2" lab_guest_usb
 }
 lab_guests_standard() { # vm1 and vm2 running, vm3 defined and shut off
   lab_guest_define vm1 --start && lab_guest_define vm2 --start && lab_guest_define vm3 &&
