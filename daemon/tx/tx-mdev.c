@@ -104,15 +104,14 @@ typedef struct {
 static void
 call_finish(MdevCall *call, GError *error)
 {
-  g_autofree char *who = call->request ? pass_request_describe(call->request) : NULL;
+  const char *operation = call->create ? "create_mdev" : "remove_mdev";
+  const char *what = call->address ? call->address : call->type_id;
 
   if (error)
-    g_message("%s %s failed%s%s: %s", call->create ? "create_mdev" : "remove_mdev",
-              call->address ? call->address : call->type_id, who ? " for " : "", who ? who : "",
-              error->message);
+    tx_log_mdev(operation, call->address, call->request, error, "%s %s failed: %s", operation, what,
+                error->message);
   else
-    g_message("%s %s done%s%s", call->create ? "create_mdev" : "remove_mdev", call->address,
-              who ? " for " : "", who ? who : "");
+    tx_log_mdev(operation, call->address, call->request, NULL, "%s %s done", operation, what);
   call->done(error ? NULL : call->address, error, call->user_data);
   if (call->lock)
     pass_locks_release(call->tx->locks, call->lock);
@@ -310,4 +309,203 @@ pass_tx_remove_mdev(PassTx *tx, PassRequest *request, const char *address, PassT
     return;
   }
   mdev_submit(call);
+}
+
+/* ---- Attach by type: pick a parent, create, attach; the create undone when the attach fails ----
+ */
+
+typedef struct {
+  PassTx *tx;
+  PassRequest *request;
+  char *domain, *type_id, *parent;
+  guint flags, mdev_flags;
+  PassOpDoneFunc done;
+  gpointer user_data;
+  char *address;        /* the instance made */
+  PassPoolPick *pick;   /* the parent chosen and why */
+  PassOpResult *failed; /* the attach's failure, kept while the instance is removed again */
+} TypeCall;
+
+static void
+type_call_reply(TypeCall *call, PassOpResult *result)
+{
+  if (call->pick && result->error == NULL) {
+    result->picks = g_ptr_array_new_with_free_func((GDestroyNotify)pass_pool_pick_free);
+    g_ptr_array_add(result->picks, g_steal_pointer(&call->pick));
+  }
+  call->done(result, call->user_data);
+  g_clear_pointer(&call->request, pass_request_unref);
+  g_clear_pointer(&call->pick, pass_pool_pick_free);
+  g_clear_pointer(&call->failed, pass_op_result_free);
+  g_free(call->domain);
+  g_free(call->type_id);
+  g_free(call->parent);
+  g_free(call->address);
+  g_free(call);
+}
+
+/* Takes @error. */
+static void
+type_call_fail(TypeCall *call, GError *error)
+{
+  g_autoptr(PassOpResult) result = pass_op_result_new(call->address, call->domain);
+
+  result->error = error;
+  type_call_reply(call, result);
+}
+
+static void
+type_rolled_back(const char *address, const GError *error, gpointer user_data)
+{
+  TypeCall *call = user_data;
+
+  if (error)
+    g_warning("rollback of %s left the instance behind: %s", call->address, error->message);
+  type_call_reply(call, call->failed);
+}
+
+static void
+type_attached(const PassOpResult *result, gpointer user_data)
+{
+  TypeCall *call = user_data;
+  PassOpResult *copy;
+
+  if (result->error == NULL) {
+    /* Ours to remove once it is detached, unless it was asked to stay. */
+    if (!(call->mdev_flags & PASS_TX_MDEV_PERSISTENT))
+      g_hash_table_add(call->tx->mdev_auto, g_strdup(call->address));
+    /* The attach's own result, completed with the pick before it is told. */
+    type_call_reply(call, (PassOpResult *)result);
+    return;
+  }
+  /* Rollback: the failure as the attach gave it, told once the instance is gone again. */
+  copy = pass_op_result_new(result->address, result->domain);
+  copy->error = g_error_copy(result->error);
+  copy->group = result->group;
+  copy->reason = g_strdup(result->reason);
+  copy->parameter = g_strdup(result->parameter);
+  if (result->owners) {
+    copy->owners = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < result->owners->len; i++)
+      g_ptr_array_add(copy->owners, g_strdup(g_ptr_array_index(result->owners, i)));
+  }
+  call->failed = copy;
+  pass_tx_remove_mdev(call->tx, call->request, call->address, type_rolled_back, call);
+}
+
+static void
+type_created(const char *address, const GError *error, gpointer user_data)
+{
+  TypeCall *call = user_data;
+
+  if (error) {
+    type_call_fail(call, g_error_copy(error));
+    return;
+  }
+  g_free(call->address);
+  call->address = g_strdup(address);
+  g_free(call->pick->address);
+  call->pick->address = g_strdup(address);
+  pass_tx_attach(call->tx, call->request, call->domain, call->address, call->flags, type_attached,
+                 call);
+}
+
+static void
+type_listed(GPtrArray *types, const GError *error, gpointer user_data)
+{
+  TypeCall *call = user_data;
+  const PassMdevType *type;
+  g_autofree char *uuid = NULL;
+  g_autofree char *reason = NULL;
+
+  if (error) {
+    type_call_fail(call, g_error_copy(error));
+    return;
+  }
+  type = pass_mdev_pick_parent(types, call->type_id, call->parent);
+  if (type == NULL) {
+    type_call_fail(call, g_error_new(PASS_ERROR, PASS_ERROR_NO_CAPACITY,
+                                     "No mdev parent%s%s has an instance of %s left to create",
+                                     call->parent ? " matching " : "",
+                                     call->parent ? call->parent : "", call->type_id));
+    return;
+  }
+  reason = g_strdup_printf("%s: the most instances of %s left (%d), ties by name", type->parent,
+                           call->type_id, type->available);
+  uuid = g_uuid_string_random();
+  call->address = pass_xml_mdev_address(uuid);
+  call->pick = pass_pool_pick_new(call->address, type->parent, -1, FALSE, reason);
+  if (call->flags & PASS_OP_DRY_RUN) {
+    g_autoptr(PassOpResult) result = pass_op_result_new(call->address, call->domain);
+
+    result->devices = g_ptr_array_new_with_free_func(g_free);
+    result->actions = g_ptr_array_new();
+    type_call_reply(call, result);
+    return;
+  }
+  pass_tx_create_mdev(call->tx, call->request, type->parent_name, call->type_id, uuid,
+                      call->mdev_flags, type_created, call);
+}
+
+void
+pass_tx_attach_mdev_type(PassTx *tx, PassRequest *request, const char *domain, const char *type_id,
+                         const char *parent, guint flags, guint mdev_flags, PassOpDoneFunc done,
+                         gpointer user_data)
+{
+  TypeCall *call = g_new0(TypeCall, 1);
+
+  *call = (TypeCall){.tx = tx,
+                     .request = request ? pass_request_ref(request) : NULL,
+                     .domain = g_strdup(domain),
+                     .type_id = g_strdup(type_id),
+                     .parent = parent && *parent ? g_strdup(parent) : NULL,
+                     .flags = flags,
+                     .mdev_flags = mdev_flags,
+                     .done = done,
+                     .user_data = user_data};
+  if (type_id == NULL || *type_id == '\0') {
+    g_autoptr(PassOpResult) result = pass_op_result_new(NULL, domain);
+
+    result->error =
+        g_error_new_literal(PASS_ERROR, PASS_ERROR_INVALID_PARAMETER, "An mdev type is needed");
+    result->parameter = g_strdup("mdev_type");
+    type_call_reply(call, result);
+    return;
+  }
+  if (flags & (PASS_OP_INTERFACE | PASS_OP_WHOLE_GROUP)) {
+    g_autoptr(PassOpResult) result = pass_op_result_new(NULL, domain);
+    const char *bad = (flags & PASS_OP_INTERFACE) ? "interface" : "whole_group";
+
+    result->error =
+        g_error_new(PASS_ERROR, PASS_ERROR_INVALID_PARAMETER, "A mediated device takes no %s", bad);
+    result->parameter = g_strdup(bad);
+    type_call_reply(call, result);
+    return;
+  }
+  pass_tx_list_mdev_types(tx, type_listed, call);
+}
+
+/* ---- removal after detach ---- */
+
+static void
+auto_removed(const char *address, const GError *error, gpointer user_data)
+{
+  if (error)
+    g_warning("could not remove the instance passd created: %s", error->message);
+}
+
+void
+tx_mdev_detached(Op *op)
+{
+  PassTx *tx = op->tx;
+
+  if (op->kind != OP_DETACH || (op->flags & PASS_OP_DRY_RUN) ||
+      !g_hash_table_contains(tx->mdev_auto, op->address))
+    return;
+  /* Only once no definition holds it any more (a config-only detach leaves it live). */
+  if (pass_engine_get_owners(tx->engine, op->address)->len > 0 ||
+      pass_engine_lookup_device(tx->engine, op->address) == NULL)
+    return;
+  g_hash_table_remove(tx->mdev_auto, op->address);
+  pass_tx_remove_mdev(tx, NULL, op->address, auto_removed, NULL);
 }

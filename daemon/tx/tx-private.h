@@ -64,15 +64,16 @@ struct _PassTx {
   GStrv protected; /* canonical addresses from configuration; NULL: none */
   char *protected_why;
 
-  PassJournal *journal; /* NULL: none (unit tests); then nothing survives a restart */
-  GHashTable *intents;  /* seq -> Intent*: begun, not ended */
-  guint recovering;     /* intents being recovered; writes from clients wait meanwhile */
-  GPtrArray *parked;    /* Op*: requests that arrived while recovering, in order */
-  GPtrArray *recovered; /* PassRecovery*: what recovery did since passd started */
-  guint retry_id;       /* a recovery due for intents left half-way while connected */
-  guint retry_delay_s;  /* doubles while recovery fails, up to RETRY_MAX_S */
-  GArray *cpu_nodes;    /* int: host CPU -> NUMA node (-1); for pool attaches' placement */
-  TxSriov *sriov;       /* desired VF counts and the state file (tx-sriov.c); NULL until needed */
+  PassJournal *journal;  /* NULL: none (unit tests); then nothing survives a restart */
+  GHashTable *intents;   /* seq -> Intent*: begun, not ended */
+  guint recovering;      /* intents being recovered; writes from clients wait meanwhile */
+  GPtrArray *parked;     /* Op*: requests that arrived while recovering, in order */
+  GPtrArray *recovered;  /* PassRecovery*: what recovery did since passd started */
+  guint retry_id;        /* a recovery due for intents left half-way while connected */
+  guint retry_delay_s;   /* doubles while recovery fails, up to RETRY_MAX_S */
+  GArray *cpu_nodes;     /* int: host CPU -> NUMA node (-1); for pool attaches' placement */
+  TxSriov *sriov;        /* desired VF counts and the state file (tx-sriov.c); NULL until needed */
+  GHashTable *mdev_auto; /* "mdev:UUID" set: instances attach-by-type made, removed on detach */
 };
 
 struct _Op {
@@ -221,6 +222,12 @@ void tx_log_recovery(const Intent *intent, GLogLevelFlags level, const char *for
 gboolean tx_mdev_is(const char *address);
 /* What an attach of mdev @device may not ask for (interface, whole group); TRUE for others. */
 gboolean tx_mdev_attach_check(Op *op, PassDevice *device);
+/* A finished detach: remove the instance if attach-by-type made it transient and nothing holds
+ * it any more. */
+void tx_mdev_detached(Op *op);
+/* tx-log.c: a create or remove of an mdev, with the same fields as tx_log_event. */
+void tx_log_mdev(const char *operation, const char *address, PassRequest *request,
+                 const GError *error, const char *format, ...) G_GNUC_PRINTF(5, 6);
 
 /* ---- tx-check.c: verdicts; each returns FALSE/NULL with op->result filled, and the caller
  * ends the operation (tx_op_finish) ---- */
