@@ -247,8 +247,41 @@ mdev_granted(PassLockRequest *request, gpointer user_data)
   call->tx->ops->klass->run(call->tx->ops, mdev_job, call, NULL, mdev_done, call);
 }
 
+static void mdev_lock(MdevCall *call);
+
 static void
 mdev_submit(MdevCall *call)
+{
+  /* A client's request waits for recovery, like the other writes. */
+  if (call->tx->recovering && call->request) {
+    g_ptr_array_add(call->tx->mdev_parked, call);
+    return;
+  }
+  mdev_lock(call);
+}
+
+void
+tx_mdev_resume(PassTx *tx)
+{
+  g_autoptr(GPtrArray) parked = g_steal_pointer(&tx->mdev_parked);
+
+  tx->mdev_parked = g_ptr_array_new();
+  for (guint i = 0; i < parked->len; i++)
+    mdev_submit(g_ptr_array_index(parked, i));
+}
+
+void
+tx_mdev_stop(PassTx *tx)
+{
+  for (guint i = 0; i < tx->mdev_parked->len; i++)
+    call_finish(
+        g_ptr_array_index(tx->mdev_parked, i),
+        g_error_new_literal(PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE, "passd is stopping"));
+  g_ptr_array_set_size(tx->mdev_parked, 0);
+}
+
+static void
+mdev_lock(MdevCall *call)
 {
   /* The instance's device key: the same an attach or detach of it takes. */
   if (call->address) {
@@ -359,8 +392,12 @@ type_rolled_back(const char *address, const GError *error, gpointer user_data)
 {
   TypeCall *call = user_data;
 
+  g_hash_table_remove(call->tx->mdev_busy, call->address);
   if (error)
-    g_warning("rollback of %s left the instance behind: %s", call->address, error->message);
+    g_warning("rollback of %s left the instance behind (recovery tries again): %s", call->address,
+              error->message);
+  else
+    tx_journal_mdev_gone(call->tx, call->address);
   type_call_reply(call, call->failed);
 }
 
@@ -371,9 +408,9 @@ type_attached(const PassOpResult *result, gpointer user_data)
   PassOpResult *copy;
 
   if (result->error == NULL) {
-    /* Ours to remove once it is detached, unless it was asked to stay. */
-    if (!(call->mdev_flags & PASS_TX_MDEV_PERSISTENT))
-      g_hash_table_add(call->tx->mdev_auto, g_strdup(call->address));
+    /* A transient one stays recorded: it is removed once it is detached. */
+    tx_journal_mdev_attached(call->tx, call->address);
+    g_hash_table_remove(call->tx->mdev_busy, call->address);
     /* The attach's own result, completed with the pick before it is told. */
     type_call_reply(call, (PassOpResult *)result);
     return;
@@ -399,11 +436,11 @@ type_created(const char *address, const GError *error, gpointer user_data)
   TypeCall *call = user_data;
 
   if (error) {
+    g_hash_table_remove(call->tx->mdev_busy, call->address);
+    tx_journal_mdev_gone(call->tx, call->address);
     type_call_fail(call, g_error_copy(error));
     return;
   }
-  g_free(call->address);
-  call->address = g_strdup(address);
   g_free(call->pick->address);
   call->pick->address = g_strdup(address);
   pass_tx_attach(call->tx, call->request, call->domain, call->address, call->flags, type_attached,
@@ -443,6 +480,9 @@ type_listed(GPtrArray *types, const GError *error, gpointer user_data)
     type_call_reply(call, result);
     return;
   }
+  /* On disk before the create: a crash before the attach leaves recovery an instance to remove. */
+  g_hash_table_add(call->tx->mdev_busy, g_strdup(call->address));
+  tx_journal_mdev(call->tx, call->address, !(call->mdev_flags & PASS_TX_MDEV_PERSISTENT));
   pass_tx_create_mdev(call->tx, call->request, type->parent_name, call->type_id, uuid,
                       call->mdev_flags, type_created, call);
 }
@@ -485,27 +525,81 @@ pass_tx_attach_mdev_type(PassTx *tx, PassRequest *request, const char *domain, c
   pass_tx_list_mdev_types(tx, type_listed, call);
 }
 
-/* ---- removal after detach ---- */
+/* ---- removal after detach, and recovery ---- */
+
+typedef struct {
+  PassTx *tx;
+  char *address;
+} Removal;
 
 static void
-auto_removed(const char *address, const GError *error, gpointer user_data)
+made_removed(const char *address, const GError *error, gpointer user_data)
 {
-  if (error)
-    g_warning("could not remove the instance passd created: %s", error->message);
+  Removal *removal = user_data;
+
+  if (error == NULL || g_error_matches(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE))
+    tx_journal_mdev_gone(removal->tx, removal->address);
+  else
+    g_warning("could not remove %s, which passd created (recovery tries again): %s",
+              removal->address, error->message);
+  g_hash_table_remove(removal->tx->mdev_busy, removal->address);
+  g_free(removal->address);
+  g_free(removal);
+}
+
+static void
+remove_made(PassTx *tx, const char *address)
+{
+  Removal *removal = g_new0(Removal, 1);
+
+  removal->tx = tx;
+  removal->address = g_strdup(address);
+  g_hash_table_add(tx->mdev_busy, g_strdup(address));
+  pass_tx_remove_mdev(tx, NULL, address, made_removed, removal);
+}
+
+/* Not there, or nobody holds it. */
+static gboolean
+unowned(PassTx *tx, const char *address)
+{
+  return pass_engine_get_owners(tx->engine, address)->len == 0;
 }
 
 void
 tx_mdev_detached(Op *op)
 {
   PassTx *tx = op->tx;
+  guint made = GPOINTER_TO_UINT(g_hash_table_lookup(tx->mdev_made, op->address));
 
-  if (op->kind != OP_DETACH || (op->flags & PASS_OP_DRY_RUN) ||
-      !g_hash_table_contains(tx->mdev_auto, op->address))
+  if (op->kind != OP_DETACH || (op->flags & PASS_OP_DRY_RUN) || made != TX_MDEV_MADE_TRANSIENT ||
+      g_hash_table_contains(tx->mdev_busy, op->address))
     return;
   /* Only once no definition holds it any more (a config-only detach leaves it live). */
-  if (pass_engine_get_owners(tx->engine, op->address)->len > 0 ||
-      pass_engine_lookup_device(tx->engine, op->address) == NULL)
+  if (!unowned(tx, op->address) || pass_engine_lookup_device(tx->engine, op->address) == NULL)
     return;
-  g_hash_table_remove(tx->mdev_auto, op->address);
-  pass_tx_remove_mdev(tx, NULL, op->address, auto_removed, NULL);
+  remove_made(tx, op->address);
+}
+
+void
+tx_mdev_recover(PassTx *tx)
+{
+  g_autofree char **addresses = (char **)g_hash_table_get_keys_as_array(tx->mdev_made, NULL);
+
+  for (guint i = 0; addresses[i]; i++) {
+    const char *address = addresses[i];
+    guint made = GPOINTER_TO_UINT(g_hash_table_lookup(tx->mdev_made, address));
+
+    if (g_hash_table_contains(tx->mdev_busy, address))
+      continue; /* this process works on it */
+    if (pass_engine_lookup_device(tx->engine, address) == NULL) {
+      g_message("%s, which passd was creating or had created, is gone", address);
+      tx_journal_mdev_gone(tx, address);
+    } else if (!unowned(tx, address)) {
+      if (made & TX_MDEV_MADE_PENDING)
+        tx_journal_mdev_attached(tx, address); /* the attach completed before the crash */
+    } else {
+      g_message("removing %s: passd created it and no domain holds it", address);
+      remove_made(tx, address);
+    }
+  }
 }

@@ -2,6 +2,7 @@
  * parent by either name, NoSuchDevice for an unknown parent or type, NoCapacity, a UUID in use,
  * persistent/autostart handed on), attach and detach of an mdev (its <hostdev type='mdev'>, no
  * host-driver step, no interface or whole group), remove refused while owned, then done. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "fake-ops.h"
@@ -422,6 +423,105 @@ test_type_detach(Fixture *f, gconstpointer data)
   outcome_clear(&o);
 }
 
+/* The journal as a passd that died after recording @address's create would have left it. */
+static void
+journal_with_create(const char *dir, const char *address)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PassJournal) journal = pass_journal_open(dir, &error);
+  g_autoptr(JsonObject) record = json_object_new();
+
+  g_assert_no_error(error);
+  json_object_set_string_member(record, "type", "mdev");
+  json_object_set_string_member(record, "address", address);
+  json_object_set_boolean_member(record, "transient", TRUE);
+  g_assert_cmpuint(pass_journal_append(journal, record, &error), >, 0);
+  g_assert_no_error(error);
+}
+
+/* passd restarts with the journal in @dir as the crash left it, on a host that has the fixture's
+ * devices and, when @instance, MDEV (held by vm1 when @attached); @crashed_creating: the dead
+ * passd had recorded its create. */
+static void
+restart_with_journal(Fixture *f, const char *dir, gboolean instance, gboolean attached,
+                     gboolean crashed_creating)
+{
+  g_autoptr(GError) error = NULL;
+  PassJournal *journal;
+
+  pass_tx_free(f->tx); /* and the fake ops with it */
+  pass_engine_free(f->engine);
+  if (crashed_creating)
+    journal_with_create(dir, MDEV);
+  f->fake = fake_ops_new();
+  fake_ops_add_device(f->fake, "0000:02:00.0", 2, NULL, 0x010802, "nvme", "nvme");
+  fake_ops_add_mdev_type(f->fake, "mtty", "mtty_mtty", "mtty-1", 2);
+  fake_ops_add_domain(f->fake, "vm1", TRUE, TRUE);
+  if (instance) {
+    PassOps *ops = fake_ops_get_ops(f->fake);
+    g_autofree char *address =
+        ops->klass->create_mdev(ops, f->fake, "mtty_mtty", "mtty-1", UUID, FALSE, FALSE, &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(address, ==, MDEV);
+  }
+  if (attached)
+    fake_ops_add_hostdev(f->fake, "vm1", MDEV, PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
+  journal = pass_journal_open(dir, &error);
+  g_assert_no_error(error);
+  f->engine = pass_engine_new();
+  f->tx = pass_tx_new(f->engine);
+  pass_tx_set_ops(f->tx, fake_ops_get_ops(f->fake));
+  pass_tx_set_journal(f->tx, journal);
+  fake_ops_load(f->fake, f->engine);
+  pass_tx_recover(f->tx);
+}
+
+static void
+spin_until_gone(Fixture *f, const char *address)
+{
+  gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+  while (pass_engine_lookup_device(f->engine, address)) {
+    g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(1000);
+  }
+}
+
+static void
+test_type_recover(Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_dir_make_tmp("passd-tx-mdev-XXXXXX", NULL);
+  g_autofree char *journal_path = NULL;
+  Outcome o = {0};
+
+  /* crashed between the create and the attach: recovery removes the unowned instance */
+  restart_with_journal(f, dir, TRUE, FALSE, TRUE);
+  spin_until_gone(f, MDEV);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "remove_mdev " MDEV), ==, 1);
+  /* and it is done with: the next start (the instance there again) leaves it alone */
+  restart_with_journal(f, dir, TRUE, FALSE, FALSE);
+  create(f, "mtty", "mtty-1", NULL, 0, &o); /* a round trip through a worker */
+  g_assert_no_error(o.error);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "remove_mdev"), ==, 0);
+  /* crashed after the attach completed: kept, and removed on its detach after a restart */
+  restart_with_journal(f, dir, TRUE, TRUE, TRUE);
+  restart_with_journal(f, dir, TRUE, TRUE, FALSE); /* what that recovery recorded holds */
+  g_assert_nonnull(pass_engine_lookup_device(f->engine, MDEV));
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "remove_mdev"), ==, 0);
+  detach_released(f, MDEV, &o);
+  g_assert_no_error(o.error);
+  spin_until_gone(f, MDEV);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "remove_mdev " MDEV), ==, 1);
+  outcome_clear(&o);
+  journal_path = g_strdup(pass_tx_get_journal_path(f->tx));
+  pass_tx_free(f->tx);
+  f->tx = pass_tx_new(f->engine); /* for teardown */
+  g_unlink(journal_path);
+  g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -436,6 +536,8 @@ main(int argc, char **argv)
   g_test_add("/tx-mdev/type-rollback", Fixture, NULL, fixture_setup, test_type_rollback,
              fixture_teardown);
   g_test_add("/tx-mdev/type-detach", Fixture, NULL, fixture_setup, test_type_detach,
+             fixture_teardown);
+  g_test_add("/tx-mdev/type-recover", Fixture, NULL, fixture_setup, test_type_recover,
              fixture_teardown);
   return g_test_run();
 }
