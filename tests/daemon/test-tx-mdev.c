@@ -317,7 +317,11 @@ test_type_pick(Fixture *f, gconstpointer data)
   g_assert_cmpstr(o.pick_reason, ==, "mtty9: the most instances of mtty-1 left (3), ties by name");
   g_assert_cmpuint(pass_engine_get_owners(f->engine, o.pick_address)->len, ==, 1);
   call = g_strdup_printf("create_mdev mtty_mtty9 mtty-1 %s", o.pick_address + 5);
-  g_assert_cmpstr(fake_ops_get_calls(f->fake)[0], ==, call);
+  {
+    g_auto(GStrv) calls = fake_ops_get_calls(f->fake);
+
+    g_assert_cmpstr(calls[0], ==, call);
+  }
   first = g_strdup(o.pick_address);
   /* 2 left on each now: the tie goes by name */
   attach_type(f, "mtty-1", NULL, 0, 0, &o);
@@ -367,7 +371,7 @@ static void
 test_type_rollback(Fixture *f, gconstpointer data)
 {
   Outcome o = {0};
-  GStrv calls;
+  g_auto(GStrv) calls = NULL;
   g_autofree char *address = NULL;
 
   fake_ops_fail_call(f->fake, "attach vm1");
