@@ -527,18 +527,21 @@ tx_journal_mdev_attached(PassTx *tx, const char *address)
 {
   guint made = GPOINTER_TO_UINT(g_hash_table_lookup(tx->mdev_made, address));
 
+  /* Written first: @address may be the table's own key. */
+  append_mdev(tx, "mdev_attached", address, -1);
   if (made & TX_MDEV_MADE_TRANSIENT)
     g_hash_table_insert(tx->mdev_made, g_strdup(address), GUINT_TO_POINTER(TX_MDEV_MADE_TRANSIENT));
   else
     g_hash_table_remove(tx->mdev_made, address);
-  append_mdev(tx, "mdev_attached", address, -1);
 }
 
 void
 tx_journal_mdev_gone(PassTx *tx, const char *address)
 {
-  if (g_hash_table_remove(tx->mdev_made, address))
-    append_mdev(tx, "mdev_gone", address, -1);
+  if (!g_hash_table_contains(tx->mdev_made, address))
+    return;
+  append_mdev(tx, "mdev_gone", address, -1); /* first: @address may be the table's own key */
+  g_hash_table_remove(tx->mdev_made, address);
 }
 
 static int
