@@ -467,8 +467,8 @@ type_listed(GPtrArray *types, const GError *error, gpointer user_data)
                                      call->parent ? call->parent : "", call->type_id));
     return;
   }
-  reason = g_strdup_printf("%s: the most instances of %s left (%d), ties by name", type->parent,
-                           call->type_id, type->available);
+  reason = g_strdup_printf("the most instances of %s left (%d), ties by parent name", call->type_id,
+                           type->available);
   uuid = g_uuid_string_random();
   call->address = pass_xml_mdev_address(uuid);
   call->pick = pass_pool_pick_new(call->address, type->parent, -1, FALSE, reason);

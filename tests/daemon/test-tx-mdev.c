@@ -314,7 +314,7 @@ test_type_pick(Fixture *f, gconstpointer data)
   g_assert_no_error(o.error);
   g_assert_true(g_str_has_prefix(o.pick_address, "mdev:"));
   g_assert_cmpstr(o.pick_parent, ==, "mtty9");
-  g_assert_cmpstr(o.pick_reason, ==, "mtty9: the most instances of mtty-1 left (3), ties by name");
+  g_assert_cmpstr(o.pick_reason, ==, "the most instances of mtty-1 left (3), ties by parent name");
   g_assert_cmpuint(pass_engine_get_owners(f->engine, o.pick_address)->len, ==, 1);
   call = g_strdup_printf("create_mdev mtty_mtty9 mtty-1 %s", o.pick_address + 5);
   {
