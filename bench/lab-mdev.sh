@@ -8,7 +8,8 @@
 #   by hand: uuidgen; echo UUID > .../mtty-1/create; write the hostdev XML; virsh attach-device
 #            --live; virsh detach-device --live; poll virsh dumpxml until the UUID is gone;
 #            echo 1 > .../UUID/remove
-# (attach --mdev-type, which would fold create+attach into one call, is not built yet.)
+#   by type: passctl attach vm1 --mdev-type mtty-1 --live; passctl detach vm1 mdev:UUID (the
+#            transient instance is removed after DEVICE_REMOVED; timed until it left sysfs)
 set -uo pipefail
 if [ -z "${LAB_OUT:-}" ]; then # on the host: boot the lab and run this same file inside it
   exec "$(dirname "$0")/../tests/lab/run" "$(realpath "$0")" "$@"
@@ -31,6 +32,7 @@ lab_mtty_load || die "no mtty"
 lab_guest_define vm1 --start && lab_guest_wait_up vm1 || die "vm1 did not boot"
 : >/run/lab/passd.t
 : >/run/lab/hand.t
+: >/run/lab/type.t
 for i in $(seq 1 "$reps"); do
   t=$(now)
   a=$(passctl mdev create mtty mtty-1) || die "create failed"
@@ -38,6 +40,13 @@ for i in $(seq 1 "$reps"); do
   passctl detach vm1 "$a" >/dev/null || die "detach failed"
   passctl mdev remove "$a" >/dev/null || die "remove failed"
   since "$t" >>/run/lab/passd.t
+
+  t=$(now)
+  a=$(passctl attach vm1 --mdev-type mtty-1 --live | grep -o '^mdev:[0-9a-f-]*' | head -1)
+  [ -n "$a" ] || die "attach --mdev-type failed"
+  passctl detach vm1 "$a" >/dev/null || die "detach failed"
+  lab_wait 30 sh -c "[ ! -e /sys/bus/mdev/devices/${a#mdev:} ]" || die "not removed after detach"
+  since "$t" >>/run/lab/type.t
 
   t=$(now)
   u=$(uuidgen)
@@ -55,4 +64,5 @@ X
 done
 echo "mtty-1 into running vm1 and out, medians of $reps:"
 echo "  passd (create, attach, detach, remove): $(fmt "$(median </run/lab/passd.t)") s"
+echo "  passd --mdev-type (attach --mdev-type, detach): $(fmt "$(median </run/lab/type.t)") s"
 echo "  by hand (uuidgen, sysfs, XML, virsh attach/detach, poll, sysfs): $(fmt "$(median </run/lab/hand.t)") s"

@@ -56,10 +56,59 @@ attach_pool(PassctlContext *ctx, int argc, char **argv, const char *pool, int co
   return PASSCTL_EXIT_OK;
 }
 
+/* attach DOMAIN --mdev-type TYPE: the instance made and why its parent, then the steps. */
+static int
+attach_mdev_type(PassctlContext *ctx, int argc, char **argv, const char *type, const char *parent,
+                 gboolean persistent, gboolean live, gboolean config, gboolean force,
+                 gboolean dry_run, gboolean json)
+{
+  g_autoptr(JsonObject) params = json_object_new();
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *actions = NULL;
+  JsonArray *picks;
+  int exit_code = PASSCTL_EXIT_OK;
+
+  if (argc < 2)
+    return passctl_usage_error("attach", "missing the domain name");
+  if (argc > 2)
+    return passctl_usage_error("attach", "--mdev-type takes no device address ('%s')", argv[2]);
+  json_object_set_string_member(params, "domain", argv[1]);
+  json_object_set_string_member(params, "mdev_type", type);
+  if (parent)
+    json_object_set_string_member(params, "parent", parent);
+  passctl_set_flag(params, "persistent", persistent);
+  passctl_set_flag(params, "live", live);
+  passctl_set_flag(params, "config", config);
+  passctl_set_flag(params, "force", force);
+  passctl_set_flag(params, "dry_run", dry_run);
+  reply = passctl_call_once(ctx, "io.passd.Manager.Attach", params, &exit_code);
+  if (reply == NULL)
+    return exit_code;
+  if (json) {
+    g_autofree char *text = passctl_json_to_text(reply, TRUE);
+
+    fputs(text, stdout);
+    return PASSCTL_EXIT_OK;
+  }
+  picks = passctl_json_array(reply, "picks");
+  for (guint i = 0; picks && i < json_array_get_length(picks); i++) {
+    JsonObject *pick = json_array_get_object_element(picks, i);
+
+    printf("%s%s\n  parent %s: %s\n", dry_run ? "would create " : "",
+           json_object_get_string_member(pick, "address"),
+           json_object_get_string_member(pick, "pf"),
+           json_object_get_string_member(pick, "reason"));
+  }
+  actions = passctl_format_actions(passctl_json_array(reply, "actions"), dry_run);
+  fputs(actions, stdout);
+  return PASSCTL_EXIT_OK;
+}
+
 int
 passctl_cmd_attach(PassctlContext *ctx, int argc, char **argv)
 {
-  g_autoptr(GOptionContext) optctx = g_option_context_new("DOMAIN {ADDRESS | --pool NAME}");
+  g_autoptr(GOptionContext) optctx =
+      g_option_context_new("DOMAIN {ADDRESS | --pool NAME | --mdev-type TYPE}");
   g_autoptr(JsonObject) params = json_object_new();
   g_autofree char *address = NULL;
   g_autofree char *mac = NULL, *vlan = NULL, *mac_canonical = NULL;
@@ -67,6 +116,8 @@ passctl_cmd_attach(PassctlContext *ctx, int argc, char **argv)
   gboolean live = FALSE, config = FALSE, whole_group = FALSE, force = FALSE, interface = FALSE;
   gboolean dry_run = FALSE, json = FALSE;
   g_autofree char *pool = NULL, *numa = NULL, *policy = NULL;
+  g_autofree char *mdev_type = NULL, *parent = NULL;
+  gboolean persistent = FALSE;
   int count = 0;
   int exit_code = PASSCTL_EXIT_OK;
   const GOptionEntry entries[] = {
@@ -94,6 +145,13 @@ passctl_cmd_attach(PassctlContext *ctx, int argc, char **argv)
       {"policy", 0, 0, G_OPTION_ARG_STRING, &policy,
        "With --pool: spread (default; least-loaded PF, distinct PFs) or pack (fill one PF)",
        "POLICY"},
+      /* mediated devices */
+      {"mdev-type", 0, 0, G_OPTION_ARG_STRING, &mdev_type,
+       "Create an mdev of TYPE on the parent with the most left, and attach it", "TYPE"},
+      {"parent", 0, 0, G_OPTION_ARG_STRING, &parent, "With --mdev-type: only this parent",
+       "PARENT"},
+      {"persistent", 0, 0, G_OPTION_ARG_NONE, &persistent,
+       "With --mdev-type: define the instance and keep it on detach (default: removed)", NULL},
       {NULL},
   };
 
@@ -107,6 +165,16 @@ passctl_cmd_attach(PassctlContext *ctx, int argc, char **argv)
   g_option_context_add_main_entries(optctx, entries, NULL);
   if (!passctl_parse_options(optctx, "attach", &argc, &argv, &exit_code))
     return exit_code;
+  if (mdev_type && pool)
+    return passctl_usage_error("attach", "--mdev-type and --pool exclude each other");
+  if (!mdev_type && (parent || persistent))
+    return passctl_usage_error("attach", "--parent and --persistent go with --mdev-type");
+  if (mdev_type && (count || numa || policy || interface || whole_group || mac || vlan))
+    return passctl_usage_error("attach", "--mdev-type takes none of --count, --numa, --policy, "
+                                         "--interface, --whole-group, --mac, --vlan");
+  if (mdev_type)
+    return attach_mdev_type(ctx, argc, argv, mdev_type, parent, persistent, live, config, force,
+                            dry_run, json);
   if (pool)
     return attach_pool(ctx, argc, argv, pool, count, numa, policy, live, config, force, dry_run,
                        json);

@@ -58,6 +58,10 @@ static const PassParam attach_params[] = {
      .max = PASS_SERVICE_MAX_POOL_COUNT, .def = 1},
     STRING("numa", numa, FALSE),
     STRING("policy", policy, FALSE),
+    /* by mdev type: instead of address and pool */
+    STRING("mdev_type", mdev_type, FALSE),
+    STRING("parent", mdev_parent, FALSE),
+    FLAG("persistent", PASS_ARGS_FLAG_PERSISTENT),
     END,
 };
 static const PassParam detach_params[] = {

@@ -2,6 +2,7 @@
  * actions and errors. */
 #define G_LOG_DOMAIN "passd"
 
+#include "pass-error.h"
 #include "service-json.h"
 #include "service-methods.h"
 #include "service-private.h"
@@ -11,6 +12,7 @@
 typedef struct {
   PassVarlinkCall *call;
   gboolean with_devices;
+  char *mdev_type, *mdev_parent; /* Attach by mdev type: NoCapacity's parameters */
 } Reply;
 
 static void
@@ -22,6 +24,11 @@ op_done(const PassOpResult *result, gpointer user_data)
   if (result->error) {
     g_autoptr(JsonObject) extra = pass_json_op_error(result);
 
+    if (g_error_matches(result->error, PASS_ERROR, PASS_ERROR_NO_CAPACITY)) {
+      json_object_set_string_member(extra, "type", reply->mdev_type);
+      if (reply->mdev_parent)
+        json_object_set_string_member(extra, "parent", reply->mdev_parent);
+    }
     pass_varlink_call_reply_gerror(reply->call, result->error, extra);
   } else {
     JsonArray *actions = json_array_new();
@@ -37,6 +44,8 @@ op_done(const PassOpResult *result, gpointer user_data)
     pass_varlink_call_reply(reply->call, object);
   }
   pass_varlink_call_unref(reply->call);
+  g_free(reply->mdev_type);
+  g_free(reply->mdev_parent);
   g_free(reply);
 }
 
@@ -52,10 +61,46 @@ reply_new(PassVarlinkCall *call, gboolean with_devices)
 
 /* ---- methods (decoded by the dispatcher, service-methods.c) ---- */
 
+/* Attach by mdev type: no address, no pool and none of their options. */
+static void
+attach_mdev_type(PassService *service, PassVarlinkCall *call, PassRequest *request,
+                 const PassArgs *args)
+{
+  const char *bad = args->address         ? "address"
+                    : args->pool          ? "pool"
+                    : args->numa          ? "numa"
+                    : args->policy        ? "policy"
+                    : args->vf_count != 1 ? "count"
+                    : args->mac           ? "mac"
+                    : args->vlan          ? "vlan"
+                                          : NULL;
+  Reply *reply;
+
+  if (bad) {
+    pass_varlink_call_reply_invalid_parameter(call, bad);
+    return;
+  }
+  reply = reply_new(call, TRUE);
+  reply->mdev_type = g_strdup(args->mdev_type);
+  reply->mdev_parent = g_strdup(args->mdev_parent);
+  pass_tx_attach_mdev_type(service->tx, request, args->domain, args->mdev_type, args->mdev_parent,
+                           args->flags & ~PASS_ARGS_FLAG_PERSISTENT,
+                           (args->flags & PASS_ARGS_FLAG_PERSISTENT) ? PASS_TX_MDEV_PERSISTENT : 0,
+                           op_done, reply);
+}
+
 void
 pass_service_attach(PassService *service, PassVarlinkCall *call, PassRequest *request,
                     const PassArgs *args)
 {
+  if (args->mdev_type) {
+    attach_mdev_type(service, call, request, args);
+    return;
+  }
+  if (args->mdev_parent || (args->flags & PASS_ARGS_FLAG_PERSISTENT)) {
+    pass_varlink_call_reply_invalid_parameter(call, args->mdev_parent ? "parent" : "persistent");
+    return;
+  }
   /* Neither: the address is what a plain Attach lacks. */
   if (!args->pool && !args->address) {
     pass_varlink_call_reply_invalid_parameter(call, "address");

@@ -6,6 +6,10 @@
  *   end       it ended ("begin": the seq of its begin record; "outcome", "error")
  *   original  the driver a device had when passd took it (null: none)
  *   returned  the device went back to a host driver: passd holds it no more
+ *   mdev      an attach by mdev type is about to create "address" ("transient": removed on
+ *             detach), written before the create
+ *   mdev_attached  its attach is done (a persistent one is then no more passd's business)
+ *   mdev_gone      it was removed (rolled back, or after its detach)
  * A begin without an end is an operation a crash (or a lost libvirt) interrupted: an Intent,
  * which tx-recover.c finishes or undoes. Compaction rewrites the file as the open begins and
  * the originals. */
@@ -229,6 +233,22 @@ replay(PassTx *tx, GPtrArray *records)
           g_strdup(json_object_get_string_member_with_default(record, "driver", NULL)));
     } else if (g_str_equal(type, "returned") && address) {
       g_hash_table_remove(tx->originals, address);
+    } else if (g_str_equal(type, "mdev") && address) {
+      gboolean transient = json_object_get_boolean_member_with_default(record, "transient", TRUE);
+
+      g_hash_table_insert(
+          tx->mdev_made, g_strdup(address),
+          GUINT_TO_POINTER(TX_MDEV_MADE_PENDING | (transient ? TX_MDEV_MADE_TRANSIENT : 0)));
+    } else if (g_str_equal(type, "mdev_attached") && address) {
+      guint made = GPOINTER_TO_UINT(g_hash_table_lookup(tx->mdev_made, address));
+
+      if (made & TX_MDEV_MADE_TRANSIENT)
+        g_hash_table_insert(tx->mdev_made, g_strdup(address),
+                            GUINT_TO_POINTER(TX_MDEV_MADE_TRANSIENT));
+      else
+        g_hash_table_remove(tx->mdev_made, address);
+    } else if (g_str_equal(type, "mdev_gone") && address) {
+      g_hash_table_remove(tx->mdev_made, address);
     } else if (g_str_equal(type, "begin")) {
       Intent *intent = intent_new(record, tx->originals);
 
@@ -478,6 +498,52 @@ tx_journal_returned(PassTx *tx, const char *address)
   append_or_warn(tx, record);
 }
 
+static void
+append_mdev(PassTx *tx, const char *type, const char *address, int transient)
+{
+  JsonObject *record;
+
+  if (!tx->journal)
+    return;
+  record = json_object_new();
+  json_object_set_string_member(record, "type", type);
+  json_object_set_string_member(record, "address", address);
+  if (transient >= 0)
+    json_object_set_boolean_member(record, "transient", transient);
+  append_or_warn(tx, record);
+}
+
+void
+tx_journal_mdev(PassTx *tx, const char *address, gboolean transient)
+{
+  g_hash_table_insert(
+      tx->mdev_made, g_strdup(address),
+      GUINT_TO_POINTER(TX_MDEV_MADE_PENDING | (transient ? TX_MDEV_MADE_TRANSIENT : 0)));
+  append_mdev(tx, "mdev", address, transient);
+}
+
+void
+tx_journal_mdev_attached(PassTx *tx, const char *address)
+{
+  guint made = GPOINTER_TO_UINT(g_hash_table_lookup(tx->mdev_made, address));
+
+  /* Written first: @address may be the table's own key. */
+  append_mdev(tx, "mdev_attached", address, -1);
+  if (made & TX_MDEV_MADE_TRANSIENT)
+    g_hash_table_insert(tx->mdev_made, g_strdup(address), GUINT_TO_POINTER(TX_MDEV_MADE_TRANSIENT));
+  else
+    g_hash_table_remove(tx->mdev_made, address);
+}
+
+void
+tx_journal_mdev_gone(PassTx *tx, const char *address)
+{
+  if (!g_hash_table_contains(tx->mdev_made, address))
+    return;
+  append_mdev(tx, "mdev_gone", address, -1); /* first: @address may be the table's own key */
+  g_hash_table_remove(tx->mdev_made, address);
+}
+
 static int
 intent_compare(gconstpointer a, gconstpointer b)
 {
@@ -530,6 +596,27 @@ tx_journal_compact(PassTx *tx)
     json_object_set_string_member(record, "address", held[i]);
     set_nullable_string(record, "driver", g_hash_table_lookup(tx->originals, held[i]));
     g_ptr_array_add(records, record);
+  }
+  {
+    GHashTableIter iter;
+    gpointer address, made;
+
+    g_hash_table_iter_init(&iter, tx->mdev_made);
+    while (g_hash_table_iter_next(&iter, &address, &made)) {
+      JsonObject *record = json_object_new();
+
+      json_object_set_string_member(record, "type", "mdev");
+      json_object_set_string_member(record, "address", address);
+      json_object_set_boolean_member(record, "transient",
+                                     (GPOINTER_TO_UINT(made) & TX_MDEV_MADE_TRANSIENT) != 0);
+      g_ptr_array_add(records, record);
+      if (!(GPOINTER_TO_UINT(made) & TX_MDEV_MADE_PENDING)) {
+        record = json_object_new();
+        json_object_set_string_member(record, "type", "mdev_attached");
+        json_object_set_string_member(record, "address", address);
+        g_ptr_array_add(records, record);
+      }
+    }
   }
   if (!pass_journal_rewrite(tx->journal, records, &error))
     g_warning("cannot compact the journal: %s", error->message);

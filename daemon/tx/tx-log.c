@@ -136,4 +136,35 @@ tx_log_recovery(const Intent *intent, GLogLevelFlags level, const char *format, 
     FIELD("PASSD_DOMAIN", intent->domain);
   g_log_structured_array(level, fields, n);
 }
+
+void
+tx_log_mdev(const char *operation, const char *address, PassRequest *request, const GError *error,
+            const char *format, ...)
+{
+  GLogField fields[MAX_FIELDS];
+  gsize n = 0;
+  g_autofree char *message = NULL, *id = NULL, *uid = NULL;
+  GLogLevelFlags level = G_LOG_LEVEL_MESSAGE;
+  va_list args;
+
+  va_start(args, format);
+  message = g_strdup_vprintf(format, args);
+  va_end(args);
+  FIELD("MESSAGE", message);
+  FIELD("PRIORITY", priority(level));
+  FIELD("GLIB_DOMAIN", G_LOG_DOMAIN);
+  FIELD("PASSD_OPERATION", operation);
+  if (address)
+    FIELD("PASSD_DEVICE", address);
+  if (request) {
+    id = g_strdup_printf("%" G_GUINT64_FORMAT, request->id);
+    uid = g_strdup_printf("%u", (unsigned)request->uid);
+    FIELD("PASSD_REQUEST", id);
+    FIELD("PASSD_UID", uid);
+  }
+  if (error)
+    FIELD("PASSD_ERROR", error->domain == PASS_ERROR ? pass_error_to_name(error->code)
+                                                     : pass_error_to_name(PASS_ERROR_FAILED));
+  g_log_structured_array(level, fields, n);
+}
 #undef FIELD

@@ -104,15 +104,14 @@ typedef struct {
 static void
 call_finish(MdevCall *call, GError *error)
 {
-  g_autofree char *who = call->request ? pass_request_describe(call->request) : NULL;
+  const char *operation = call->create ? "create_mdev" : "remove_mdev";
+  const char *what = call->address ? call->address : call->type_id;
 
   if (error)
-    g_message("%s %s failed%s%s: %s", call->create ? "create_mdev" : "remove_mdev",
-              call->address ? call->address : call->type_id, who ? " for " : "", who ? who : "",
-              error->message);
+    tx_log_mdev(operation, call->address, call->request, error, "%s %s failed: %s", operation, what,
+                error->message);
   else
-    g_message("%s %s done%s%s", call->create ? "create_mdev" : "remove_mdev", call->address,
-              who ? " for " : "", who ? who : "");
+    tx_log_mdev(operation, call->address, call->request, NULL, "%s %s done", operation, what);
   call->done(error ? NULL : call->address, error, call->user_data);
   if (call->lock)
     pass_locks_release(call->tx->locks, call->lock);
@@ -248,8 +247,41 @@ mdev_granted(PassLockRequest *request, gpointer user_data)
   call->tx->ops->klass->run(call->tx->ops, mdev_job, call, NULL, mdev_done, call);
 }
 
+static void mdev_lock(MdevCall *call);
+
 static void
 mdev_submit(MdevCall *call)
+{
+  /* A client's request waits for recovery, like the other writes. */
+  if (call->tx->recovering && call->request) {
+    g_ptr_array_add(call->tx->mdev_parked, call);
+    return;
+  }
+  mdev_lock(call);
+}
+
+void
+tx_mdev_resume(PassTx *tx)
+{
+  g_autoptr(GPtrArray) parked = g_steal_pointer(&tx->mdev_parked);
+
+  tx->mdev_parked = g_ptr_array_new();
+  for (guint i = 0; i < parked->len; i++)
+    mdev_submit(g_ptr_array_index(parked, i));
+}
+
+void
+tx_mdev_stop(PassTx *tx)
+{
+  for (guint i = 0; i < tx->mdev_parked->len; i++)
+    call_finish(
+        g_ptr_array_index(tx->mdev_parked, i),
+        g_error_new_literal(PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE, "passd is stopping"));
+  g_ptr_array_set_size(tx->mdev_parked, 0);
+}
+
+static void
+mdev_lock(MdevCall *call)
 {
   /* The instance's device key: the same an attach or detach of it takes. */
   if (call->address) {
@@ -310,4 +342,264 @@ pass_tx_remove_mdev(PassTx *tx, PassRequest *request, const char *address, PassT
     return;
   }
   mdev_submit(call);
+}
+
+/* ---- Attach by type: pick a parent, create, attach; the create undone when the attach fails ----
+ */
+
+typedef struct {
+  PassTx *tx;
+  PassRequest *request;
+  char *domain, *type_id, *parent;
+  guint flags, mdev_flags;
+  PassOpDoneFunc done;
+  gpointer user_data;
+  char *address;        /* the instance made */
+  PassPoolPick *pick;   /* the parent chosen and why */
+  PassOpResult *failed; /* the attach's failure, kept while the instance is removed again */
+} TypeCall;
+
+static void
+type_call_reply(TypeCall *call, PassOpResult *result)
+{
+  if (call->pick && result->error == NULL) {
+    result->picks = g_ptr_array_new_with_free_func((GDestroyNotify)pass_pool_pick_free);
+    g_ptr_array_add(result->picks, g_steal_pointer(&call->pick));
+  }
+  call->done(result, call->user_data);
+  g_clear_pointer(&call->request, pass_request_unref);
+  g_clear_pointer(&call->pick, pass_pool_pick_free);
+  g_clear_pointer(&call->failed, pass_op_result_free);
+  g_free(call->domain);
+  g_free(call->type_id);
+  g_free(call->parent);
+  g_free(call->address);
+  g_free(call);
+}
+
+/* Takes @error. */
+static void
+type_call_fail(TypeCall *call, GError *error)
+{
+  g_autoptr(PassOpResult) result = pass_op_result_new(call->address, call->domain);
+
+  result->error = error;
+  type_call_reply(call, result);
+}
+
+static void
+type_rolled_back(const char *address, const GError *error, gpointer user_data)
+{
+  TypeCall *call = user_data;
+
+  g_hash_table_remove(call->tx->mdev_busy, call->address);
+  if (error)
+    g_warning("rollback of %s left the instance behind (recovery tries again): %s", call->address,
+              error->message);
+  else
+    tx_journal_mdev_gone(call->tx, call->address);
+  type_call_reply(call, call->failed);
+}
+
+static void
+type_attached(const PassOpResult *result, gpointer user_data)
+{
+  TypeCall *call = user_data;
+  PassOpResult *copy;
+
+  if (result->error == NULL) {
+    /* A transient one stays recorded: it is removed once it is detached. */
+    tx_journal_mdev_attached(call->tx, call->address);
+    g_hash_table_remove(call->tx->mdev_busy, call->address);
+    /* The attach's own result, completed with the pick before it is told. */
+    type_call_reply(call, (PassOpResult *)result);
+    return;
+  }
+  /* Rollback: the failure as the attach gave it, told once the instance is gone again. */
+  copy = pass_op_result_new(result->address, result->domain);
+  copy->error = g_error_copy(result->error);
+  copy->group = result->group;
+  copy->reason = g_strdup(result->reason);
+  copy->parameter = g_strdup(result->parameter);
+  if (result->owners) {
+    copy->owners = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < result->owners->len; i++)
+      g_ptr_array_add(copy->owners, g_strdup(g_ptr_array_index(result->owners, i)));
+  }
+  call->failed = copy;
+  pass_tx_remove_mdev(call->tx, call->request, call->address, type_rolled_back, call);
+}
+
+static void
+type_created(const char *address, const GError *error, gpointer user_data)
+{
+  TypeCall *call = user_data;
+
+  if (error) {
+    g_hash_table_remove(call->tx->mdev_busy, call->address);
+    tx_journal_mdev_gone(call->tx, call->address);
+    type_call_fail(call, g_error_copy(error));
+    return;
+  }
+  g_free(call->pick->address);
+  call->pick->address = g_strdup(address);
+  pass_tx_attach(call->tx, call->request, call->domain, call->address, call->flags, type_attached,
+                 call);
+}
+
+static void
+type_listed(GPtrArray *types, const GError *error, gpointer user_data)
+{
+  TypeCall *call = user_data;
+  const PassMdevType *type;
+  g_autofree char *uuid = NULL;
+  g_autofree char *reason = NULL;
+
+  if (error) {
+    type_call_fail(call, g_error_copy(error));
+    return;
+  }
+  type = pass_mdev_pick_parent(types, call->type_id, call->parent);
+  if (type == NULL) {
+    type_call_fail(call, g_error_new(PASS_ERROR, PASS_ERROR_NO_CAPACITY,
+                                     "No mdev parent%s%s has an instance of %s left to create",
+                                     call->parent ? " matching " : "",
+                                     call->parent ? call->parent : "", call->type_id));
+    return;
+  }
+  reason = g_strdup_printf("the most instances of %s left (%d), ties by parent name", call->type_id,
+                           type->available);
+  uuid = g_uuid_string_random();
+  call->address = pass_xml_mdev_address(uuid);
+  call->pick = pass_pool_pick_new(call->address, type->parent, -1, FALSE, reason);
+  if (call->flags & PASS_OP_DRY_RUN) {
+    g_autoptr(PassOpResult) result = pass_op_result_new(call->address, call->domain);
+
+    result->devices = g_ptr_array_new_with_free_func(g_free);
+    result->actions = g_ptr_array_new();
+    type_call_reply(call, result);
+    return;
+  }
+  /* On disk before the create: a crash before the attach leaves recovery an instance to remove. */
+  g_hash_table_add(call->tx->mdev_busy, g_strdup(call->address));
+  tx_journal_mdev(call->tx, call->address, !(call->mdev_flags & PASS_TX_MDEV_PERSISTENT));
+  pass_tx_create_mdev(call->tx, call->request, type->parent_name, call->type_id, uuid,
+                      call->mdev_flags, type_created, call);
+}
+
+void
+pass_tx_attach_mdev_type(PassTx *tx, PassRequest *request, const char *domain, const char *type_id,
+                         const char *parent, guint flags, guint mdev_flags, PassOpDoneFunc done,
+                         gpointer user_data)
+{
+  TypeCall *call = g_new0(TypeCall, 1);
+
+  *call = (TypeCall){.tx = tx,
+                     .request = request ? pass_request_ref(request) : NULL,
+                     .domain = g_strdup(domain),
+                     .type_id = g_strdup(type_id),
+                     .parent = parent && *parent ? g_strdup(parent) : NULL,
+                     .flags = flags,
+                     .mdev_flags = mdev_flags,
+                     .done = done,
+                     .user_data = user_data};
+  if (type_id == NULL || *type_id == '\0') {
+    g_autoptr(PassOpResult) result = pass_op_result_new(NULL, domain);
+
+    result->error =
+        g_error_new_literal(PASS_ERROR, PASS_ERROR_INVALID_PARAMETER, "An mdev type is needed");
+    result->parameter = g_strdup("mdev_type");
+    type_call_reply(call, result);
+    return;
+  }
+  if (flags & (PASS_OP_INTERFACE | PASS_OP_WHOLE_GROUP)) {
+    g_autoptr(PassOpResult) result = pass_op_result_new(NULL, domain);
+    const char *bad = (flags & PASS_OP_INTERFACE) ? "interface" : "whole_group";
+
+    result->error =
+        g_error_new(PASS_ERROR, PASS_ERROR_INVALID_PARAMETER, "A mediated device takes no %s", bad);
+    result->parameter = g_strdup(bad);
+    type_call_reply(call, result);
+    return;
+  }
+  pass_tx_list_mdev_types(tx, type_listed, call);
+}
+
+/* ---- removal after detach, and recovery ---- */
+
+typedef struct {
+  PassTx *tx;
+  char *address;
+} Removal;
+
+static void
+made_removed(const char *address, const GError *error, gpointer user_data)
+{
+  Removal *removal = user_data;
+
+  if (error == NULL || g_error_matches(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE))
+    tx_journal_mdev_gone(removal->tx, removal->address);
+  else
+    g_warning("could not remove %s, which passd created (recovery tries again): %s",
+              removal->address, error->message);
+  g_hash_table_remove(removal->tx->mdev_busy, removal->address);
+  g_free(removal->address);
+  g_free(removal);
+}
+
+static void
+remove_made(PassTx *tx, const char *address)
+{
+  Removal *removal = g_new0(Removal, 1);
+
+  removal->tx = tx;
+  removal->address = g_strdup(address);
+  g_hash_table_add(tx->mdev_busy, g_strdup(address));
+  pass_tx_remove_mdev(tx, NULL, address, made_removed, removal);
+}
+
+/* Not there, or nobody holds it. */
+static gboolean
+unowned(PassTx *tx, const char *address)
+{
+  return pass_engine_get_owners(tx->engine, address)->len == 0;
+}
+
+void
+tx_mdev_detached(Op *op)
+{
+  PassTx *tx = op->tx;
+  guint made = GPOINTER_TO_UINT(g_hash_table_lookup(tx->mdev_made, op->address));
+
+  if (op->kind != OP_DETACH || (op->flags & PASS_OP_DRY_RUN) || made != TX_MDEV_MADE_TRANSIENT ||
+      g_hash_table_contains(tx->mdev_busy, op->address))
+    return;
+  /* Only once no definition holds it any more (a config-only detach leaves it live). */
+  if (!unowned(tx, op->address) || pass_engine_lookup_device(tx->engine, op->address) == NULL)
+    return;
+  remove_made(tx, op->address);
+}
+
+void
+tx_mdev_recover(PassTx *tx)
+{
+  g_autofree char **addresses = (char **)g_hash_table_get_keys_as_array(tx->mdev_made, NULL);
+
+  for (guint i = 0; addresses[i]; i++) {
+    const char *address = addresses[i];
+    guint made = GPOINTER_TO_UINT(g_hash_table_lookup(tx->mdev_made, address));
+
+    if (g_hash_table_contains(tx->mdev_busy, address))
+      continue; /* this process works on it */
+    if (pass_engine_lookup_device(tx->engine, address) == NULL) {
+      g_message("%s, which passd was creating or had created, is gone", address);
+      tx_journal_mdev_gone(tx, address);
+    } else if (!unowned(tx, address)) {
+      if (made & TX_MDEV_MADE_PENDING)
+        tx_journal_mdev_attached(tx, address); /* the attach completed before the crash */
+    } else {
+      g_message("removing %s: passd created it and no domain holds it", address);
+      remove_made(tx, address);
+    }
+  }
 }

@@ -73,6 +73,10 @@ struct _PassTx {
   guint retry_delay_s;  /* doubles while recovery fails, up to RETRY_MAX_S */
   GArray *cpu_nodes;    /* int: host CPU -> NUMA node (-1); for pool attaches' placement */
   TxSriov *sriov;       /* desired VF counts and the state file (tx-sriov.c); NULL until needed */
+  /* attach by mdev type (tx-mdev.c): "mdev:UUID" -> TxMdevMade bits, as the journal has them */
+  GHashTable *mdev_made;
+  GHashTable *mdev_busy;  /* "mdev:UUID" set: its attach by type runs now; recovery leaves it */
+  GPtrArray *mdev_parked; /* creates and removes that arrived while recovering, in order */
 };
 
 struct _Op {
@@ -217,10 +221,33 @@ void tx_log_recovery(const Intent *intent, GLogLevelFlags level, const char *for
     G_GNUC_PRINTF(3, 4);
 
 /* ---- tx-mdev.c ---- */
+/* What the journal says of an instance attach by type made. */
+typedef enum {
+  TX_MDEV_MADE_TRANSIENT = 1 << 0, /* removed when detached */
+  TX_MDEV_MADE_PENDING = 1 << 1,   /* its attach has not been confirmed (yet) */
+} TxMdevMade;
+/* With a fresh picture: remove recorded instances no attach holds (made before a crash that
+ * came before the attach, or left by one between a detach and the removal). */
+void tx_mdev_recover(PassTx *tx);
+/* Recovery is over: the parked creates and removes go on. */
+void tx_mdev_resume(PassTx *tx);
+/* Shutdown: the parked ones are answered (HypervisorUnavailable), not run. */
+void tx_mdev_stop(PassTx *tx);
+/* tx-journal.c: the records of those instances ("mdev" before the create, "mdev_attached",
+ * "mdev_gone"), kept in tx->mdev_made. */
+void tx_journal_mdev(PassTx *tx, const char *address, gboolean transient);
+void tx_journal_mdev_attached(PassTx *tx, const char *address);
+void tx_journal_mdev_gone(PassTx *tx, const char *address);
 /* Whether @address names a mediated device ("mdev:UUID"). */
 gboolean tx_mdev_is(const char *address);
 /* What an attach of mdev @device may not ask for (interface, whole group); TRUE for others. */
 gboolean tx_mdev_attach_check(Op *op, PassDevice *device);
+/* A finished detach: remove the instance if attach-by-type made it transient and nothing holds
+ * it any more. */
+void tx_mdev_detached(Op *op);
+/* tx-log.c: a create or remove of an mdev, with the same fields as tx_log_event. */
+void tx_log_mdev(const char *operation, const char *address, PassRequest *request,
+                 const GError *error, const char *format, ...) G_GNUC_PRINTF(5, 6);
 
 /* ---- tx-check.c: verdicts; each returns FALSE/NULL with op->result filled, and the caller
  * ends the operation (tx_op_finish) ---- */

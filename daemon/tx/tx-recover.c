@@ -277,6 +277,7 @@ pass_tx_recover(PassTx *tx)
   g_autoptr(GPtrArray) intents = tx_intents_sorted(tx);
   guint n = 0;
 
+  tx_mdev_recover(tx);
   for (guint i = 0; i < intents->len; i++) {
     Intent *intent = g_ptr_array_index(intents, i);
 
@@ -312,6 +313,7 @@ recovery_done(PassTx *tx)
     g_debug("recovery done; %u waiting requests go on", parked->len);
   for (guint i = 0; i < parked->len; i++)
     tx_op_submit(g_ptr_array_index(parked, i));
+  tx_mdev_resume(tx);
 }
 
 gboolean

@@ -73,6 +73,9 @@ pass_tx_new(PassEngine *engine)
   tx->intents =
       g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)tx_intent_free);
   tx->parked = g_ptr_array_new();
+  tx->mdev_made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  tx->mdev_busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  tx->mdev_parked = g_ptr_array_new();
   tx->recovered = g_ptr_array_new_with_free_func((GDestroyNotify)tx_recovery_free);
   tx->removal_timeout_ms = PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS;
   tx->watch_id = pass_engine_add_watch(engine, on_engine_event, tx);
@@ -99,6 +102,10 @@ pass_tx_free(PassTx *tx)
   g_ptr_array_unref(tx->ops_alive);
   /* Requests still waiting for recovery (their clients are gone with the server). */
   g_ptr_array_unref(tx->parked);
+  tx_mdev_stop(tx);
+  g_ptr_array_unref(tx->mdev_parked);
+  g_hash_table_unref(tx->mdev_made);
+  g_hash_table_unref(tx->mdev_busy);
   g_hash_table_unref(tx->intents);
   g_ptr_array_unref(tx->recovered);
   pass_journal_free(tx->journal);
@@ -230,6 +237,7 @@ tx_op_finish(Op *op)
   /* On disk before the client hears of it. */
   tx_journal_end(op);
   op_reply(op);
+  tx_mdev_detached(op);
   g_clear_handle_id(&op->timeout_id, g_source_remove);
   op_release(op);
   op_free(op);

@@ -159,6 +159,16 @@ typedef void (*PassTxMdevFunc)(const char *address, const GError *error, gpointe
 void pass_tx_create_mdev(PassTx *tx, PassRequest *request, const char *parent, const char *type_id,
                          const char *uuid, guint mdev_flags, PassTxMdevFunc done,
                          gpointer user_data);
+/* Attach by mdev type: an instance of @type_id on the parent with the most instances left
+ * (pass_mdev_pick_parent; only @parent's when given), transient unless @mdev_flags says
+ * PERSISTENT, attached to @domain (@flags: LIVE, CONFIG, FORCE, DRY_RUN: the pick only). When
+ * the attach fails the instance is removed again; a transient one is removed when it is
+ * detached. The result's picks hold the instance, its parent and why. Errors: NoCapacity (no
+ * parent has one left), InvalidParameter (interface, whole_group), those of CreateMdev and
+ * Attach. */
+void pass_tx_attach_mdev_type(PassTx *tx, PassRequest *request, const char *domain,
+                              const char *type_id, const char *parent, guint flags,
+                              guint mdev_flags, PassOpDoneFunc done, gpointer user_data);
 /* RemoveMdev: destroy (and undefine) @address. Refused while a domain holds it (DeviceInUse
  * naming the owners); NoSuchDevice when passd does not know it. */
 void pass_tx_remove_mdev(PassTx *tx, PassRequest *request, const char *address, PassTxMdevFunc done,

@@ -715,8 +715,9 @@ def test_passthrough_help():
     for command, options in [
             ("attach", ["--live", "--config", "--whole-group", "--force", "--interface",
                         "--mac=MAC", "--vlan=ID", "--dry-run", "--json",
-                        "DOMAIN {ADDRESS | --pool NAME}", "--pool=NAME", "--count=N",
-                        "--numa=MODE", "--policy=POLICY"]),
+                        "DOMAIN {ADDRESS | --pool NAME | --mdev-type TYPE}", "--pool=NAME",
+                        "--count=N", "--numa=MODE", "--policy=POLICY", "--mdev-type=TYPE",
+                        "--parent=PARENT", "--persistent"]),
             ("pools", ["--json"]),
             ("balance", ["--plan", "--apply", "--json"]),
             ("detach", ["--live", "--config", "--timeout=SECONDS", "--dry-run", "--json",

@@ -2,6 +2,7 @@
  * parent by either name, NoSuchDevice for an unknown parent or type, NoCapacity, a UUID in use,
  * persistent/autostart handed on), attach and detach of an mdev (its <hostdev type='mdev'>, no
  * host-driver step, no interface or whole group), remove refused while owned, then done. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "fake-ops.h"
@@ -46,6 +47,8 @@ typedef struct {
   /* attach/detach */
   char **actions;
   char **xmls;
+  /* attach by type: the first pick */
+  char *pick_address, *pick_parent, *pick_reason;
 } Outcome;
 
 static void
@@ -56,6 +59,9 @@ outcome_clear(Outcome *o)
   g_clear_pointer(&o->types, g_ptr_array_unref);
   g_strfreev(o->actions);
   g_strfreev(o->xmls);
+  g_free(o->pick_address);
+  g_free(o->pick_parent);
+  g_free(o->pick_reason);
   memset(o, 0, sizeof *o);
 }
 
@@ -106,6 +112,13 @@ on_op(const PassOpResult *result, gpointer user_data)
       o->actions[i] = g_strdup_printf("%d %s", a->type, a->address);
       o->xmls[i] = g_strdup(a->xml ? a->xml : "");
     }
+  }
+  if (result->picks && result->picks->len) {
+    const PassPoolPick *pick = g_ptr_array_index(result->picks, 0);
+
+    o->pick_address = g_strdup(pick->address);
+    o->pick_parent = g_strdup(pick->pf);
+    o->pick_reason = g_strdup(pick->reason);
   }
 }
 
@@ -260,6 +273,259 @@ test_attach_remove(Fixture *f, gconstpointer data)
   outcome_clear(&o);
 }
 
+static void
+attach_type(Fixture *f, const char *type, const char *parent, guint flags, guint mdev_flags,
+            Outcome *o)
+{
+  outcome_clear(o);
+  pass_tx_attach_mdev_type(f->tx, NULL, "vm1", type, parent, flags, mdev_flags, on_op, o);
+  wait_for(o);
+}
+
+/* A live detach of @address from vm1 whose guest lets go. */
+static void
+detach_released(Fixture *f, const char *address, Outcome *o)
+{
+  gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  g_autofree char *alias = NULL;
+
+  outcome_clear(o);
+  pass_tx_detach(f->tx, NULL, "vm1", address, 0, 2000, on_op, o);
+  while (!o->finished && !(alias = fake_ops_release(f->fake, "vm1", address))) {
+    g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(1000);
+  }
+  if (alias)
+    pass_tx_device_removal(f->tx, "vm1", alias, FALSE);
+  wait_for(o);
+}
+
+static void
+test_type_pick(Fixture *f, gconstpointer data)
+{
+  Outcome o = {0};
+  g_autofree char *first = NULL;
+  g_autofree char *call = NULL;
+
+  /* a second parent with more left: it is chosen, and said why */
+  fake_ops_add_mdev_type(f->fake, "mtty9", "mtty_mtty9", "mtty-1", 3);
+  attach_type(f, "mtty-1", NULL, 0, 0, &o);
+  g_assert_no_error(o.error);
+  g_assert_true(g_str_has_prefix(o.pick_address, "mdev:"));
+  g_assert_cmpstr(o.pick_parent, ==, "mtty9");
+  g_assert_cmpstr(o.pick_reason, ==, "the most instances of mtty-1 left (3), ties by parent name");
+  g_assert_cmpuint(pass_engine_get_owners(f->engine, o.pick_address)->len, ==, 1);
+  call = g_strdup_printf("create_mdev mtty_mtty9 mtty-1 %s", o.pick_address + 5);
+  {
+    g_auto(GStrv) calls = fake_ops_get_calls(f->fake);
+
+    g_assert_cmpstr(calls[0], ==, call);
+  }
+  first = g_strdup(o.pick_address);
+  /* 2 left on each now: the tie goes by name */
+  attach_type(f, "mtty-1", NULL, 0, 0, &o);
+  g_assert_no_error(o.error);
+  g_assert_cmpstr(o.pick_parent, ==, "mtty");
+  g_assert_cmpstr(o.pick_address, !=, first);
+  /* only the parent asked for, by either name */
+  attach_type(f, "mtty-1", "mtty_mtty9", 0, 0, &o);
+  g_assert_no_error(o.error);
+  g_assert_cmpstr(o.pick_parent, ==, "mtty9");
+  /* dry run: the pick only, nothing created */
+  attach_type(f, "mtty-1", NULL, PASS_OP_DRY_RUN, 0, &o);
+  g_assert_no_error(o.error);
+  g_assert_nonnull(o.pick_parent);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "create_mdev"), ==, 3);
+  /* no interface, no whole group, a type needed */
+  attach_type(f, "mtty-1", NULL, PASS_OP_INTERFACE, 0, &o);
+  g_assert_error(o.error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER);
+  attach_type(f, "", NULL, 0, 0, &o);
+  g_assert_error(o.error, PASS_ERROR, PASS_ERROR_INVALID_PARAMETER);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "create_mdev"), ==, 3);
+  outcome_clear(&o);
+}
+
+static void
+test_type_no_capacity(Fixture *f, gconstpointer data)
+{
+  Outcome o = {0};
+
+  attach_type(f, "mtty-2", NULL, 0, 0, &o);
+  g_assert_error(o.error, PASS_ERROR, PASS_ERROR_NO_CAPACITY);
+  g_assert_cmpstr(o.error->message, ==, "No mdev parent has an instance of mtty-2 left to create");
+  attach_type(f, "mtty-1", "mtty9", 0, 0, &o);
+  g_assert_error(o.error, PASS_ERROR, PASS_ERROR_NO_CAPACITY);
+  /* both of mtty-1 taken, then none left */
+  attach_type(f, "mtty-1", NULL, 0, 0, &o);
+  g_assert_no_error(o.error);
+  attach_type(f, "mtty-1", NULL, 0, 0, &o);
+  g_assert_no_error(o.error);
+  attach_type(f, "mtty-1", NULL, 0, 0, &o);
+  g_assert_error(o.error, PASS_ERROR, PASS_ERROR_NO_CAPACITY);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "create_mdev"), ==, 2);
+  outcome_clear(&o);
+}
+
+static void
+test_type_rollback(Fixture *f, gconstpointer data)
+{
+  Outcome o = {0};
+  g_auto(GStrv) calls = NULL;
+  g_autofree char *address = NULL;
+
+  fake_ops_fail_call(f->fake, "attach vm1");
+  attach_type(f, "mtty-1", NULL, 0, 0, &o);
+  g_assert_nonnull(o.error);
+  calls = fake_ops_get_calls(f->fake);
+  g_assert_cmpuint(g_strv_length(calls), ==, 3);
+  g_assert_true(g_str_has_prefix(calls[0], "create_mdev mtty_mtty mtty-1 "));
+  g_assert_true(g_str_has_prefix(calls[1], "attach vm1 mdev:"));
+  address =
+      g_strconcat("remove_mdev mdev:", calls[0] + strlen("create_mdev mtty_mtty mtty-1 "), NULL);
+  g_assert_cmpstr(calls[2], ==, address);
+  /* nothing left behind: both instances can be made again */
+  attach_type(f, "mtty-1", NULL, 0, 0, &o);
+  g_assert_no_error(o.error);
+  attach_type(f, "mtty-1", NULL, 0, 0, &o);
+  g_assert_no_error(o.error);
+  outcome_clear(&o);
+}
+
+static void
+test_type_detach(Fixture *f, gconstpointer data)
+{
+  Outcome o = {0};
+  g_autofree char *transient = NULL, *persistent = NULL;
+
+  attach_type(f, "mtty-1", NULL, 0, 0, &o);
+  g_assert_no_error(o.error);
+  transient = g_strdup(o.pick_address);
+  attach_type(f, "mtty-1", NULL, 0, PASS_TX_MDEV_PERSISTENT, &o);
+  g_assert_no_error(o.error);
+  persistent = g_strdup(o.pick_address);
+  g_assert_true(pass_engine_lookup_device(f->engine, persistent)->mdev_state &
+                PASS_MDEV_PERSISTENT);
+  /* the transient one goes after its detach: an explicit remove queued behind finds it gone */
+  detach_released(f, transient, &o);
+  g_assert_no_error(o.error);
+  outcome_clear(&o);
+  pass_tx_remove_mdev(f->tx, NULL, transient, on_mdev, &o);
+  wait_for(&o);
+  g_assert_error(o.error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE);
+  g_assert_null(pass_engine_lookup_device(f->engine, transient));
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "remove_mdev"), ==, 1);
+  /* the persistent one stays: the explicit remove is the first */
+  detach_released(f, persistent, &o);
+  g_assert_no_error(o.error);
+  g_assert_nonnull(pass_engine_lookup_device(f->engine, persistent));
+  outcome_clear(&o);
+  pass_tx_remove_mdev(f->tx, NULL, persistent, on_mdev, &o);
+  wait_for(&o);
+  g_assert_no_error(o.error);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "remove_mdev"), ==, 2);
+  outcome_clear(&o);
+}
+
+/* The journal as a passd that died after recording @address's create would have left it. */
+static void
+journal_with_create(const char *dir, const char *address)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PassJournal) journal = pass_journal_open(dir, &error);
+  g_autoptr(JsonObject) record = json_object_new();
+
+  g_assert_no_error(error);
+  json_object_set_string_member(record, "type", "mdev");
+  json_object_set_string_member(record, "address", address);
+  json_object_set_boolean_member(record, "transient", TRUE);
+  g_assert_cmpuint(pass_journal_append(journal, record, &error), >, 0);
+  g_assert_no_error(error);
+}
+
+/* passd restarts with the journal in @dir as the crash left it, on a host that has the fixture's
+ * devices and, when @instance, MDEV (held by vm1 when @attached); @crashed_creating: the dead
+ * passd had recorded its create. */
+static void
+restart_with_journal(Fixture *f, const char *dir, gboolean instance, gboolean attached,
+                     gboolean crashed_creating)
+{
+  g_autoptr(GError) error = NULL;
+  PassJournal *journal;
+
+  pass_tx_free(f->tx); /* and the fake ops with it */
+  pass_engine_free(f->engine);
+  if (crashed_creating)
+    journal_with_create(dir, MDEV);
+  f->fake = fake_ops_new();
+  fake_ops_add_device(f->fake, "0000:02:00.0", 2, NULL, 0x010802, "nvme", "nvme");
+  fake_ops_add_mdev_type(f->fake, "mtty", "mtty_mtty", "mtty-1", 2);
+  fake_ops_add_domain(f->fake, "vm1", TRUE, TRUE);
+  if (instance) {
+    PassOps *ops = fake_ops_get_ops(f->fake);
+    g_autofree char *address =
+        ops->klass->create_mdev(ops, f->fake, "mtty_mtty", "mtty-1", UUID, FALSE, FALSE, &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(address, ==, MDEV);
+  }
+  if (attached)
+    fake_ops_add_hostdev(f->fake, "vm1", MDEV, PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
+  journal = pass_journal_open(dir, &error);
+  g_assert_no_error(error);
+  f->engine = pass_engine_new();
+  f->tx = pass_tx_new(f->engine);
+  pass_tx_set_ops(f->tx, fake_ops_get_ops(f->fake));
+  pass_tx_set_journal(f->tx, journal);
+  fake_ops_load(f->fake, f->engine);
+  pass_tx_recover(f->tx);
+}
+
+static void
+spin_until_gone(Fixture *f, const char *address)
+{
+  gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+  while (pass_engine_lookup_device(f->engine, address)) {
+    g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(1000);
+  }
+}
+
+static void
+test_type_recover(Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_dir_make_tmp("passd-tx-mdev-XXXXXX", NULL);
+  g_autofree char *journal_path = NULL;
+  Outcome o = {0};
+
+  /* crashed between the create and the attach: recovery removes the unowned instance */
+  restart_with_journal(f, dir, TRUE, FALSE, TRUE);
+  spin_until_gone(f, MDEV);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "remove_mdev " MDEV), ==, 1);
+  /* and it is done with: the next start (the instance there again) leaves it alone */
+  restart_with_journal(f, dir, TRUE, FALSE, FALSE);
+  create(f, "mtty", "mtty-1", NULL, 0, &o); /* a round trip through a worker */
+  g_assert_no_error(o.error);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "remove_mdev"), ==, 0);
+  /* crashed after the attach completed: kept, and removed on its detach after a restart */
+  restart_with_journal(f, dir, TRUE, TRUE, TRUE);
+  restart_with_journal(f, dir, TRUE, TRUE, FALSE); /* what that recovery recorded holds */
+  g_assert_nonnull(pass_engine_lookup_device(f->engine, MDEV));
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "remove_mdev"), ==, 0);
+  detach_released(f, MDEV, &o);
+  g_assert_no_error(o.error);
+  spin_until_gone(f, MDEV);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "remove_mdev " MDEV), ==, 1);
+  outcome_clear(&o);
+  journal_path = g_strdup(pass_tx_get_journal_path(f->tx));
+  pass_tx_free(f->tx);
+  f->tx = pass_tx_new(f->engine); /* for teardown */
+  g_unlink(journal_path);
+  g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -267,6 +533,15 @@ main(int argc, char **argv)
   g_test_add("/tx-mdev/types", Fixture, NULL, fixture_setup, test_types, fixture_teardown);
   g_test_add("/tx-mdev/create", Fixture, NULL, fixture_setup, test_create, fixture_teardown);
   g_test_add("/tx-mdev/attach-remove", Fixture, NULL, fixture_setup, test_attach_remove,
+             fixture_teardown);
+  g_test_add("/tx-mdev/type-pick", Fixture, NULL, fixture_setup, test_type_pick, fixture_teardown);
+  g_test_add("/tx-mdev/type-no-capacity", Fixture, NULL, fixture_setup, test_type_no_capacity,
+             fixture_teardown);
+  g_test_add("/tx-mdev/type-rollback", Fixture, NULL, fixture_setup, test_type_rollback,
+             fixture_teardown);
+  g_test_add("/tx-mdev/type-detach", Fixture, NULL, fixture_setup, test_type_detach,
+             fixture_teardown);
+  g_test_add("/tx-mdev/type-recover", Fixture, NULL, fixture_setup, test_type_recover,
              fixture_teardown);
   return g_test_run();
 }

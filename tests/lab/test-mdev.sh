@@ -127,6 +127,39 @@ refusals() {
   for a in "${addrs[@]}"; do passctl mdev remove "$a" >/dev/null || lab_fail "remove $a"; done
 }
 
+# attach --mdev-type: created on mtty and attached to running vm1 in one call, the guest sees it,
+# the detach removes it; with --persistent it stays (defined) and is removed by hand.
+by_type() {
+  local out addr uuid before
+  before=$(available mtty-1)
+  out=$(passctl attach vm1 --mdev-type mtty-1 --live) || lab_fail "attach --mdev-type failed"
+  printf '%s\n' "$out" | sed 's/^/#   /'
+  addr=$(printf '%s\n' "$out" | grep -o '^mdev:[0-9a-f-]\{36\}' | head -1)
+  [ -n "$addr" ] || lab_fail "no mdev:UUID printed"
+  printf '%s\n' "$out" | grep -q 'parent mtty: the most instances of mtty-1 left' || lab_fail "no reason"
+  uuid=${addr#mdev:}
+  [ -e "/sys/bus/mdev/devices/$uuid" ] || lab_fail "no $uuid in sysfs"
+  lab_guest_wait_pci vm1 $MTTY_ID present 60 || lab_fail "vm1 does not see the mtty device"
+  passctl detach vm1 "$addr" || lab_fail "detach failed"
+  lab_guest_wait_pci vm1 $MTTY_ID absent 60 || lab_fail "vm1 still sees it"
+  for _ in $(seq 50); do [ -e "/sys/bus/mdev/devices/$uuid" ] || break; sleep 0.2; done
+  [ ! -e "/sys/bus/mdev/devices/$uuid" ] || lab_fail "$uuid not removed after the detach"
+  [ "$(available mtty-1)" = "$before" ] || lab_fail "capacity not given back"
+  # --persistent: kept after the detach
+  out=$(passctl attach vm1 --mdev-type mtty-1 --parent mtty --persistent --live) ||
+    lab_fail "attach --persistent failed"
+  addr=$(printf '%s\n' "$out" | grep -o '^mdev:[0-9a-f-]\{36\}' | head -1)
+  uuid=${addr#mdev:}
+  lab_guest_wait_pci vm1 $MTTY_ID present 60 || lab_fail "vm1 does not see the persistent one"
+  passctl detach vm1 "$addr" || lab_fail "detach failed"
+  lab_guest_wait_pci vm1 $MTTY_ID absent 60 || lab_fail "vm1 still sees it"
+  sleep 2
+  [ -e "/sys/bus/mdev/devices/$uuid" ] || lab_fail "--persistent instance removed on detach"
+  passctl mdev remove "$addr" || lab_fail "remove failed"
+  expect_fail 1 "no mdev parent.*mtty-2|NoCapacity|left to create" \
+    passctl attach vm1 --mdev-type mtty-2 --parent nope
+}
+
 only=("$@")
 scenario() { # NAME FUNC [ARGS...]
   [ ${#only[@]} = 0 ] || [ "$2" = ready ] || [[ " ${only[*]} " == *" $2 "* ]] || return 0
@@ -138,5 +171,6 @@ scenario "ListMdevTypes: mtty's types with sysfs's counts" types
 scenario "create, attach to running vm1 (the guest sees it), remove refused, detach, remove; monitor" lifecycle
 scenario "an mdev made and removed in sysfs behind passd's back" behind
 scenario "--uuid --autostart: in mdevctl, survives passd and libvirtd restarts, remove undefines" persistent
+scenario "attach --mdev-type into running vm1, removed on detach; --persistent kept" by_type
 scenario "clear errors: unknown parent or type, no capacity, not an mdev" refusals
 lab_finish

@@ -73,7 +73,7 @@ if [[ ${4:-} != --with-passd ]]; then
     --pfs --vfs --help
   expect "passctl list --v" --vendor= --vfs
   expect "passctl attach --" --live --config --whole-group --force --interface --mac= --vlan= \
-    --dry-run --json --pool= --count= --numa= --policy= --help
+    --dry-run --json --pool= --count= --numa= --policy= --mdev-type= --parent= --persistent --help
   # pools: the words an option takes, the subcommands and their options
   expect "passctl attach vm1 --numa " required preferred ignore
   expect "passctl attach vm1 --policy=p" pack
