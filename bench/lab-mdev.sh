@@ -17,14 +17,8 @@ fi
 . "$LAB_DIR/lib.sh"
 reps=${1:-5}
 
-now() { date +%s.%N; }
-since() { echo "$(now) - $1" | bc; }
-median() { sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-fmt() { printf '%.2f' "$1"; }
-die() {
-  echo "bench: $*"
-  exit 1
-}
+# shellcheck source=bench/lab-lib.sh
+. "$(dirname "$0")/lab-lib.sh"
 types=/sys/class/mdev_bus/mtty/mdev_supported_types
 
 [ "$LAB_PASSD_READY" = 1 ] || die "passd is not ready"
