@@ -435,6 +435,26 @@ tx_intent_end(PassTx *tx, Intent *intent, const char *outcome, const GError *err
   g_hash_table_remove(tx->intents, &intent->seq);
 }
 
+/* A VF count change that completed decides the PF's count: an older one left half-way on the
+ * same PF, not being recovered right now, is moot, and finishing it later would undo the newer. */
+static void
+supersede_set_num_vfs(PassTx *tx, const char *pf)
+{
+  g_autoptr(GPtrArray) intents = tx_intents_sorted(tx);
+
+  for (guint i = 0; i < intents->len; i++) {
+    Intent *older = g_ptr_array_index(intents, i);
+
+    if (older->kind == OP_SET_NUM_VFS && older->orphan && !older->recovering &&
+        g_strcmp0(older->address, pf) == 0) {
+      g_message("set_num_vfs %s: journal record %" G_GUINT64_FORMAT
+                " left half-way is superseded by the count change that just completed",
+                pf, older->seq);
+      tx_intent_end(tx, older, "superseded", NULL);
+    }
+  }
+}
+
 void
 tx_journal_end(Op *op)
 {
@@ -458,6 +478,7 @@ tx_journal_end(Op *op)
   }
   if (!settled) {
     intent->orphan = TRUE;
+    intent->answered = TRUE;
     tx_recovery_schedule(tx);
     tx_log_event(op, G_LOG_LEVEL_WARNING, NULL,
                  "%s of %s left half-way (%s); passd finishes or undoes it when libvirt is back "
@@ -466,6 +487,8 @@ tx_journal_end(Op *op)
     return;
   }
   tx_intent_end(tx, intent, op->result->error ? "failed" : "done", op->result->error);
+  if (op->kind == OP_SET_NUM_VFS && !op->result->error)
+    supersede_set_num_vfs(tx, op->address);
   if (pass_journal_get_n_appended(tx->journal) >= COMPACT_AFTER && !tx->recovering)
     tx_journal_compact(tx);
 }

@@ -45,7 +45,8 @@ typedef struct {
   GPtrArray *taken;   /* char*: devices its plan took from the host (detach-host steps) */
   GPtrArray *returns; /* char*: devices its plan gives back (reattach-host steps) */
   int numvfs_from, numvfs_to, autoprobe; /* set_num_vfs: its step (autoprobe -1: kept) */
-  gboolean orphan; /* no operation of this process carries it on: recovery's */
+  gboolean orphan;   /* no operation of this process carries it on: recovery's */
+  gboolean answered; /* left open by a failure its client was told of (not by a crash) */
   gboolean recovering;
   guint n_pending; /* recovery: its operations not finished */
   gboolean unresolved;

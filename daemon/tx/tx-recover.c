@@ -260,11 +260,21 @@ recover_intent(PassTx *tx, Intent *intent)
       outcome_add(intent, "finishing it");
       recover_reattach(tx, intent, intent->address);
       break;
-    case OP_SET_NUM_VFS:
+    case OP_SET_NUM_VFS: {
+      int n = (int)pass_engine_get_vfs(tx->engine, intent->address)->len;
+
+      /* Its client was told it failed: a PF at either end is whole, and setting the count
+       * asked for now would be a change nobody is waiting for. */
+      if (intent->answered && (n == intent->numvfs_from || n == intent->numvfs_to)) {
+        outcome_add(intent, "nothing to finish: %s has %d VFs, and the failure was answered",
+                    intent->address, n);
+        break;
+      }
       /* The old VFs may be gone already (the kernel goes through 0): the count asked for. */
       outcome_add(intent, "finishing it");
       recover_set_num_vfs(tx, intent);
       break;
+    }
   }
   if (--intent->n_pending == 0)
     intent_recovered(tx, intent);

@@ -628,7 +628,7 @@ def cmd_sriov_set(args):
         if want:
             problems.append("passctl monitor: no event within %.1fs of the reply for %s" %
                             (args.limit, " ".join("%s %s" % w for w in sorted(want))))
-        elif recreated:
+        elif recreated and worst is not None:
             note("passctl monitor had the last VF event %+.2fs from the reply (negative: before "
                  "it)" % worst)
     finally:
