@@ -6,6 +6,30 @@
 
 #include "format.h"
 
+/* What the pool and mdev-type forms share: the common flags, the call, and --json's output.
+ * NULL when there is nothing more to print (*exit_code says how it went). */
+static JsonObject *
+send_attach(PassctlContext *ctx, JsonObject *params, gboolean live, gboolean config, gboolean force,
+            gboolean dry_run, gboolean json, int *exit_code)
+{
+  JsonObject *reply;
+
+  passctl_set_flag(params, "live", live);
+  passctl_set_flag(params, "config", config);
+  passctl_set_flag(params, "force", force);
+  passctl_set_flag(params, "dry_run", dry_run);
+  reply = passctl_call_once(ctx, "io.passd.Manager.Attach", params, exit_code);
+  if (reply != NULL && json) {
+    g_autofree char *text = passctl_json_to_text(reply, TRUE);
+
+    fputs(text, stdout);
+    json_object_unref(reply);
+    *exit_code = PASSCTL_EXIT_OK;
+    return NULL;
+  }
+  return reply;
+}
+
 /* attach DOMAIN --pool NAME: the picks with their reasons, then the steps. */
 static int
 attach_pool(PassctlContext *ctx, int argc, char **argv, const char *pool, int count,
@@ -36,19 +60,9 @@ attach_pool(PassctlContext *ctx, int argc, char **argv, const char *pool, int co
     json_object_set_string_member(params, "numa", numa);
   if (policy)
     json_object_set_string_member(params, "policy", policy);
-  passctl_set_flag(params, "live", live);
-  passctl_set_flag(params, "config", config);
-  passctl_set_flag(params, "force", force);
-  passctl_set_flag(params, "dry_run", dry_run);
-  reply = passctl_call_once(ctx, "io.passd.Manager.Attach", params, &exit_code);
+  reply = send_attach(ctx, params, live, config, force, dry_run, json, &exit_code);
   if (reply == NULL)
     return exit_code;
-  if (json) {
-    g_autofree char *text = passctl_json_to_text(reply, TRUE);
-
-    fputs(text, stdout);
-    return PASSCTL_EXIT_OK;
-  }
   picks = passctl_format_picks(reply, dry_run);
   actions = passctl_format_actions(passctl_json_array(reply, "actions"), dry_run);
   fputs(picks, stdout);
@@ -77,19 +91,9 @@ attach_mdev_type(PassctlContext *ctx, int argc, char **argv, const char *type, c
   if (parent)
     json_object_set_string_member(params, "parent", parent);
   passctl_set_flag(params, "persistent", persistent);
-  passctl_set_flag(params, "live", live);
-  passctl_set_flag(params, "config", config);
-  passctl_set_flag(params, "force", force);
-  passctl_set_flag(params, "dry_run", dry_run);
-  reply = passctl_call_once(ctx, "io.passd.Manager.Attach", params, &exit_code);
+  reply = send_attach(ctx, params, live, config, force, dry_run, json, &exit_code);
   if (reply == NULL)
     return exit_code;
-  if (json) {
-    g_autofree char *text = passctl_json_to_text(reply, TRUE);
-
-    fputs(text, stdout);
-    return PASSCTL_EXIT_OK;
-  }
   picks = passctl_json_array(reply, "picks");
   for (guint i = 0; picks && i < json_array_get_length(picks); i++) {
     JsonObject *pick = json_array_get_object_element(picks, i);
