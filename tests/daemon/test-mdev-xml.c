@@ -5,18 +5,7 @@
 #include "pass-error.h"
 #include "xml-mdev.h"
 #include "xml-read.h"
-
-static char *
-load(const char *name)
-{
-  g_autofree char *path = g_build_filename(PASS_TEST_XML_DIR, name, NULL);
-  g_autoptr(GError) error = NULL;
-  char *text = NULL;
-
-  g_file_get_contents(path, &text, NULL, &error);
-  g_assert_no_error(error);
-  return text;
-}
+#include "xml-fixture.h"
 
 static void
 test_address(void)
@@ -33,7 +22,7 @@ test_address(void)
 static void
 test_read_mdev(void)
 {
-  g_autofree char *xml = load("nodedev-mdev.xml");
+  g_autofree char *xml = xml_fixture_load("nodedev-mdev.xml");
   g_autoptr(GError) error = NULL;
   g_autoptr(PassDevice) d = pass_xml_read_mdev(xml, &error);
 
@@ -57,7 +46,7 @@ test_read_mdev_errors(void)
   g_autoptr(GError) error = NULL;
 
   /* a PCI device is no mdev */
-  g_autofree char *pci = load("nodedev-mdev-parent-pci.xml");
+  g_autofree char *pci = xml_fixture_load("nodedev-mdev-parent-pci.xml");
   g_assert_null(pass_xml_read_mdev(pci, &error));
   g_assert_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_ERROR);
   g_clear_error(&error);
@@ -87,9 +76,9 @@ static void
 test_read_types(void)
 {
   g_autoptr(GPtrArray) types = g_ptr_array_new_with_free_func((GDestroyNotify)pass_mdev_type_free);
-  g_autofree char *virtual = load("nodedev-mdev-parent-virtual.xml");
-  g_autofree char *pci = load("nodedev-mdev-parent-pci.xml");
-  g_autofree char *plain = load("nodedev-sriov-vf.xml");
+  g_autofree char *virtual = xml_fixture_load("nodedev-mdev-parent-virtual.xml");
+  g_autofree char *pci = xml_fixture_load("nodedev-mdev-parent-pci.xml");
+  g_autofree char *plain = xml_fixture_load("nodedev-sriov-vf.xml");
   g_autoptr(GError) error = NULL;
   const PassMdevType *t;
 

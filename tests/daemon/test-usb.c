@@ -7,24 +7,13 @@
 #include "pass-error.h"
 #include "xml-read.h"
 #include "xml-usb.h"
-
-static char *
-load(const char *name)
-{
-  g_autofree char *path = g_build_filename(PASS_TEST_XML_DIR, name, NULL);
-  g_autoptr(GError) error = NULL;
-  char *text = NULL;
-
-  g_file_get_contents(path, &text, NULL, &error);
-  g_assert_no_error(error);
-  return text;
-}
+#include "xml-fixture.h"
 
 /* A real host's usb_device XML, through the generic reader as virt hands it over. */
 static void
 test_nodedev(void)
 {
-  g_autofree char *xml = load("nodedev-usb.xml");
+  g_autofree char *xml = xml_fixture_load("nodedev-usb.xml");
   g_autoptr(GError) error = NULL;
   g_autoptr(PassDevice) d = pass_xml_read_nodedev(xml, &error);
 
@@ -54,7 +43,7 @@ test_nodedev(void)
 static void
 test_nodedev_shapes(void)
 {
-  g_autofree char *hub = load("nodedev-usb-roothub.xml");
+  g_autofree char *hub = xml_fixture_load("nodedev-usb-roothub.xml");
   const char *no_path = "<device><name>usb_3_1_2</name><capability type='usb_device'>"
                         "<bus>3</bus><device>9</device><product id='0x6545'/>"
                         "<vendor id='0x0930'/></capability></device>";
@@ -148,8 +137,8 @@ resolve(const PassUsbSource *source, gpointer user_data)
 static void
 test_domain(void)
 {
-  g_autofree char *live = load("domain-usb-live.xml");
-  g_autofree char *config = load("domain-usb-only.xml");
+  g_autofree char *live = xml_fixture_load("domain-usb-live.xml");
+  g_autofree char *config = xml_fixture_load("domain-usb-only.xml");
   g_autoptr(PassDomain) domain = pass_domain_new("usbvm");
   g_autoptr(GError) error = NULL;
   Resolver r = {0};

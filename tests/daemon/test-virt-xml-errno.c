@@ -11,6 +11,7 @@
 
 #include "pass-error.h"
 #include "xml-read.h"
+#include "xml-fixture.h"
 
 static gboolean dirty_errno;
 
@@ -30,22 +31,10 @@ g_ascii_strtoull(const gchar *nptr, gchar **endptr, guint base)
   return value;
 }
 
-static char *
-load(const char *name)
-{
-  g_autofree char *path = g_build_filename(PASS_TEST_XML_DIR, name, NULL);
-  g_autoptr(GError) error = NULL;
-  char *text = NULL;
-
-  g_file_get_contents(path, &text, NULL, &error);
-  g_assert_no_error(error);
-  return text;
-}
-
 static void
 test_success_with_errno_set(void)
 {
-  g_autofree char *xml = load("nodedev-sriov-vf.xml");
+  g_autofree char *xml = xml_fixture_load("nodedev-sriov-vf.xml");
   g_autoptr(GError) error = NULL;
   g_autoptr(PassDevice) device = NULL;
 
@@ -63,7 +52,7 @@ test_success_with_errno_set(void)
 static void
 test_overflow_still_refused(void)
 {
-  g_autofree char *xml = load("nodedev-sriov-vf.xml");
+  g_autofree char *xml = xml_fixture_load("nodedev-sriov-vf.xml");
   g_autoptr(GError) error = NULL;
   g_autoptr(PassDevice) device = NULL;
   g_autofree char *huge = NULL;

@@ -4,23 +4,12 @@
 #include "pass-error.h"
 #include "virt-uevent.h"
 #include "xml-read.h"
-
-static char *
-load(const char *name)
-{
-  g_autofree char *path = g_build_filename(PASS_TEST_XML_DIR, name, NULL);
-  g_autoptr(GError) error = NULL;
-  char *text = NULL;
-
-  g_file_get_contents(path, &text, NULL, &error);
-  g_assert_no_error(error);
-  return text;
-}
+#include "xml-fixture.h"
 
 static PassDevice *
 parse_nodedev(const char *name)
 {
-  g_autofree char *xml = load(name);
+  g_autofree char *xml = xml_fixture_load(name);
   g_autoptr(GError) error = NULL;
   PassDevice *device = pass_xml_read_nodedev(xml, &error);
 
@@ -148,7 +137,7 @@ test_nodedev_errors(void)
   };
 
   for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
-    g_autofree char *xml = load(files[i]);
+    g_autofree char *xml = xml_fixture_load(files[i]);
     g_autoptr(GError) error = NULL;
     g_autoptr(PassDevice) d = pass_xml_read_nodedev(xml, &error);
 
@@ -253,13 +242,13 @@ parse_domain(guint where_mask)
   PassDomain *domain = pass_domain_new("vm1");
 
   if (where_mask & PASS_HOSTDEV_LIVE) {
-    g_autofree char *xml = load("domain-live.xml");
+    g_autofree char *xml = xml_fixture_load("domain-live.xml");
     g_autoptr(GError) error = NULL;
     g_assert_true(pass_xml_read_domain_hostdevs(xml, PASS_HOSTDEV_LIVE, domain, &error));
     g_assert_no_error(error);
   }
   if (where_mask & PASS_HOSTDEV_CONFIG) {
-    g_autofree char *xml = load("domain-inactive.xml");
+    g_autofree char *xml = xml_fixture_load("domain-inactive.xml");
     g_autoptr(GError) error = NULL;
     g_assert_true(pass_xml_read_domain_hostdevs(xml, PASS_HOSTDEV_CONFIG, domain, &error));
     g_assert_no_error(error);
@@ -426,7 +415,7 @@ test_domain_interface_mac(void)
 static void
 test_domain_usb_only(void)
 {
-  g_autofree char *xml = load("domain-usb-only.xml");
+  g_autofree char *xml = xml_fixture_load("domain-usb-only.xml");
   g_autoptr(PassDomain) domain = pass_domain_new("usbvm");
   g_autoptr(GError) error = NULL;
 
