@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pass-address.h"
+#include "pass-device-id.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -64,4 +65,13 @@ fuzz_check_canonical(const char *address)
   g_autofree char *canonical = pass_address_canonicalize(address, NULL);
 
   FUZZ_CHECK(canonical != NULL && strcmp(canonical, address) == 0);
+}
+
+/* @id is a device id (PCI, USB or mdev) in canonical form. */
+static inline void
+fuzz_check_canonical_id(const char *id)
+{
+  g_autofree char *canonical = pass_device_id_canonicalize(id, NULL, NULL);
+
+  FUZZ_CHECK(canonical != NULL && strcmp(canonical, id) == 0);
 }

@@ -18,7 +18,7 @@ check_domain(const PassDomain *domain, guint where)
     const PassHostdev *h = g_ptr_array_index(hostdevs, i);
 
     FUZZ_CHECK(h->address != NULL);
-    fuzz_check_canonical(h->address);
+    fuzz_check_canonical_id(h->address);
     if (h->guest_address)
       fuzz_check_canonical(h->guest_address);
     FUZZ_CHECK(h->where != 0 && (h->where & ~where) == 0);

@@ -23,9 +23,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
   }
   FUZZ_CHECK(error == NULL);
-  FUZZ_CHECK(device->kind == PASS_DEVICE_KIND_PCI);
   FUZZ_CHECK(device->address != NULL && device->name != NULL);
-  fuzz_check_canonical(device->address);
+  if (device->kind == PASS_DEVICE_KIND_USB) {
+    /* A port address whose port is the sysfs name; bus and device numbers as the kernel's, or
+     * unknown (-1) while it re-enumerates. */
+    fuzz_check_canonical_id(device->address);
+    FUZZ_CHECK(g_str_has_prefix(device->address, "usb:") && device->usb != NULL);
+    FUZZ_CHECK(strcmp(device->address + strlen("usb:"), device->usb->port) == 0);
+    FUZZ_CHECK(device->usb->bus == -1 ||
+               (device->usb->bus >= 1 && device->usb->bus <= PASS_USB_MAX_BUS));
+    FUZZ_CHECK(device->usb->devnum == -1 ||
+               (device->usb->devnum >= 1 && device->usb->devnum <= PASS_USB_MAX_BUS));
+    FUZZ_CHECK(device->usb->drivers != NULL);
+    if (device->usb->controller)
+      fuzz_check_canonical(device->usb->controller);
+  } else {
+    FUZZ_CHECK(device->kind == PASS_DEVICE_KIND_PCI && device->usb == NULL);
+    fuzz_check_canonical(device->address);
+  }
   if (device->parent)
     fuzz_check_canonical(device->parent);
   if (device->physfn)

@@ -151,8 +151,6 @@ check_decode(const PassMethod *method, JsonObject *parameters)
     FUZZ_CHECK(in_table || json_object_has_member(parameters, bad));
     return;
   }
-  if (args.address)
-    fuzz_check_canonical(args.address);
   for (const PassParam *p = method->params; p && p->name; p++) {
     gconstpointer field = (const char *)&args + p->offset;
     switch (p->type) {
@@ -163,6 +161,14 @@ check_decode(const PassMethod *method, JsonObject *parameters)
       case PASS_PARAM_ADDRESS:
         if (p->required)
           FUZZ_CHECK(args.address != NULL);
+        if (args.address)
+          fuzz_check_canonical(args.address);
+        break;
+      case PASS_PARAM_DEVICE:
+        if (p->required)
+          FUZZ_CHECK(args.address != NULL);
+        if (args.address)
+          fuzz_check_canonical_id(args.address);
         break;
       case PASS_PARAM_INT:
         /* Absent: the default, which may lie outside the range (vlan: 0, none). */
