@@ -127,32 +127,54 @@ call_finish(MdevCall *call, GError *error)
     g_error_free(error);
 }
 
-/* The parent's libvirt name for @call's type, or NULL with NoSuchDevice / NoCapacity. */
-static const PassMdevType *
-find_type(GPtrArray *types, MdevCall *call, GError **error)
+static gboolean
+parent_matches(const PassMdevType *type, const char *parent)
 {
-  const PassMdevType *found = NULL;
-  gboolean parent_known = FALSE;
+  return parent == NULL || g_strcmp0(parent, type->parent) == 0 ||
+         g_strcmp0(parent, type->parent_name) == 0;
+}
+
+/* Why no parent (only @parent, when given) can make an instance of @type_id: NoSuchDevice when
+ * the parent or the type is unknown, NoCapacity when all are taken. */
+static GError *
+no_instance_error(GPtrArray *types, const char *parent, const char *type_id)
+{
+  gboolean parent_known = parent == NULL, type_known = FALSE;
 
   for (guint i = 0; i < types->len; i++) {
     const PassMdevType *t = g_ptr_array_index(types, i);
 
-    if (g_strcmp0(call->parent, t->parent) != 0 && g_strcmp0(call->parent, t->parent_name) != 0)
+    if (!parent_matches(t, parent))
       continue;
     parent_known = TRUE;
-    if (g_strcmp0(call->type_id, t->id) == 0)
-      found = t;
+    type_known |= g_strcmp0(type_id, t->id) == 0;
   }
   if (!parent_known)
-    g_set_error(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "%s is no mdev parent", call->parent);
-  else if (found == NULL)
-    g_set_error(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "%s offers no mdev type %s",
-                call->parent, call->type_id);
-  else if (found->available <= 0)
-    g_set_error(error, PASS_ERROR, PASS_ERROR_NO_CAPACITY,
-                "%s has no instance of %s left to create", call->parent, call->type_id);
-  else
-    return found;
+    return g_error_new(PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "%s is no mdev parent", parent);
+  if (!type_known && parent)
+    return g_error_new(PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "%s offers no mdev type %s", parent,
+                       type_id);
+  if (!type_known)
+    return g_error_new(PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "No mdev parent offers type %s",
+                       type_id);
+  if (parent)
+    return g_error_new(PASS_ERROR, PASS_ERROR_NO_CAPACITY,
+                       "%s has no instance of %s left to create", parent, type_id);
+  return g_error_new(PASS_ERROR, PASS_ERROR_NO_CAPACITY,
+                     "No mdev parent has an instance of %s left to create", type_id);
+}
+
+/* @call's type on its parent, or NULL with no_instance_error(). */
+static const PassMdevType *
+find_type(GPtrArray *types, MdevCall *call, GError **error)
+{
+  for (guint i = 0; i < types->len; i++) {
+    const PassMdevType *t = g_ptr_array_index(types, i);
+
+    if (parent_matches(t, call->parent) && g_strcmp0(call->type_id, t->id) == 0 && t->available > 0)
+      return t;
+  }
+  g_propagate_error(error, no_instance_error(types, call->parent, call->type_id));
   return NULL;
 }
 
@@ -461,10 +483,7 @@ type_listed(GPtrArray *types, const GError *error, gpointer user_data)
   }
   type = pass_mdev_pick_parent(types, call->type_id, call->parent);
   if (type == NULL) {
-    type_call_fail(call, g_error_new(PASS_ERROR, PASS_ERROR_NO_CAPACITY,
-                                     "No mdev parent%s%s has an instance of %s left to create",
-                                     call->parent ? " matching " : "",
-                                     call->parent ? call->parent : "", call->type_id));
+    type_call_fail(call, no_instance_error(types, call->parent, call->type_id));
     return;
   }
   reason = g_strdup_printf("the most instances of %s left (%d), ties by parent name", call->type_id,

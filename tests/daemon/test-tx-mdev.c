@@ -354,8 +354,19 @@ test_type_no_capacity(Fixture *f, gconstpointer data)
   attach_type(f, "mtty-2", NULL, 0, 0, &o);
   g_assert_error(o.error, PASS_ERROR, PASS_ERROR_NO_CAPACITY);
   g_assert_cmpstr(o.error->message, ==, "No mdev parent has an instance of mtty-2 left to create");
-  attach_type(f, "mtty-1", "mtty9", 0, 0, &o);
+  attach_type(f, "mtty-2", "mtty", 0, 0, &o);
   g_assert_error(o.error, PASS_ERROR, PASS_ERROR_NO_CAPACITY);
+  g_assert_cmpstr(o.error->message, ==, "mtty has no instance of mtty-2 left to create");
+  /* an unknown parent or type is no question of capacity */
+  attach_type(f, "mtty-1", "mtty9", 0, 0, &o);
+  g_assert_error(o.error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE);
+  g_assert_cmpstr(o.error->message, ==, "mtty9 is no mdev parent");
+  attach_type(f, "mtty-9", NULL, 0, 0, &o);
+  g_assert_error(o.error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE);
+  g_assert_cmpstr(o.error->message, ==, "No mdev parent offers type mtty-9");
+  attach_type(f, "mtty-9", "mtty_mtty", 0, 0, &o);
+  g_assert_error(o.error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE);
+  g_assert_cmpstr(o.error->message, ==, "mtty_mtty offers no mdev type mtty-9");
   /* both of mtty-1 taken, then none left */
   attach_type(f, "mtty-1", NULL, 0, 0, &o);
   g_assert_no_error(o.error);
