@@ -61,7 +61,7 @@ main_option_context(char **socket_path, gboolean *version)
       {NULL},
   };
 
-  g_option_context_set_summary(optctx, "Query and drive passd, the PCI passthrough manager.");
+  g_option_context_set_summary(optctx, "Query and drive passd, the device passthrough manager.");
   g_option_context_set_description(optctx, description);
   g_option_context_add_main_entries(optctx, entries, NULL);
   /* Stop at the command: what follows belongs to it. */
