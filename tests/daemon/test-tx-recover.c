@@ -2,7 +2,8 @@
  * for an operation, the original driver surviving a restart, and recovery of operations a
  * crash interrupted at each point (the journal as the dead passd left it, the host as the
  * crash left it): each device ends fully assigned as asked or back on its original driver,
- * and clients' requests wait until recovery is done. */
+ * and clients' requests wait until recovery is done; a VF count change the kernel refused is
+ * neither made later nor undoes a newer one. */
 #include <string.h>
 
 #include "fake-ops.h"
@@ -551,6 +552,77 @@ test_failed_take_holds_nothing(Fixture *f, gconstpointer data)
   g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
 }
 
+/* ---- VF count changes ---- */
+
+/* The PF's VFs as the engine has them, "0000:02:10.0 0000:02:10.1". */
+static char *
+vfs_now(Fixture *f)
+{
+  GPtrArray *vfs = pass_engine_get_vfs(f->engine, NVME);
+  g_autoptr(GString) text = g_string_new(NULL);
+
+  for (guint i = 0; i < vfs->len; i++)
+    g_string_append_printf(text, "%s%s", i ? " " : "", (char *)g_ptr_array_index(vfs, i));
+  return g_strdup(text->str);
+}
+
+/* 02:00.0 as an SR-IOV PF with no VFs whose change to 2 the kernel refused: the client was told
+ * so, and the record stays open (whether the PF is at 0 or at 2 only sysfs knew). */
+static void
+sriov_refused(Fixture *f)
+{
+  g_auto(Outcome) set = {0};
+
+  host_new(f, "nvme", 0);
+  fake_ops_set_sriov(f->fake, NVME, 4, 0, "nvme");
+  passd_start(f);
+  fake_ops_fail_call(f->fake, "set_num_vfs " NVME);
+  pass_tx_set_num_vfs(f->tx, NULL, NVME, 2, -1, 0, on_done, &set);
+  spin_until(&set.finished);
+  g_assert_cmpint(set.code, ==, PASS_ERROR_HYPERVISOR_ERROR);
+  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 1);
+  f->warnings = 1; /* left half-way */
+}
+
+/* Recovery does not make the refused change later: nobody waits for it, and the PF is whole. */
+static void
+test_sriov_answered_not_redone(Fixture *f, gconstpointer data)
+{
+  g_autofree char *vfs = NULL;
+
+  sriov_refused(f);
+  pass_tx_recover(f->tx);
+  spin_until_recovered(f);
+  assert_calls(f, (const char *[]){"set_num_vfs " NVME " 2 autoprobe=keep", NULL});
+  vfs = vfs_now(f);
+  g_assert_cmpstr(vfs, ==, "");
+  assert_recovered(f, "set_num_vfs", TRUE, "nothing to finish: " NVME " has 0 VFs");
+  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
+}
+
+/* A later change that completes decides the count: the refused one is closed with it, and
+ * recovery does not turn the 3 VFs asked for since back into 2. */
+static void
+test_sriov_superseded(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) set = {0};
+  g_autofree char *vfs = NULL, *journal = NULL;
+
+  sriov_refused(f);
+  pass_tx_set_num_vfs(f->tx, NULL, NVME, 3, -1, 0, on_done, &set);
+  spin_until(&set.finished);
+  g_assert_cmpint(set.code, ==, -1);
+  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
+  journal = journal_text(f);
+  g_assert_nonnull(strstr(journal, "\"outcome\":\"superseded\""));
+  pass_tx_recover(f->tx);
+  spin_until_recovered(f);
+  assert_calls(f, (const char *[]){"set_num_vfs " NVME " 2 autoprobe=keep",
+                                   "set_num_vfs " NVME " 3 autoprobe=keep", NULL});
+  vfs = vfs_now(f);
+  g_assert_cmpstr(vfs, ==, "0000:02:10.0 0000:02:10.1 0000:02:10.2");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -570,6 +642,8 @@ main(int argc, char **argv)
   ADD("/tx-recover/failed-rollback-left-open", test_failed_rollback_left_open);
   ADD("/tx-recover/stale-picture-left-open", test_stale_picture_left_open);
   ADD("/tx-recover/failed-take-holds-nothing", test_failed_take_holds_nothing);
+  ADD("/tx-recover/sriov/answered-not-redone", test_sriov_answered_not_redone);
+  ADD("/tx-recover/sriov/superseded", test_sriov_superseded);
 #undef ADD
   return g_test_run();
 }

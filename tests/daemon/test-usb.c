@@ -365,6 +365,49 @@ test_host_second_keyboard(void)
   g_assert_true(fake_root_remove(root));
 }
 
+/* A USB NIC with the default route, and one with only an address: both are the host's; a third
+ * without either may go. */
+static void
+test_host_nic(void)
+{
+  g_autofree char *root = make_root();
+  g_autoptr(PassHost) host = pass_host_new(root);
+  g_autoptr(GHashTable) ipv4 = g_hash_table_new(g_str_hash, g_str_equal);
+  const char *const ports[] = {"1-3", "1-4", "1-5"};
+  g_autofree char *reason = NULL;
+
+  put_host(root, FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS(ports); i++) {
+    g_autofree char *iface = g_strdup_printf(DEV "/%s/%s:1.0", ports[i], ports[i]);
+    g_autofree char *net = g_strdup_printf("%s/net/usb%u", iface, i);
+    g_autofree char *device = g_strdup_printf("%s/device", net);
+    g_autofree char *class_link = g_strdup_printf("/sys/class/net/usb%u", i);
+    g_autofree char *class_target = g_strdup_printf(
+        "../../devices/pci0000:00/0000:00:04.0/usb1/%s/%s:1.0/net/usb%u", ports[i], ports[i], i);
+
+    fake_root_mkdirs(root, net);
+    fake_root_link(root, device, "../../../");
+    fake_root_mkdirs(root, "/sys/class/net");
+    fake_root_link(root, class_link, class_target);
+  }
+  fake_root_put(
+      root, "/proc/net/route",
+      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+      "usb0\t00000000\t0202000A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
+  g_hash_table_insert(ipv4, "usb1", "192.168.7.2");
+  pass_host_set_ipv4_addresses(host, ipv4);
+
+  g_assert_true(pass_host_check_protected(host, "usb:1-3", 0, &reason));
+  g_assert_cmpstr(reason, ==, "usb:1-3 is usb0, which carries the default route (via 10.0.2.2)");
+  g_clear_pointer(&reason, g_free);
+  g_assert_true(pass_host_check_protected(host, "usb:1-4", 0, &reason));
+  g_assert_cmpstr(reason, ==, "usb:1-4 is usb1, which has address 192.168.7.2");
+  g_clear_pointer(&reason, g_free);
+  g_assert_false(pass_host_check_protected(host, "usb:1-5", 0, &reason));
+  g_assert_null(reason);
+  g_assert_true(fake_root_remove(root));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -378,5 +421,6 @@ main(int argc, char **argv)
   g_test_add_func("/usb/host-fill", test_host_fill);
   g_test_add_func("/usb/host-protected", test_host_protected);
   g_test_add_func("/usb/host-second-keyboard", test_host_second_keyboard);
+  g_test_add_func("/usb/host-nic", test_host_nic);
   return g_test_run();
 }
