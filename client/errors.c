@@ -192,7 +192,7 @@ pass_error_sentence(const GError *error, JsonObject *params)
         return with_message(g_strdup("no such device"), message);
       if (address != NULL)
         return g_strdup_printf("no PCI device %s on this host", address);
-      return with_message(g_strdup("no such PCI device on this host"), message);
+      return with_message(g_strdup("no such device"), message);
     case PASS_ERROR_NO_SUCH_DOMAIN:
       if (domain != NULL)
         return g_strdup_printf("no domain named '%s'", domain);

@@ -30,7 +30,7 @@ static const Case cases[] = {
      "permission denied: not allowed to call io.passd.Manager.Attach", 4},
     {PASS_ERROR_NO_SUCH_DEVICE, "{\"address\": \"0000:99:00.0\", \"message\": \"x\"}", "x",
      "no PCI device 0000:99:00.0 on this host", 1},
-    {PASS_ERROR_NO_SUCH_DEVICE, NULL, NULL, "no such PCI device on this host", 1},
+    {PASS_ERROR_NO_SUCH_DEVICE, NULL, NULL, "no such device", 1},
     {PASS_ERROR_HYPERVISOR_UNAVAILABLE, "{\"message\": \"Failed to connect socket\"}",
      "Failed to connect socket", "passd is not connected to libvirt: Failed to connect socket", 1},
     {PASS_ERROR_HYPERVISOR_ERROR, NULL, "internal error: unable\nto attach",

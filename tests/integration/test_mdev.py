@@ -4,7 +4,8 @@
 The test driver has no mdev parents and cannot create mdevs, so creating, attaching and removing
 them is unit-tested (tests/daemon/test-tx-mdev.c) and proven in the lab (tests/lab/test-mdev.sh).
 What runs here through the real passd and passctl: ListMdevTypes on a host without parents,
-CreateMdev's and RemoveMdev's refusals with their error parameters, the kind filter, and access
+CreateMdev's, RemoveMdev's and Attach-by-type's refusals with their error parameters, the kind
+filter, and access
 (both write methods need the write permission).
 """
 
@@ -12,6 +13,7 @@ import os
 import subprocess
 
 import passd
+import topology as T
 
 MANAGER = "io.passd.Manager."
 SERVICE = "org.varlink.service."
@@ -53,6 +55,20 @@ class MdevTest(passd.PassdCase):
                                     {"parent": "mtty"})
         self.assertEqual(e, {"parameter": "type"})
         p = self.passctl("mdev", "create", "mtty", "mtty-1")
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stderr, "passctl: no such device: mtty is no mdev parent\n")
+
+    def test_attach_type_refused(self):
+        # no parent offers the type, or the parent asked for is none: NoSuchDevice naming which
+        e = self.assertVarlinkError(MANAGER + "NoSuchDevice", MANAGER + "Attach",
+                                    {"domain": T.VM_STOPPED, "mdev_type": "mtty-1"})
+        self.assertEqual(e, {"address": "mtty-1",
+                             "message": "No mdev parent offers type mtty-1"})
+        e = self.assertVarlinkError(MANAGER + "NoSuchDevice", MANAGER + "Attach",
+                                    {"domain": T.VM_STOPPED, "mdev_type": "mtty-1",
+                                     "parent": "mtty"})
+        self.assertEqual(e, {"address": "mtty", "message": "mtty is no mdev parent"})
+        p = self.passctl("attach", T.VM_STOPPED, "--mdev-type", "mtty-1", "--parent", "mtty")
         self.assertEqual(p.returncode, 1)
         self.assertEqual(p.stderr, "passctl: no such device: mtty is no mdev parent\n")
 
