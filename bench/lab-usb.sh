@@ -1,6 +1,7 @@
 #!/bin/bash
 # Lab benchmark of USB passthrough (not a test; see bench/README.md, "Lab: USB"). Runs inside the
-# lab VM:  tests/lab/run bench/lab-usb.sh [REPS]   (default 5 repetitions)
+# lab VM with its USB devices: bench/lab-usb.sh [REPS], or LAB_USB=1 tests/lab/run
+# bench/lab-usb.sh [REPS] (default 5 repetitions)
 #
 # Side by side, for L1's FTDI serial adapter (0403:6001) and the same running guest (vmu, with
 # a qemu-xhci controller):
@@ -12,7 +13,7 @@
 # Medians of REPS runs.
 set -uo pipefail
 if [ -z "${LAB_OUT:-}" ]; then # on the host: boot the lab and run this same file inside it
-  exec "$(dirname "$0")/../tests/lab/run" "$(realpath "$0")" "$@"
+  LAB_USB=1 exec "$(dirname "$0")/../tests/lab/run" "$(realpath "$0")" "$@"
 fi
 . "$LAB_DIR/lib.sh"
 reps=${1:-5}

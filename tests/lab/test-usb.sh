@@ -1,8 +1,9 @@
 #!/bin/bash
 # Lab test: USB host devices (issue 10) against libvirt's real QEMU driver
-# (tests/lab/run tests/lab/test-usb.sh [FUNC...]). L1 has a qemu-xhci controller with two
-# identical usb-storage sticks (46f4:0001), a tablet (0627:0001) and an FTDI serial adapter
-# (0403:6001); vmu runs with a qemu-xhci controller of its own, vmoff is defined and shut off.
+# (LAB_USB=1 tests/lab/run tests/lab/test-usb.sh [FUNC...]). L1 then has a qemu-xhci controller
+# with two identical usb-storage sticks (46f4:0001), a keyboard (0627:0001) and an FTDI serial
+# adapter (0403:6001); vmu runs with a qemu-xhci controller of its own, vmoff is defined and
+# shut off.
 # Each scenario checks passd's view (passctl --json), virsh dumpxml (live and --inactive), the
 # guest kernel's USB devices (its serial log) and exact varlink error names, and gives back what
 # it took.
@@ -10,7 +11,7 @@
 check() { /usr/bin/python3 "$LAB_DIR/check.py" "$@"; }
 
 SERIAL=0403:6001
-TABLET=0627:0001
+KBD=0627:0001 # QEMU's usb-kbd; L1's AT keyboard (i8042) makes it not the host's only one
 STICK=46f4:0001
 
 usb_port_of() { # VVVV:PPPP -> the sysfs names of L1's devices with those ids, one a line
@@ -59,7 +60,7 @@ setup() {
     [ -e "$u/idVendor" ] && echo "# ${u##*/} $(cat "$u/idVendor"):$(cat "$u/idProduct") bus $(cat "$u/busnum") device $(cat "$u/devnum")"
   done
   passctl list --kind usb | sed 's/^/# /'
-  [ "$(usb_port_of $STICK | wc -l)" = 2 ] || lab_fail "L1 lacks its two USB sticks"
+  [ "$(usb_port_of $STICK | wc -l)" = 2 ] || lab_fail "L1 lacks its two USB sticks (run with LAB_USB=1)"
   lab_guest_define vmu --usb --start && lab_guest_define vmoff --usb ||
     lab_fail "cannot define/start the guests"
   lab_guest_wait_up vmu || lab_fail "vmu did not come up"
@@ -97,7 +98,7 @@ for b in bad:
     print("# " + b)
 sys.exit(1 if bad else 0)
 PY
-  # the tablet and the serial adapter by their ids; root hubs are no devices
+  # the keyboard and the serial adapter by their ids; root hubs are no devices
   [ "$(dev_get "usb:$SERIAL" 'd["address"]')" = "usb:$(usb_port_of $SERIAL)" ] ||
     lab_fail "usb:$SERIAL does not resolve to usb:$(usb_port_of $SERIAL)"
   ! u_run bad passctl show usb:1-0 || lab_fail "usb:1-0 (port 0) was accepted"
@@ -157,23 +158,23 @@ hotplug() {
 # 4. Config only, to the shut-off vmoff; double assignment refused while it holds it.
 config_only() {
   local port
-  port=$(usb_port_of $TABLET)
+  port=$(usb_port_of $KBD)
   trap "passctl detach vmoff usb:$port >/dev/null 2>&1" EXIT
   u_run co passctl attach vmoff "usb:$port" || lab_fail "attach to vmoff"
-  [ "$(xml_usb_count vmoff --inactive $TABLET)" = 1 ] || lab_fail "not in vmoff's XML"
+  [ "$(xml_usb_count vmoff --inactive $KBD)" = 1 ] || lab_fail "not in vmoff's XML"
   virsh dumpxml --inactive vmoff | grep -q "<address bus=" &&
     lab_fail "a unique device was written with bus/device (it would break at re-plug)"
   owners_are "usb:$port" '["vmoff"]'
   # double assignment, live or config: DeviceInUse naming the owner
-  ! u_run dbl passctl attach vmu "usb:$port" || lab_fail "vmu got vmoff's tablet"
+  ! u_run dbl passctl attach vmu "usb:$port" || lab_fail "vmu got vmoff's keyboard"
   err_has dbl vmoff
   check varlink Attach "{\"domain\":\"vmu\",\"address\":\"usb:$port\"}" --error DeviceInUse ||
     lab_fail "Attach to vmu: not DeviceInUse"
-  [ "$(xml_usb_count vmu "" $TABLET)" = 0 ] || lab_fail "the tablet is in vmu"
+  [ "$(xml_usb_count vmu "" $KBD)" = 0 ] || lab_fail "the keyboard is in vmu"
   check varlink Detach "{\"domain\":\"vmu\",\"address\":\"usb:$port\"}" --error DeviceNotAssigned ||
     lab_fail "Detach from vmu: not DeviceNotAssigned"
   u_run cod passctl detach vmoff "usb:$port" || lab_fail "detach from vmoff"
-  [ "$(xml_usb_count vmoff --inactive $TABLET)" = 0 ] || lab_fail "still in vmoff"
+  [ "$(xml_usb_count vmoff --inactive $KBD)" = 0 ] || lab_fail "still in vmoff"
   owners_are "usb:$port" '[]'
   trap - EXIT
 }
@@ -200,13 +201,13 @@ protected() {
   trap - EXIT
 }
 
-# 6. Unplug and re-plug in L1: the root hub of the tablet's bus de-authorized (the kernel
+# 6. Unplug and re-plug in L1: the root hub of the keyboard's bus de-authorized (the kernel
 # disconnects every device on it) and authorized again (the hub driver finds them connected and
-# enumerates them anew, with new device numbers): passd drops the tablet and lists it again at
+# enumerates them anew, with new device numbers): passd drops the keyboard and lists it again at
 # the same address, and monitor reports both as they happen.
 replug() {
   local port bus ctl devnum mon
-  port=$(usb_port_of $TABLET)
+  port=$(usb_port_of $KBD)
   bus=${port%%-*}
   ctl="/sys/bus/usb/devices/usb$bus/authorized"
   devnum=$(cat "/sys/bus/usb/devices/$port/devnum")
@@ -233,6 +234,27 @@ replug() {
     lab_fail "monitor did not report the re-plug"
 }
 
+# 7. The host's only keyboard is refused (DeviceProtected, naming its input device) unless
+# --force. While L1's AT keyboard (i8042's serio0, atkbd) is there the USB one may go (4.); with
+# atkbd unbound from serio0 the USB keyboard is the only one left.
+only_keyboard() {
+  local port atkbd=/sys/bus/serio/drivers/atkbd
+  port=$(usb_port_of $KBD)
+  [ -e $atkbd/serio0 ] || lab_fail "L1's AT keyboard is not on serio0 (atkbd)"
+  trap "echo -n serio0 >$atkbd/bind 2>/dev/null; passctl detach vmoff usb:$port >/dev/null 2>&1" EXIT
+  echo -n serio0 >$atkbd/unbind || lab_fail "cannot unbind atkbd from serio0"
+  ! u_run kbd passctl attach vmoff "usb:$port" || lab_fail "the host's only keyboard was attached"
+  err_has kbd "usb:$port is the host's only keyboard (input"
+  check varlink Attach "{\"domain\":\"vmoff\",\"address\":\"usb:$port\"}" --error DeviceProtected ||
+    lab_fail "not DeviceProtected"
+  [ "$(xml_usb_count vmoff --inactive $KBD)" = 0 ] || lab_fail "vmoff got the keyboard"
+  u_run kbdf passctl attach vmoff "usb:$port" --force || lab_fail "--force"
+  [ "$(xml_usb_count vmoff --inactive $KBD)" = 1 ] || lab_fail "--force did not attach"
+  u_run kbdd passctl detach vmoff "usb:$port" || lab_fail "detach"
+  echo -n serio0 >$atkbd/bind || lab_fail "cannot bind atkbd to serio0 again"
+  trap - EXIT
+}
+
 if [ $# -gt 0 ]; then
   setup
   for f in "$@"; do lab_scenario "$f" "$f"; done
@@ -246,4 +268,5 @@ lab_scenario "hot-plug into a running guest and unplug" hotplug
 lab_scenario "config only to a shut-off guest; double assignment" config_only
 lab_scenario "a mounted stick is protected; --force" protected
 lab_scenario "unplug and re-plug in L1: inventory and monitor follow" replug
+lab_scenario "the host's only keyboard is protected; --force" only_keyboard
 lab_finish
