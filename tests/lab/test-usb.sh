@@ -179,6 +179,20 @@ config_only() {
   trap - EXIT
 }
 
+# usb:PORT (ids VVVV:PPPP) is refused for vmoff with DeviceProtected and WHY said; --force
+# takes it (into vmoff's definition), and it is detached again.
+protected_forced() { # PORT VVVV:PPPP WHY
+  local port=$1 ids=$2
+  ! u_run prot passctl attach vmoff "usb:$port" || lab_fail "protected usb:$port was attached"
+  err_has prot "$3"
+  check varlink Attach "{\"domain\":\"vmoff\",\"address\":\"usb:$port\"}" --error DeviceProtected ||
+    lab_fail "not DeviceProtected"
+  [ "$(xml_usb_count vmoff --inactive "$ids")" = 0 ] || lab_fail "vmoff got usb:$port"
+  u_run force passctl attach vmoff "usb:$port" --force || lab_fail "--force"
+  [ "$(xml_usb_count vmoff --inactive "$ids")" = 1 ] || lab_fail "--force did not attach"
+  u_run forced passctl detach vmoff "usb:$port" || lab_fail "detach"
+}
+
 # 5. A stick holding a mounted file system is refused (DeviceProtected, with the mount point);
 # --force takes it anyway.
 protected() {
@@ -189,14 +203,7 @@ protected() {
   mkfs.ext4 -q -F "/dev/$blk" >/dev/null 2>&1 || lab_fail "mkfs /dev/$blk"
   mkdir -p /run/lab/stick && mount "/dev/$blk" /run/lab/stick || lab_fail "mount /dev/$blk"
   trap "passctl detach vmoff usb:$port >/dev/null 2>&1; umount /run/lab/stick" EXIT
-  ! u_run prot passctl attach vmoff "usb:$port" || lab_fail "a mounted stick was attached"
-  err_has prot "/run/lab/stick"
-  check varlink Attach "{\"domain\":\"vmoff\",\"address\":\"usb:$port\"}" --error DeviceProtected ||
-    lab_fail "not DeviceProtected"
-  [ "$(xml_usb_count vmoff --inactive $STICK)" = 0 ] || lab_fail "vmoff got the stick"
-  u_run force passctl attach vmoff "usb:$port" --force || lab_fail "--force"
-  [ "$(xml_usb_count vmoff --inactive $STICK)" = 1 ] || lab_fail "--force did not attach"
-  u_run forced passctl detach vmoff "usb:$port" || lab_fail "detach"
+  protected_forced "$port" $STICK "/run/lab/stick"
   umount /run/lab/stick
   trap - EXIT
 }
@@ -243,14 +250,7 @@ only_keyboard() {
   [ -e $atkbd/serio0 ] || lab_fail "L1's AT keyboard is not on serio0 (atkbd)"
   trap "echo -n serio0 >$atkbd/bind 2>/dev/null; passctl detach vmoff usb:$port >/dev/null 2>&1" EXIT
   echo -n serio0 >$atkbd/unbind || lab_fail "cannot unbind atkbd from serio0"
-  ! u_run kbd passctl attach vmoff "usb:$port" || lab_fail "the host's only keyboard was attached"
-  err_has kbd "usb:$port is the host's only keyboard (input"
-  check varlink Attach "{\"domain\":\"vmoff\",\"address\":\"usb:$port\"}" --error DeviceProtected ||
-    lab_fail "not DeviceProtected"
-  [ "$(xml_usb_count vmoff --inactive $KBD)" = 0 ] || lab_fail "vmoff got the keyboard"
-  u_run kbdf passctl attach vmoff "usb:$port" --force || lab_fail "--force"
-  [ "$(xml_usb_count vmoff --inactive $KBD)" = 1 ] || lab_fail "--force did not attach"
-  u_run kbdd passctl detach vmoff "usb:$port" || lab_fail "detach"
+  protected_forced "$port" $KBD "usb:$port is the host's only keyboard (input"
   echo -n serio0 >$atkbd/bind || lab_fail "cannot bind atkbd to serio0 again"
   trap - EXIT
 }
