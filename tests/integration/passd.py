@@ -32,6 +32,14 @@ BAD_LOG_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "GLib-
                    "GLib-GObject-CRITICAL", "Json-CRITICAL", "GLib-GIO-CRITICAL")
 
 _started = []
+_scratch = []  # directories of scratch_dir()
+
+
+def scratch_dir(prefix):
+    """A new temporary directory, removed by run_tests() when every test passed."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    _scratch.append(path)
+    return path
 
 
 def binary(var):
@@ -301,6 +309,8 @@ def run_tests():
             p.stop()
         if ok:
             shutil.rmtree(p.dir, ignore_errors=True)
+    for path in _scratch if ok else ():
+        shutil.rmtree(path, ignore_errors=True)
     sys.exit(0 if ok else 1)
 
 

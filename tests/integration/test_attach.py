@@ -12,14 +12,13 @@ e.g. bridges, apply), whatever this machine has at the topology's addresses.
 
 import re
 import subprocess
-import tempfile
 
 import passd
 import topology as T
 
 MANAGER = "io.passd.Manager."
 SERVICE = "org.varlink.service."
-EMPTY_ROOT = tempfile.mkdtemp(prefix="passd-empty-root-")
+EMPTY_ROOT = passd.scratch_dir("passd-empty-root-")
 
 
 class AttachTest(passd.PassdCase):

@@ -11,7 +11,6 @@ import json
 import os
 import stat
 import subprocess
-import tempfile
 import unittest
 
 import passd
@@ -20,7 +19,7 @@ import topology as T
 MANAGER = "io.passd.Manager."
 SERVICE = "org.varlink.service."
 NOBODY = 65534
-EMPTY_ROOT = tempfile.mkdtemp(prefix="passd-empty-root-")
+EMPTY_ROOT = passd.scratch_dir("passd-empty-root-")
 # the system's, as meson runs these tests with: one under root's home would be out of reach
 PYTHON = "/usr/bin/python3"
 
@@ -246,7 +245,7 @@ class Options(unittest.TestCase):
     """Bad values of the new options: a clear message, exit 2, before anything starts."""
 
     def run_passd(self, *args):
-        d = tempfile.mkdtemp(prefix="passd-opts-")
+        d = passd.scratch_dir("passd-opts-")
         p = subprocess.run([passd.binary("PASSD"), "--connect", "test:///default", "--socket",
                             os.path.join(d, "sock")] + list(args),
                            capture_output=True, text=True, timeout=30 * passd.SCALE)

@@ -6,14 +6,13 @@ effect on Detach, are unit-tested (tests/daemon/test-config.c, test-service-ops.
 
 import os
 import subprocess
-import tempfile
 
 import passd
 import topology as T
 
 MANAGER = "io.passd.Manager."
-DIR = tempfile.mkdtemp(prefix="passd-config-test-")
-EMPTY_ROOT = tempfile.mkdtemp(prefix="passd-empty-root-")
+DIR = passd.scratch_dir("passd-config-test-")
+EMPTY_ROOT = passd.scratch_dir("passd-empty-root-")
 
 
 def write_config(name, text):

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import unittest
 
 import passd
@@ -43,7 +42,7 @@ def acs_config():
 
 def intel_host():
     """An Intel host with VT-d on, the vfio modules loaded, and the GPU below RP1."""
-    root = tempfile.mkdtemp(prefix="passd-doctor-intel-")
+    root = passd.scratch_dir("passd-doctor-intel-")
     put(root, "proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: fpu vmx ept\n")
     put(root, "proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1 intel_iommu=on iommu=pt\n")
     put(root, "proc/sys/kernel/osrelease", RELEASE + "\n")
@@ -69,7 +68,7 @@ def intel_host():
 
 def bare_host():
     """No IOMMU in the firmware, no vfio modules: what a plain VM looks like."""
-    root = tempfile.mkdtemp(prefix="passd-doctor-bare-")
+    root = passd.scratch_dir("passd-doctor-bare-")
     put(root, "proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: fpu hypervisor\n")
     put(root, "proc/cmdline", "console=ttyS0 root=/dev/vda\n")
     put(root, "proc/sys/kernel/osrelease", RELEASE + "\n")

@@ -10,7 +10,6 @@ seen too. After the table passd is still up and nothing changed: devices, domain
 
 import hashlib
 import json
-import tempfile
 
 import passd
 import topology as T
@@ -19,7 +18,7 @@ MANAGER = "io.passd.Manager."
 SERVICE = "org.varlink.service."
 INVALID = SERVICE + "InvalidParameter"
 MIB = 1 << 20
-EMPTY_ROOT = tempfile.mkdtemp(prefix="passd-empty-root-")
+EMPTY_ROOT = passd.scratch_dir("passd-empty-root-")
 
 # The marker: a call whose answer is unmistakable (InvalidParameter naming "marker").
 MARKER = {"method": MANAGER + "GetStatus", "parameters": {"marker": True}}

@@ -13,14 +13,13 @@ lab proves (tests/lab/test-crash.sh).
 import json
 import os
 import subprocess
-import tempfile
 import unittest
 
 import passd
 import topology as T
 
 MANAGER = "io.passd.Manager."
-EMPTY_ROOT = tempfile.mkdtemp(prefix="passd-empty-root-")
+EMPTY_ROOT = passd.scratch_dir("passd-empty-root-")
 
 
 def fault_injection_built():
@@ -41,7 +40,7 @@ class JournalTest(unittest.TestCase):
 
     @unittest.skipUnless(fault_injection_built(), "passd built without -Dfault_injection=true")
     def test_abort_then_recover(self):
-        state = tempfile.mkdtemp(prefix="passd-state-")
+        state = passd.scratch_dir("passd-state-")
         first = self.start(state, env={"PASSD_FAULT": "attach:begin"})
         with first.connect() as c:
             with self.assertRaises(Exception):
@@ -80,7 +79,7 @@ class JournalTest(unittest.TestCase):
             self.assertEqual(problems, [], second.log())
 
     def test_one_passd_a_state_directory(self):
-        state = tempfile.mkdtemp(prefix="passd-state-")
+        state = passd.scratch_dir("passd-state-")
         first = self.start(state)
         try:
             sock = os.path.join(first.dir, "second.sock")
@@ -94,7 +93,7 @@ class JournalTest(unittest.TestCase):
             self.assertEqual(first.stop(), [], first.log())
 
     def test_damaged_journal_refused(self):
-        state = tempfile.mkdtemp(prefix="passd-state-")
+        state = passd.scratch_dir("passd-state-")
         with open(os.path.join(state, "journal"), "w") as f:
             f.write('{"seq":1,"type":"original","address":"0000:02:10.0","driver":"igbvf"}\n'
                     'garbage\n{"seq":3,"type":"end","begin":1}\n')
@@ -109,7 +108,7 @@ class JournalTest(unittest.TestCase):
     def test_held_survives_restart(self):
         # A journal that says passd took a device (a crash after the attach): the next passd
         # holds it for that driver, and says so.
-        state = tempfile.mkdtemp(prefix="passd-state-")
+        state = passd.scratch_dir("passd-state-")
         with open(os.path.join(state, "journal"), "w") as f:
             f.write('{"seq":1,"type":"original","address":"%s","driver":"igbvf"}\n' % T.NODRV)
         p = self.start(state)
@@ -125,4 +124,4 @@ class JournalTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    passd.run_tests()

@@ -7,7 +7,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import unittest
 
 import passd
@@ -27,7 +26,7 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(problems, [], "\n" + p.log())
 
     def test_ready_notification(self):
-        d = tempfile.mkdtemp(prefix="passd-notify-")
+        d = passd.scratch_dir("passd-notify-")
         self.addCleanup(shutil.rmtree, d, True)
         path = os.path.join(d, "notify")
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

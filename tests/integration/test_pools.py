@@ -14,15 +14,14 @@ In the default topology every device looks unbound; the igb PF 02:00.0 (NUMA 0) 
 import json
 import os
 import subprocess
-import tempfile
 
 import passd
 import topology as T
 
 MANAGER = "io.passd.Manager."
 SERVICE = "org.varlink.service."
-EMPTY_ROOT = tempfile.mkdtemp(prefix="passd-empty-root-")
-POOLS_DIR = tempfile.mkdtemp(prefix="passd-pools-")
+EMPTY_ROOT = passd.scratch_dir("passd-empty-root-")
+POOLS_DIR = passd.scratch_dir("passd-pools-")
 
 GOOD = """# the igb VFs
 [Pool igb]

@@ -11,15 +11,14 @@ recorded PF the host no longer has reported as vanished.
 """
 
 import os
-import tempfile
 
 import passd
 import topology as T
 
 MANAGER = "io.passd.Manager."
 SERVICE = "org.varlink.service."
-ROOT = tempfile.mkdtemp(prefix="passd-sriov-root-")
-STATE = tempfile.mkdtemp(prefix="passd-sriov-state-")
+ROOT = passd.scratch_dir("passd-sriov-root-")
+STATE = passd.scratch_dir("passd-sriov-state-")
 IGB_SYSFS = os.path.join(ROOT, "sys/bus/pci/devices", T.IGB_PF)
 
 
@@ -150,7 +149,7 @@ class RestartTest(passd.unittest.TestCase):
     the host does not have as vanished (logged, not fatal)."""
 
     def test_recorded_counts(self):
-        state = tempfile.mkdtemp(prefix="passd-sriov-state-")
+        state = passd.scratch_dir("passd-sriov-state-")
         with open(os.path.join(state, "sriov.conf"), "w") as f:
             f.write("[%s]\nNumVFs=3\nAutoprobe=true\n\n[0000:66:00.0]\nNumVFs=2\n" % T.IGB_PF)
         p = passd.Passd(T.default(), extra_args=("--host-root", ROOT, "--state-dir", state))

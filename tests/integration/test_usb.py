@@ -8,13 +8,12 @@ they are unknown; tests/daemon/test-usb.c and the lab cover them.
 
 import os
 import subprocess
-import tempfile
 
 import passd
 import topology as T
 
 MANAGER = "io.passd.Manager."
-EMPTY_ROOT = tempfile.mkdtemp(prefix="passd-empty-root-")
+EMPTY_ROOT = passd.scratch_dir("passd-empty-root-")
 CTRL = "0000:00:14.0"
 
 # (node-device name, sysfs path below the controller, bus, device, vendor, product, names)
