@@ -37,6 +37,13 @@ pass_mdev_types_sort(GPtrArray *types)
   g_ptr_array_sort(types, compare_types);
 }
 
+gboolean
+pass_mdev_type_of_parent(const PassMdevType *type, const char *parent)
+{
+  return parent == NULL || g_strcmp0(parent, type->parent) == 0 ||
+         g_strcmp0(parent, type->parent_name) == 0;
+}
+
 const PassMdevType *
 pass_mdev_pick_parent(GPtrArray *types, const char *type_id, const char *parent)
 {
@@ -45,10 +52,7 @@ pass_mdev_pick_parent(GPtrArray *types, const char *type_id, const char *parent)
   for (guint i = 0; i < types->len; i++) {
     const PassMdevType *t = g_ptr_array_index(types, i);
 
-    if (g_strcmp0(t->id, type_id) != 0 || t->available <= 0)
-      continue;
-    if (parent != NULL && g_strcmp0(parent, t->parent) != 0 &&
-        g_strcmp0(parent, t->parent_name) != 0)
+    if (g_strcmp0(t->id, type_id) != 0 || t->available <= 0 || !pass_mdev_type_of_parent(t, parent))
       continue;
     if (best == NULL || t->available > best->available ||
         (t->available == best->available && g_strcmp0(t->parent, best->parent) < 0))

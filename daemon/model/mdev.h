@@ -22,6 +22,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PassMdevType, pass_mdev_type_free)
 /* Sorts @types (PassMdevType*) by parent, then type id. */
 void pass_mdev_types_sort(GPtrArray *types);
 
+/* Whether @type is offered by @parent (its parent or parent_name); any parent when NULL. */
+gboolean pass_mdev_type_of_parent(const PassMdevType *type, const char *parent);
+
 /* The parent for a new instance of @type_id: among @types (optionally only those of @parent,
  * matched against parent and parent_name), the one with the most available instances, ties by
  * parent name. NULL when none has an instance left (or none offers the type). Borrowed. */

@@ -127,13 +127,6 @@ call_finish(MdevCall *call, GError *error)
     g_error_free(error);
 }
 
-static gboolean
-parent_matches(const PassMdevType *type, const char *parent)
-{
-  return parent == NULL || g_strcmp0(parent, type->parent) == 0 ||
-         g_strcmp0(parent, type->parent_name) == 0;
-}
-
 /* Why no parent (only @parent, when given) can make an instance of @type_id: NoSuchDevice when
  * the parent or the type is unknown, NoCapacity when all are taken. */
 static GError *
@@ -144,7 +137,7 @@ no_instance_error(GPtrArray *types, const char *parent, const char *type_id)
   for (guint i = 0; i < types->len; i++) {
     const PassMdevType *t = g_ptr_array_index(types, i);
 
-    if (!parent_matches(t, parent))
+    if (!pass_mdev_type_of_parent(t, parent))
       continue;
     parent_known = TRUE;
     type_known |= g_strcmp0(type_id, t->id) == 0;
@@ -171,7 +164,8 @@ find_type(GPtrArray *types, MdevCall *call, GError **error)
   for (guint i = 0; i < types->len; i++) {
     const PassMdevType *t = g_ptr_array_index(types, i);
 
-    if (parent_matches(t, call->parent) && g_strcmp0(call->type_id, t->id) == 0 && t->available > 0)
+    if (pass_mdev_type_of_parent(t, call->parent) && g_strcmp0(call->type_id, t->id) == 0 &&
+        t->available > 0)
       return t;
   }
   g_propagate_error(error, no_instance_error(types, call->parent, call->type_id));
