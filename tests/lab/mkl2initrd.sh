@@ -1,6 +1,7 @@
 #!/bin/bash
-# Build the L2 guests' initrd: busybox, and the igbvf module of kernel KVER (the guests boot L1's
-# kernel, which is this machine's) when it has one. The guest prints "L2: up" once, then every
+# Build the L2 guests' initrd: busybox, and the igbvf and USB modules of kernel KVER (the guests
+# boot L1's kernel, which is this machine's) when it has them, each loaded only where its hardware
+# is. The guest prints "L2: up" once, then every
 # 2 s an "alive" line naming every PCI device its kernel sees as ADDR=VENDOR:DEVICE and the MAC
 # of every network interface as mac=IFACE@MAC, ending in "end" so readers can skip a line still
 # being written; lab scripts tell from the serial log what the guest itself sees (lib.sh:
@@ -22,8 +23,9 @@ if [ -n "$kver" ] && ko=$(modinfo -k "$kver" -n igbvf 2>/dev/null); then
   *.ko.zst) zstd -qdc "$ko" >"$w/mods/igbvf.ko" ;;
   esac
 fi
-# USB (issue 10): the guests' xhci host controller and the USB core, loaded in this order, so
-# a USB device hot-plugged into a guest with a qemu-xhci controller shows up in its sysfs.
+# USB (issue 10): the guests' xhci host controller and the USB core, loaded in this order when
+# the guest has a USB controller, so a USB device hot-plugged into a guest with a qemu-xhci
+# controller shows up in its sysfs.
 n=0
 for m in usb-common usbcore xhci-hcd xhci-pci; do
   n=$((n + 1))
@@ -38,7 +40,19 @@ cat >"$w/init" <<'EOF2'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-for m in /mods/*.ko; do [ -f "$m" ] && insmod "$m"; done
+# Drivers only for hardware the guest has: the USB stack when a USB controller (class 0c03) is
+# there at boot, igbvf once an igb VF (8086:10ca) shows up. Loading modules is heavy work for
+# L1's emulated nested SVM, and L1 died mostly while guests booted (tests/lab/README.md).
+for d in /sys/bus/pci/devices/*; do
+  read -r c <"$d/class"
+  case $c in 0x0c03*)
+    for m in /mods/[0-9]-*.ko; do [ -f "$m" ] && insmod "$m"; done
+    break
+    ;;
+  esac
+done
+igbvf=/mods/igbvf.ko
+[ -f $igbvf ] || igbvf=
 # The loop appends to $line with shell builtins only: every fork and exec in L2 is a storm of
 # nested page faults for L1's emulated SVM, and four guests ran about 25 of them each 2 s.
 pci() {
@@ -73,6 +87,7 @@ while true; do
   read -r up _ </proc/uptime
   line="L2: alive $n $up pci="
   pci
+  case $line in *"=8086:10ca "*) [ -n "$igbvf" ] && { insmod "$igbvf"; igbvf=; } ;; esac
   macs
   usbs
   echo "${line}end"
