@@ -159,15 +159,12 @@ check_decode(const PassMethod *method, JsonObject *parameters)
           FUZZ_CHECK(*(const char *const *)field != NULL && **(const char *const *)field);
         break;
       case PASS_PARAM_ADDRESS:
-        if (p->required)
-          FUZZ_CHECK(args.address != NULL);
-        if (args.address)
-          fuzz_check_canonical(args.address);
-        break;
       case PASS_PARAM_DEVICE:
         if (p->required)
           FUZZ_CHECK(args.address != NULL);
-        if (args.address)
+        if (args.address && p->type == PASS_PARAM_ADDRESS)
+          fuzz_check_canonical(args.address);
+        else if (args.address)
           fuzz_check_canonical_id(args.address);
         break;
       case PASS_PARAM_INT:

@@ -12,7 +12,7 @@
 typedef struct {
   PassVarlinkCall *call;
   gboolean with_devices;
-  char *mdev_type, *mdev_parent; /* Attach by mdev type: NoCapacity's and NoSuchDevice's */
+  char *mdev_type, *mdev_parent; /* Attach by mdev type: NoCapacity's parameters */
 } Reply;
 
 static void
@@ -29,11 +29,6 @@ op_done(const PassOpResult *result, gpointer user_data)
       if (reply->mdev_parent)
         json_object_set_string_member(extra, "parent", reply->mdev_parent);
     }
-    /* By mdev type, what is missing is the parent asked for, or else the type. */
-    if (g_error_matches(result->error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE) &&
-        reply->mdev_type && !result->address)
-      json_object_set_string_member(extra, "address",
-                                    reply->mdev_parent ? reply->mdev_parent : reply->mdev_type);
     pass_varlink_call_reply_gerror(reply->call, result->error, extra);
   } else {
     JsonArray *actions = json_array_new();

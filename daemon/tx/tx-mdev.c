@@ -477,7 +477,12 @@ type_listed(GPtrArray *types, const GError *error, gpointer user_data)
   }
   type = pass_mdev_pick_parent(types, call->type_id, call->parent);
   if (type == NULL) {
-    type_call_fail(call, no_instance_error(types, call->parent, call->type_id));
+    /* What is missing: the parent asked for, or else the type (NoSuchDevice's address). */
+    g_autoptr(PassOpResult) result =
+        pass_op_result_new(call->parent ? call->parent : call->type_id, call->domain);
+
+    result->error = no_instance_error(types, call->parent, call->type_id);
+    type_call_reply(call, result);
     return;
   }
   reason = g_strdup_printf("the most instances of %s left (%d), ties by parent name", call->type_id,
