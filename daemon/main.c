@@ -243,6 +243,15 @@ on_domain_device_removed(const char *domain, const char *alias, gboolean failed,
   pass_tx_device_removal(daemon->tx, domain, alias, failed);
 }
 
+static void
+on_domain_rebooted(const char *domain, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  /* A reset guest forgets an unplug it was asked for: ask again once it is up. */
+  pass_tx_domain_rebooted(daemon->tx, domain);
+}
+
 static const PassVirtCallbacks virt_callbacks = {
     .connection_changed = on_connection_changed,
     .snapshot = on_snapshot,
@@ -251,6 +260,7 @@ static const PassVirtCallbacks virt_callbacks = {
     .domain_changed = on_domain_changed,
     .domain_removed = on_domain_removed,
     .domain_device_removed = on_domain_device_removed,
+    .domain_rebooted = on_domain_rebooted,
 };
 
 /* ---- the host doctor ---- */

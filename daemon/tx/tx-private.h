@@ -62,7 +62,8 @@ struct _PassTx {
   GHashTable *originals; /* address -> original driver (char*, NULL: none); known when present */
   GPtrArray *ops_alive;  /* Op*, every operation not finished */
   guint removal_timeout_ms;
-  GStrv protected; /* canonical addresses from configuration; NULL: none */
+  guint reask_delay_ms; /* after a guest's reset, the first repeat of its pending unplugs */
+  GStrv protected;      /* canonical addresses from configuration; NULL: none */
   char *protected_why;
 
   PassJournal *journal; /* NULL: none (unit tests); then nothing survives a restart */
@@ -120,6 +121,8 @@ struct _Op {
   EventState event;
   gboolean unplug_done; /* the unplug request job returned */
   guint timeout_id;
+  guint reask_id; /* the next repeat of the request after the guest reset (tx.c) */
+  guint reasks;   /* repeats since the last reset */
 
   /* set_num_vfs (tx-sriov.c): asked for, and the PF as sysfs showed it (-1: unknown) */
   int count, autoprobe;

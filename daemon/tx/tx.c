@@ -78,6 +78,7 @@ pass_tx_new(PassEngine *engine)
   tx->mdev_parked = g_ptr_array_new();
   tx->recovered = g_ptr_array_new_with_free_func((GDestroyNotify)tx_recovery_free);
   tx->removal_timeout_ms = PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS;
+  tx->reask_delay_ms = PASS_TX_DEFAULT_REASK_DELAY_MS;
   tx->watch_id = pass_engine_add_watch(engine, on_engine_event, tx);
   return tx;
 }
@@ -96,6 +97,7 @@ pass_tx_free(PassTx *tx)
     if (op->wait != WAIT_PENDING && !g_ptr_array_find(tx->parked, op, NULL))
       g_warning("operation on %s still running at shutdown", op->address);
     g_clear_handle_id(&op->timeout_id, g_source_remove);
+    g_clear_handle_id(&op->reask_id, g_source_remove);
     op->tx = NULL;
     op_free(op);
   }
@@ -239,6 +241,7 @@ tx_op_finish(Op *op)
   op_reply(op);
   tx_mdev_detached(op);
   g_clear_handle_id(&op->timeout_id, g_source_remove);
+  g_clear_handle_id(&op->reask_id, g_source_remove);
   op_release(op);
   op_free(op);
 }
@@ -1112,6 +1115,84 @@ pass_tx_device_removal(PassTx *tx, const char *domain, const char *alias, gboole
   g_debug("%s: device %s %s", domain, alias, failed ? "removal failed" : "removed");
   if (op)
     waiter_event(op, failed ? EVENT_FAILED : EVENT_REMOVED);
+}
+
+/* ---- a guest that reset while an unplug was pending ---- */
+
+static gboolean reask_cb(gpointer user_data);
+
+static void
+reask_schedule(Op *op)
+{
+  g_clear_handle_id(&op->reask_id, g_source_remove);
+  op->reask_id = g_timeout_add(op->tx->reask_delay_ms, reask_cb, op);
+}
+
+static void
+reask_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Op *op = user_data;
+  PassOps *ops = op->tx->ops;
+  g_autoptr(GError) error = NULL;
+
+  /* QEMU refuses a repeat while the guest still counts down the last one: harmless. */
+  if (!ops->klass->run_finish(ops, res, &error))
+    tx_log_event(op, G_LOG_LEVEL_INFO, NULL,
+                 "detach %s from %s: repeated unplug request refused (%s); waiting for the guest",
+                 op->address, op->domain, error->message);
+  op->unplug_done = TRUE;
+  if (op->event != EVENT_NONE) {
+    detach_continue(op);
+    return;
+  }
+  if (op->reasks < PASS_TX_REASK_MAX)
+    reask_schedule(op);
+}
+
+static gboolean
+reask_cb(gpointer user_data)
+{
+  Op *op = user_data;
+
+  op->reask_id = 0;
+  if (op->wait == WAIT_NONE || op->event != EVENT_NONE)
+    return G_SOURCE_REMOVE;
+  if (!op->unplug_done) { /* the first request has not returned yet */
+    reask_schedule(op);
+    return G_SOURCE_REMOVE;
+  }
+  op->reasks++;
+  tx_log_event(
+      op, G_LOG_LEVEL_MESSAGE, NULL,
+      "detach %s from %s: the guest reset with the unplug pending; asking again (%u of %u)",
+      op->address, op->domain, op->reasks, PASS_TX_REASK_MAX);
+  /* As for the first request: an event that comes meanwhile waits for the request's return. */
+  op->unplug_done = FALSE;
+  op->tx->ops->klass->run(op->tx->ops, tx_job_unplug, op, NULL, reask_done, op);
+  return G_SOURCE_REMOVE;
+}
+
+void
+pass_tx_domain_rebooted(PassTx *tx, const char *domain)
+{
+  for (guint i = 0; i < tx->ops_alive->len; i++) {
+    Op *op = g_ptr_array_index(tx->ops_alive, i);
+
+    if (op->wait == WAIT_NONE || op->event != EVENT_NONE || g_strcmp0(op->domain, domain) != 0)
+      continue;
+    tx_log_event(op, G_LOG_LEVEL_INFO, NULL,
+                 "detach %s from %s: the guest reset; the unplug is asked again in %u ms",
+                 op->address, op->domain, tx->reask_delay_ms);
+    /* A request still running counts: the reset may have come before the guest saw it. */
+    op->reasks = 0;
+    reask_schedule(op);
+  }
+}
+
+void
+pass_tx_set_reask_delay(PassTx *tx, guint delay_ms)
+{
+  tx->reask_delay_ms = MAX(delay_ms, 1);
 }
 
 /* After the engine applied a change of domain @name (or its removal; NULL: a whole new

@@ -83,6 +83,10 @@ sink_dispatch(PassVirtSink *sink, PassVirtDelivery *d)
       if (cb->domain_device_removed != NULL)
         cb->domain_device_removed(d->text, d->alias, d->flag, sink->user_data);
       break;
+    case PASS_VIRT_DELIVER_DOMAIN_REBOOTED:
+      if (cb->domain_rebooted != NULL)
+        cb->domain_rebooted(d->text, sink->user_data);
+      break;
   }
 }
 

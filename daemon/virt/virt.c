@@ -20,6 +20,7 @@ typedef enum {
   READ_DEVICE_DELETED,
   READ_DOMAIN,
   READ_DOMAIN_DEVICE_REMOVED,
+  READ_DOMAIN_REBOOTED,
   READ_NET,         /* a network interface came (its PCI device's netdevs change) */
   READ_NET_DELETED, /* one went */
 } ReadKind;
@@ -49,7 +50,7 @@ typedef struct {
   PassVirt *virt; /* NULL once the PassVirt is going away */
 } EventCtx;
 
-enum { N_DOMAIN_EVENTS = 4, N_NODEDEV_EVENTS = 2 };
+enum { N_DOMAIN_EVENTS = 5, N_NODEDEV_EVENTS = 2 };
 
 struct _PassVirt {
   char *uri;
@@ -199,6 +200,14 @@ on_domain_device_removal_failed(virConnectPtr conn, virDomainPtr dom, const char
   queue_device_removed(opaque, dom, alias, TRUE);
 }
 
+/* The guest reset itself (or was reset): an unplug it had been asked for may be forgotten. */
+static void
+on_domain_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque)
+{
+  g_debug("domain %s: rebooted", virDomainGetName(dom));
+  event_queue(opaque, read_item_new(READ_DOMAIN_REBOOTED, virDomainGetName(dom)));
+}
+
 static char *
 nodedev_address(virNodeDevicePtr dev)
 {
@@ -342,6 +351,7 @@ register_events(PassVirt *virt, virConnectPtr conn)
       {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_domain_device_removed)},
       {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
        VIR_DOMAIN_EVENT_CALLBACK(on_domain_device_removal_failed)},
+      {VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK(on_domain_reboot)},
   };
 
   /* No reference for this one: drivers without close support accept the registration but never
@@ -606,6 +616,11 @@ reader_run(gpointer data, gpointer user_data)
       if (virt->conn != NULL)
         pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_DOMAIN_DEVICE_REMOVED, item->failed,
                                item->text, item->alias);
+      break;
+    case READ_DOMAIN_REBOOTED:
+      if (virt->conn != NULL)
+        pass_virt_sink_deliver(virt->sink, PASS_VIRT_DELIVER_DOMAIN_REBOOTED, FALSE, item->text,
+                               NULL);
       break;
   }
 }

@@ -35,6 +35,8 @@ typedef struct {
    * device with alias @alias; domain_changed for @domain follows. */
   void (*domain_device_removed)(const char *domain, const char *alias, gboolean failed,
                                 gpointer user_data);
+  /* libvirt's REBOOT: the guest reset (a guest reboot, virsh reset, a watchdog). */
+  void (*domain_rebooted)(const char *domain, gpointer user_data);
 } PassVirtCallbacks;
 
 PassVirt *pass_virt_new(const char *uri, const PassVirtCallbacks *callbacks, gpointer user_data);

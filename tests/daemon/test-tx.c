@@ -196,6 +196,18 @@ spin_until(Fixture *f, gboolean (*func)(Fixture *f))
   }
 }
 
+/* Let the main context run for @ms (to show that nothing happens meanwhile). */
+static void
+spin_ms(guint ms)
+{
+  gint64 end = g_get_monotonic_time() + ms * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time() < end) {
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(1000);
+  }
+}
+
 static void
 attach(Fixture *f, const char *domain, const char *address, guint flags, Outcome *o)
 {
@@ -644,6 +656,92 @@ test_detach_timeout(Fixture *f, gconstpointer data)
   assert_owners(f, "0000:02:00.0", "");
   g_assert_false(pass_tx_removal_pending(f->tx, "vm1", "0000:02:00.0"));
   g_assert_cmpuint(fake_ops_count_calls(f->fake, "detach vm1 0000:02:00.0 config"), ==, 1);
+}
+
+static gboolean
+unplug_asked_twice(Fixture *f)
+{
+  return fake_ops_count_calls(f->fake, "unplug vm1 ") == 2;
+}
+
+static gboolean
+unplug_asked_four_times(Fixture *f)
+{
+  return fake_ops_count_calls(f->fake, "unplug vm1 ") == 4;
+}
+
+/* The guest reset with the unplug pending and forgot it: passd asks again (and again, while the
+ * guest keeps quiet, also when QEMU refuses a repeat); a reset of another domain asks nothing. */
+static void
+test_detach_reboot(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) o = {0};
+  g_autofree char *alias = NULL;
+
+  pass_tx_set_reask_delay(f->tx, 20);
+  attach_ok(f, "vm1", "0000:02:00.0", 0);
+  attach_ok(f, "vmt", "0000:03:00.0", 0);
+  pass_tx_detach(f->tx, NULL, "vm1", "0000:02:00.0", 0, 50, on_done, &o);
+  wait_for(&o);
+  g_assert_cmpint(o.code, ==, PASS_ERROR_REMOVAL_PENDING);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "unplug vm1 "), ==, 1);
+
+  /* No reset: no repeat, however long it stays pending. */
+  spin_ms(100);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "unplug vm1 "), ==, 1);
+  pass_tx_domain_rebooted(f->tx, "vmt");
+  pass_tx_domain_rebooted(f->tx, "vm2");
+  spin_ms(100);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "unplug "), ==, 1);
+
+  pass_tx_domain_rebooted(f->tx, "vm1");
+  spin_until(f, unplug_asked_twice);
+  g_assert_true(pass_tx_removal_pending(f->tx, "vm1", "0000:02:00.0"));
+  /* The guest is not up yet; QEMU refuses the next repeat: passd keeps asking. */
+  fake_ops_fail_call(f->fake, "unplug vm1 ");
+  spin_until(f, unplug_asked_four_times);
+  assert_owners(f, "0000:02:00.0", "vm1");
+
+  alias = fake_ops_release(f->fake, "vm1", "0000:02:00.0");
+  pass_tx_device_removal(f->tx, "vm1", alias, FALSE);
+  spin_until(f, no_operations);
+  assert_driver(f, "0000:02:00.0", "nvme");
+  assert_owners(f, "0000:02:00.0", "");
+  /* Finished: a later reset asks nothing. */
+  pass_tx_domain_rebooted(f->tx, "vm1");
+  spin_ms(100);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "unplug vm1 "), ==, 4);
+}
+
+static gboolean
+unplug_asked_all_times(Fixture *f)
+{
+  return fake_ops_count_calls(f->fake, "unplug vm1 ") == 1 + PASS_TX_REASK_MAX;
+}
+
+/* A guest that never lets go after its reset is asked PASS_TX_REASK_MAX times, then left be;
+ * the unplug stays pending, and still completes when the guest lets go after all. */
+static void
+test_detach_reboot_gives_up(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) o = {0};
+  g_autofree char *alias = NULL;
+
+  pass_tx_set_reask_delay(f->tx, 5);
+  attach_ok(f, "vm1", "0000:02:00.0", 0);
+  pass_tx_detach(f->tx, NULL, "vm1", "0000:02:00.0", 0, 50, on_done, &o);
+  wait_for(&o);
+  g_assert_cmpint(o.code, ==, PASS_ERROR_REMOVAL_PENDING);
+  pass_tx_domain_rebooted(f->tx, "vm1");
+  spin_until(f, unplug_asked_all_times);
+  spin_ms(100);
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "unplug vm1 "), ==, 1 + PASS_TX_REASK_MAX);
+  g_assert_true(pass_tx_removal_pending(f->tx, "vm1", "0000:02:00.0"));
+
+  alias = fake_ops_release(f->fake, "vm1", "0000:02:00.0");
+  pass_tx_device_removal(f->tx, "vm1", alias, FALSE);
+  spin_until(f, no_operations);
+  assert_owners(f, "0000:02:00.0", "");
 }
 
 /* The event never comes (e.g. lost over a reconnect), but the device left the live domain:
@@ -1226,6 +1324,8 @@ main(int argc, char **argv)
   ADD("/engine-attach/detach/removal-failed", test_detach_removal_failed);
   ADD("/engine-attach/detach/timeout", test_detach_timeout);
   ADD("/engine-attach/detach/missed-event", test_detach_missed_event);
+  ADD("/engine-attach/detach/reboot", test_detach_reboot);
+  ADD("/engine-attach/detach/reboot-gives-up", test_detach_reboot_gives_up);
   ADD("/engine-attach/detach/config-only", test_detach_config_only);
   ADD("/engine-attach/detach/live-keeps-config", test_detach_live_keeps_config);
   ADD("/engine-attach/reattach", test_reattach);

@@ -184,6 +184,45 @@ detach_paused() {
   lab_guest_wait_addr vm2 "$gaddr" "$id" absent 30 || lab_fail "vm2 still sees $vf"
   trap - EXIT
 }
+# --- 4b. a guest reset during a pending unplug. q35 signals root-port hotplug by ACPI, which a
+# running guest takes within a second, so the guest is paused for the request. Either the reset
+# completes the unplug (QEMU 10 does, for a paused guest: DEVICE_REMOVED) or the guest forgets
+# it and passd asks again (unit-tested, tests/daemon/test-tx.c); either way passd must hear of
+# the reset and the device must come back.
+reset_pending() {
+  local vf gaddr id t0 asked resets
+  vf=$(vf0 3)
+  id=$(lab_pci_id "$vf")
+  trap "virsh -q resume vm1 >/dev/null 2>&1; cleanup vm1 $vf" EXIT
+  pt_run a4r passctl attach vm1 "$vf" || lab_fail "passctl attach failed"
+  gaddr=$(check held "$vf" vm1 --live true --config true) || lab_fail "not held by vm1"
+  lab_guest_wait_addr vm1 "$gaddr" "$id" present 60 || lab_fail "vm1 does not see $vf"
+  virsh -q suspend vm1 >/dev/null || lab_fail "virsh suspend failed"
+  ! pt_run d4r passctl detach --timeout 2 vm1 "$vf" || lab_fail "a paused guest released it"
+  pt_err_has d4r "has not released"
+  resets=$(grep -c "domain vm1: rebooted" "$LAB_OUT/passd.log")
+  virsh -q reset vm1 >/dev/null || lab_fail "virsh reset failed"
+  virsh -q resume vm1 >/dev/null || lab_fail "virsh resume failed"
+  t0=$SECONDS
+  lab_wait 600 returned "$vf" "" || {
+    passctl vm vm1 | sed 's/^/#   /'
+    lab_fail "not returned within 600 s of the reset: owners $(passctl show "$vf" | grep Owners), driver '$(lab_drv "$vf")'"
+  }
+  # the event reached passd (whether it came before DEVICE_REMOVED is libvirt's race)
+  lab_wait 10 rebooted_since vm1 "$resets" ||
+    lab_fail "passd did not hear of the reset (libvirt's REBOOT event)"
+  asked=$(grep -c "detach $vf from vm1: the guest reset with the unplug pending; asking again" \
+    "$LAB_OUT/passd.log")
+  lab_note "returned to the host $((SECONDS - t0)) s after the reset; passd asked again $asked time(s)"
+  no_trace "$vf" vm1
+  lab_guest_wait_up vm1 300 || lab_fail "vm1 did not come back up"
+  lab_guest_wait_addr vm1 "$gaddr" "$id" absent 30 || lab_fail "vm1 still sees $vf"
+  trap - EXIT
+}
+
+rebooted_since() { # DOMAIN N: passd logged more than N reboots of DOMAIN
+  [ "$(grep -c "domain $1: rebooted" "$LAB_OUT/passd.log")" -gt "$2" ]
+}
 returned() { # ADDR DRIVER: owned by none and on DRIVER
   drv_now "$1" "$2" && check owners "$1" --timeout 0 >/dev/null
 }
@@ -362,6 +401,7 @@ else
 fi
 lab_scenario "detach from a cooperating guest: a device that had no driver ends with none" detach_cooperating "" "$(vf0 4)"
 lab_scenario "detach from a paused guest: RemovalPending, still owned; done by passd after resume" detach_paused
+lab_scenario "guest reset during a pending unplug: passd asks again, the device comes back" reset_pending
 lab_scenario "rollback: no free root port in the guest, the NIC is back on e1000e, no XML left" rollback
 lab_scenario "IommuGroupNotViable on one function; --whole-group takes both; detach returns both to e1000e" whole_group
 lab_scenario "DeviceProtected on the default-route NIC; --dry-run --force only shows the steps" protected
