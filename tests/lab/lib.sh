@@ -259,6 +259,12 @@ lab_guest_start() { # NAME; remembers where this boot's serial output begins
   cat "$log" 2>/dev/null | wc -l >"/run/lab/$1.mark"
   virsh -q start "$1" >/dev/null
 }
+lab_guest_reset() { # NAME; virsh reset, and this boot's serial output begins here
+  local log
+  log=$(lab_guest_log "$1")
+  cat "$log" 2>/dev/null | wc -l >"/run/lab/$1.mark"
+  virsh -q reset "$1" >/dev/null
+}
 lab_guest_lines() { # NAME: serial lines of the current boot
   local log mark
   log=$(lab_guest_log "$1")

@@ -201,7 +201,7 @@ reset_pending() {
   ! pt_run d4r passctl detach --timeout 2 vm1 "$vf" || lab_fail "a paused guest released it"
   pt_err_has d4r "has not released"
   resets=$(grep -c "domain vm1: rebooted" "$LAB_OUT/passd.log")
-  virsh -q reset vm1 >/dev/null || lab_fail "virsh reset failed"
+  lab_guest_reset vm1 || lab_fail "virsh reset failed"
   virsh -q resume vm1 >/dev/null || lab_fail "virsh resume failed"
   t0=$SECONDS
   lab_wait 600 returned "$vf" "" || {
