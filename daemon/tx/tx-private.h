@@ -62,7 +62,7 @@ struct _PassTx {
   GHashTable *originals; /* address -> original driver (char*, NULL: none); known when present */
   GPtrArray *ops_alive;  /* Op*, every operation not finished */
   guint removal_timeout_ms;
-  guint reask_delay_ms; /* after a guest's reset, the first repeat of its pending unplugs */
+  guint reask_delay_ms; /* after a guest's reset, between repeats of its pending unplugs */
   GStrv protected;      /* canonical addresses from configuration; NULL: none */
   char *protected_why;
 

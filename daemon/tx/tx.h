@@ -181,12 +181,13 @@ PassIommuMember *pass_tx_group_table(PassEngine *engine, const PassDevice *devic
 
 /* libvirt's DEVICE_REMOVED (@failed FALSE) or DEVICE_REMOVAL_FAILED for @alias in @domain. */
 void pass_tx_device_removal(PassTx *tx, const char *domain, const char *alias, gboolean failed);
-/* libvirt's REBOOT for @domain. A guest that resets forgets the unplugs it was asked for and not
- * done (ACPI or PCIe slot state is reset with it), and QEMU does not ask again: passd repeats
- * the request of each such pending unplug every reask delay (the guest's OS must be up to take
- * it, and passd cannot tell when it is), up to PASS_TX_REASK_MAX times, until the guest lets
- * go. QEMU refuses a repeat within 5 s of the last one, so a guest counting down its attention
- * button (Linux waits 5 s, and a second press would cancel) is never pressed again. */
+/* libvirt's REBOOT for @domain. A guest that resets may forget the unplugs it was asked for and
+ * had not done (QEMU completes some at the reset itself: DEVICE_REMOVED then ends the wait and
+ * the repeats with it), and QEMU does not ask again: passd repeats the request of each such
+ * pending unplug every reask delay (the guest's OS must be up to take it, and passd cannot tell
+ * when it is), up to PASS_TX_REASK_MAX times, until the guest lets go. QEMU refuses a repeat
+ * within 5 s of the last one, so a guest counting down its attention button (Linux waits 5 s,
+ * and a second press would cancel) is never pressed again. */
 void pass_tx_domain_rebooted(PassTx *tx, const char *domain);
 #define PASS_TX_DEFAULT_REASK_DELAY_MS 20000
 #define PASS_TX_REASK_MAX              30
