@@ -189,6 +189,10 @@ else
   if [ -n "${LAB_TIMEOUT:-}" ] && [ "$LAB_TIMEOUT" -gt 180 ] && command -v gdb >/dev/null; then
     (
       sleep $((LAB_TIMEOUT - 120))
+      # Can L1 still start a program? (Builtins only around it: a stalled root file system,
+      # 9p from the host, hangs every exec, gdb's too, and no kernel message says so.)
+      echo "exec check" >/lab-out/l1-exec.txt
+      /bin/true && echo "exec ok" >>/lab-out/l1-exec.txt
       for p in passd libvirtd; do
         pid=$(pidof "$p") || continue
         gdb -batch -ex 'thread apply all bt' -p "$pid" >"/lab-out/hang.$p.bt.txt" 2>&1
