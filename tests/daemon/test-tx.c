@@ -670,20 +670,28 @@ unplug_asked_four_times(Fixture *f)
   return fake_ops_count_calls(f->fake, "unplug vm1 ") == 4;
 }
 
+/* vm1 holds 02:00.0 and does not let go: its detach answers RemovalPending after 50 ms. */
+static void
+detach_left_pending(Fixture *f)
+{
+  g_auto(Outcome) o = {0};
+
+  attach_ok(f, "vm1", "0000:02:00.0", 0);
+  pass_tx_detach(f->tx, NULL, "vm1", "0000:02:00.0", 0, 50, on_done, &o);
+  wait_for(&o);
+  g_assert_cmpint(o.code, ==, PASS_ERROR_REMOVAL_PENDING);
+}
+
 /* The guest reset with the unplug pending and forgot it: passd asks again (and again, while the
  * guest keeps quiet, also when QEMU refuses a repeat); a reset of another domain asks nothing. */
 static void
 test_detach_reboot(Fixture *f, gconstpointer data)
 {
-  g_auto(Outcome) o = {0};
   g_autofree char *alias = NULL;
 
   pass_tx_set_reask_delay(f->tx, 20);
-  attach_ok(f, "vm1", "0000:02:00.0", 0);
   attach_ok(f, "vmt", "0000:03:00.0", 0);
-  pass_tx_detach(f->tx, NULL, "vm1", "0000:02:00.0", 0, 50, on_done, &o);
-  wait_for(&o);
-  g_assert_cmpint(o.code, ==, PASS_ERROR_REMOVAL_PENDING);
+  detach_left_pending(f);
   g_assert_cmpuint(fake_ops_count_calls(f->fake, "unplug vm1 "), ==, 1);
 
   /* No reset: no repeat, however long it stays pending. */
@@ -724,14 +732,10 @@ unplug_asked_all_times(Fixture *f)
 static void
 test_detach_reboot_gives_up(Fixture *f, gconstpointer data)
 {
-  g_auto(Outcome) o = {0};
   g_autofree char *alias = NULL;
 
   pass_tx_set_reask_delay(f->tx, 5);
-  attach_ok(f, "vm1", "0000:02:00.0", 0);
-  pass_tx_detach(f->tx, NULL, "vm1", "0000:02:00.0", 0, 50, on_done, &o);
-  wait_for(&o);
-  g_assert_cmpint(o.code, ==, PASS_ERROR_REMOVAL_PENDING);
+  detach_left_pending(f);
   pass_tx_domain_rebooted(f->tx, "vm1");
   spin_until(f, unplug_asked_all_times);
   spin_ms(100);
