@@ -183,8 +183,6 @@ EOF
   rc=$?
 else
   lab_log "running $script"
-  # A hung script leaves evidence: shortly before the host kills L1 (LAB_TIMEOUT counts from
-  # qemu's start, the boot took about a minute), dump every thread of passd and libvirtd.
   # A heartbeat for tests/lab/run: it stops when L1 stops (its timers, or every exec when its
   # root, this machine's / over 9p, stalls), which no hang of passd's or the script's does.
   (while /bin/true; do
@@ -192,6 +190,8 @@ else
     sleep 15
   done) &
   heartbeat=$!
+  # A hung script leaves evidence: shortly before the host kills L1 (LAB_TIMEOUT counts from
+  # qemu's start, the boot took about a minute), dump every thread of passd and libvirtd.
   watchdog=
   if [ -n "${LAB_TIMEOUT:-}" ] && [ "$LAB_TIMEOUT" -gt 180 ] && command -v gdb >/dev/null; then
     (

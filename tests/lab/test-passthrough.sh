@@ -153,16 +153,23 @@ detach_cooperating() {
   trap - EXIT
 }
 
+# DOMAIN ADDR TAG: ADDR attached to DOMAIN (live+config) under pt_run TAG, seen by the guest at
+# HELD_GADDR, then the guest paused (it cannot answer an unplug)
+held_then_paused() {
+  pt_run "$3" passctl attach "$1" "$2" || lab_fail "passctl attach failed"
+  HELD_GADDR=$(check held "$2" "$1" --live true --config true) || lab_fail "not held by $1"
+  lab_guest_wait_addr "$1" "$HELD_GADDR" "$(lab_pci_id "$2")" present 60 || lab_fail "$1 does not see $2"
+  virsh -q suspend "$1" >/dev/null || lab_fail "virsh suspend failed"
+}
+
 # --- 4. detach from a paused guest: RemovalPending, still owned; passd finishes after resume
 detach_paused() {
   local vf gaddr id t0
   vf=$(vf0 3)
   id=$(lab_pci_id "$vf")
   trap "virsh -q resume vm2 >/dev/null 2>&1; cleanup vm2 $vf" EXIT
-  pt_run a4 passctl attach vm2 "$vf" || lab_fail "passctl attach failed"
-  gaddr=$(check held "$vf" vm2 --live true --config true) || lab_fail "not held by vm2"
-  lab_guest_wait_addr vm2 "$gaddr" "$id" present 60 || lab_fail "vm2 does not see $vf"
-  virsh -q suspend vm2 >/dev/null || lab_fail "virsh suspend failed"
+  held_then_paused vm2 "$vf" a4
+  gaddr=$HELD_GADDR
   ! pt_run d4 passctl detach --timeout 5 vm2 "$vf" || lab_fail "detach from a paused guest succeeded"
   [ "$(cat /run/lab/d4.rc)" = 1 ] || lab_fail "exit status $(cat /run/lab/d4.rc), want 1"
   pt_err_has d4 "has not released"
@@ -194,10 +201,8 @@ reset_pending() {
   vf=$(vf0 3)
   id=$(lab_pci_id "$vf")
   trap "virsh -q resume vm1 >/dev/null 2>&1; cleanup vm1 $vf" EXIT
-  pt_run a4r passctl attach vm1 "$vf" || lab_fail "passctl attach failed"
-  gaddr=$(check held "$vf" vm1 --live true --config true) || lab_fail "not held by vm1"
-  lab_guest_wait_addr vm1 "$gaddr" "$id" present 60 || lab_fail "vm1 does not see $vf"
-  virsh -q suspend vm1 >/dev/null || lab_fail "virsh suspend failed"
+  held_then_paused vm1 "$vf" a4r
+  gaddr=$HELD_GADDR
   ! pt_run d4r passctl detach --timeout 2 vm1 "$vf" || lab_fail "a paused guest released it"
   pt_err_has d4r "has not released"
   resets=$(grep -c "domain vm1: rebooted" "$LAB_OUT/passd.log")
