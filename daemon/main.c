@@ -17,6 +17,7 @@
 #include "config-file.h"
 #include "engine.h"
 #include "host-doctor.h"
+#include "host-pci.h"
 #include "host-usb.h"
 #include "journal.h"
 #include "pass-config.h"
@@ -214,7 +215,18 @@ static void
 on_device_removed(const char *address, gpointer user_data)
 {
   Daemon *daemon = user_data;
+  PassDevice *device = pass_engine_lookup_device(daemon->engine, address);
 
+  /* libvirt not finding a device it has not listed yet (its re-read after the new function's
+   * driver bound) removes nothing: sysfs has the news meanwhile. */
+  if (device != NULL && device->provisional && daemon->host != NULL) {
+    g_autoptr(PassDevice) now = pass_host_read_pci_device(daemon->host, address);
+
+    if (now != NULL) {
+      pass_engine_device_changed(daemon->engine, now);
+      return;
+    }
+  }
   pass_engine_device_removed(daemon->engine, address);
 }
 
@@ -252,6 +264,35 @@ on_domain_rebooted(const char *domain, gpointer user_data)
   pass_tx_domain_rebooted(daemon->tx, domain);
 }
 
+/* A PCI function the kernel just added (a new VF, say) is shown at once, read from sysfs, until
+ * libvirt's own reading replaces it: libvirt learns of it only after udevd, which on a loaded
+ * host takes seconds. Nothing takes a provisional device (tx refuses it). A snapshot (a
+ * reconnect) drops one libvirt does not list yet; its event brings it back. */
+static void
+on_kernel_device_added(const char *address, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr(PassDevice) device = NULL;
+
+  if (daemon->host == NULL || !pass_engine_has_inventory(daemon->engine) ||
+      pass_engine_lookup_device(daemon->engine, address) != NULL)
+    return;
+  device = pass_host_read_pci_device(daemon->host, address);
+  if (device != NULL)
+    pass_engine_device_changed(daemon->engine, device);
+}
+
+/* libvirt removes what it listed; one it never listed only the kernel can take back. */
+static void
+on_kernel_device_removed(const char *address, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  PassDevice *device = pass_engine_lookup_device(daemon->engine, address);
+
+  if (device != NULL && device->provisional)
+    pass_engine_device_removed(daemon->engine, address);
+}
+
 static const PassVirtCallbacks virt_callbacks = {
     .connection_changed = on_connection_changed,
     .snapshot = on_snapshot,
@@ -261,6 +302,8 @@ static const PassVirtCallbacks virt_callbacks = {
     .domain_removed = on_domain_removed,
     .domain_device_removed = on_domain_device_removed,
     .domain_rebooted = on_domain_rebooted,
+    .kernel_device_added = on_kernel_device_added,
+    .kernel_device_removed = on_kernel_device_removed,
 };
 
 /* ---- the host doctor ---- */

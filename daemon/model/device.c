@@ -73,7 +73,7 @@ pass_device_equal(const PassDevice *a, const PassDevice *b)
          strv_equal((const char *const *)a->netdevs, (const char *const *)b->netdevs) &&
          g_strcmp0(a->mdev_type, b->mdev_type) == 0 &&
          g_strcmp0(a->mdev_parent, b->mdev_parent) == 0 && a->mdev_state == b->mdev_state &&
-         pass_usb_info_equal(a->usb, b->usb);
+         pass_usb_info_equal(a->usb, b->usb) && a->provisional == b->provisional;
 }
 
 static const char *const kind_names[] = {

@@ -46,6 +46,10 @@ typedef struct {
   char *mdev_parent;
   guint mdev_state; /* PassMdevState bits */
   PassUsbInfo *usb; /* kind USB only, else NULL */
+  /* Announced by the kernel and read from sysfs, not yet listed by libvirt (which learns of a
+   * new device only once udevd has run its rules, seconds later on a loaded host): shown, so
+   * the inventory follows the kernel, but no operation takes it. No names, no netdevs. */
+  gboolean provisional;
 } PassDevice;
 
 typedef enum {

@@ -88,6 +88,8 @@ pass_json_device(const PassDevice *device, GPtrArray *iommu_group_members, GPtrA
     json_object_set_object_member(object, "mdev", pass_json_mdev(device));
   if (device->usb != NULL)
     json_object_set_object_member(object, "usb", pass_json_usb(device->usb));
+  if (device->provisional)
+    json_object_set_boolean_member(object, "provisional", TRUE);
   return object;
 }
 

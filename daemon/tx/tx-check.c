@@ -52,6 +52,13 @@ tx_need_device(Op *op, const char *address)
 
   if (!device)
     tx_verdict(op, PASS_ERROR_NO_SUCH_DEVICE, "No PCI device at %s", address);
+  else if (device->provisional) {
+    /* shown from sysfs only (main.c): libvirt could not act on it yet */
+    tx_verdict(op, PASS_ERROR_NO_SUCH_DEVICE,
+               "libvirt does not list %s yet (the kernel added it a moment ago); try again",
+               address);
+    device = NULL;
+  }
   return device;
 }
 

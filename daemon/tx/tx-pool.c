@@ -112,8 +112,8 @@ build_table(PassTx *tx, const Op *self, const PassPool *pool)
     driver_free = !vf->driver || g_str_equal(vf->driver, VFIO_DRIVER) ||
                   (pool && g_strcmp0(pool->driver, vf->driver) == 0);
     row.eligible =
-        !row.in_use && driver_free && pass_engine_get_owners(engine, vf->physfn)->len == 0 &&
-        !busy(tx, self, vf->physfn) &&
+        !row.in_use && driver_free && !vf->provisional &&
+        pass_engine_get_owners(engine, vf->physfn)->len == 0 && !busy(tx, self, vf->physfn) &&
         !(tx->protected && g_strv_contains((const char *const *)tx->protected, vf->address));
     g_array_append_val(rows, row);
   }

@@ -87,6 +87,14 @@ sink_dispatch(PassVirtSink *sink, PassVirtDelivery *d)
       if (cb->domain_rebooted != NULL)
         cb->domain_rebooted(d->text, sink->user_data);
       break;
+    case PASS_VIRT_DELIVER_KERNEL_ADDED:
+      if (cb->kernel_device_added != NULL)
+        cb->kernel_device_added(d->text, sink->user_data);
+      break;
+    case PASS_VIRT_DELIVER_KERNEL_REMOVED:
+      if (cb->kernel_device_removed != NULL)
+        cb->kernel_device_removed(d->text, sink->user_data);
+      break;
   }
 }
 

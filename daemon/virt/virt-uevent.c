@@ -15,7 +15,7 @@
 char *
 pass_virt_uevent_parse(const char *buf, gsize len, PassUeventKind *kind)
 {
-  const char *action = NULL, *subsystem = NULL, *slot = NULL;
+  const char *action = NULL, *subsystem = NULL, *slot = NULL, *devpath = NULL;
   const char *end = buf + len;
   const char *p = buf;
   PassAddress addr;
@@ -38,17 +38,24 @@ pass_virt_uevent_parse(const char *buf, gsize len, PassUeventKind *kind)
       subsystem = p + strlen("SUBSYSTEM=");
     else if (g_str_has_prefix(p, "PCI_SLOT_NAME="))
       slot = p + strlen("PCI_SLOT_NAME=");
+    else if (g_str_has_prefix(p, "DEVPATH="))
+      devpath = p + strlen("DEVPATH=");
     p += n + 1;
   }
+  /* the device's own directory is named by its address */
+  if (slot == NULL && devpath != NULL && strrchr(devpath, '/') != NULL)
+    slot = strrchr(devpath, '/') + 1;
   if (g_strcmp0(subsystem, "pci") != 0 || slot == NULL)
     return NULL;
   if (g_strcmp0(action, "bind") != 0 && g_strcmp0(action, "unbind") != 0 &&
-      g_strcmp0(action, "add") != 0)
+      g_strcmp0(action, "add") != 0 && g_strcmp0(action, "remove") != 0)
     return NULL;
   if (!pass_address_parse(slot, &addr, NULL))
     return NULL;
   if (kind != NULL)
-    *kind = g_str_equal(action, "add") ? PASS_UEVENT_ADD : PASS_UEVENT_BINDING;
+    *kind = g_str_equal(action, "add")      ? PASS_UEVENT_ADD
+            : g_str_equal(action, "remove") ? PASS_UEVENT_REMOVE
+                                            : PASS_UEVENT_BINDING;
   return pass_address_to_string(&addr);
 }
 
@@ -87,7 +94,9 @@ uevent_ready(int fd, GIOCondition condition, gpointer user_data)
       continue;
     address = pass_virt_uevent_parse(buf, (gsize)n, &kind);
     if (address != NULL) {
-      g_debug(kind == PASS_UEVENT_ADD ? "kernel added %s" : "driver binding of %s changed",
+      g_debug(kind == PASS_UEVENT_ADD      ? "kernel added %s"
+              : kind == PASS_UEVENT_REMOVE ? "kernel removed %s"
+                                           : "driver binding of %s changed",
               address);
       watch->func(address, kind, watch->user_data);
     }

@@ -779,10 +779,9 @@ late_refresh_cb(gpointer data)
 
 /* A driver (un)bound: read the device now, and once more a moment later. libvirt's view can
  * trail the uevent (a driver that gives up on a device unbinds it shortly after binding it,
- * as nvme does with a VF it has no queues for), and no further event may come. A new device
- * waits for libvirt's own event: libvirt does not have it any sooner (measured in the lab; see
- * bench/README.md), and passd reads devices from libvirt only; the uevent watch logs when the
- * kernel added it, for comparison. */
+ * as nvme does with a VF it has no queues for), and no further event may come. A device added
+ * or removed is passed on, in order with libvirt's events: libvirt does not know a new device
+ * before its own event, seconds later on a loaded host (bench/README.md). */
 static void
 on_uevent(const char *address, PassUeventKind kind, gpointer user_data)
 {
@@ -790,8 +789,13 @@ on_uevent(const char *address, PassUeventKind kind, gpointer user_data)
   LateRefresh *late;
   guint id;
 
-  if (kind == PASS_UEVENT_ADD)
+  if (kind != PASS_UEVENT_BINDING) {
+    pass_virt_sink_deliver(virt->sink,
+                           kind == PASS_UEVENT_ADD ? PASS_VIRT_DELIVER_KERNEL_ADDED
+                                                   : PASS_VIRT_DELIVER_KERNEL_REMOVED,
+                           FALSE, address, NULL);
     return;
+  }
   pass_virt_refresh_device(virt, address);
   if (g_hash_table_contains(virt->late_refresh, address))
     return;

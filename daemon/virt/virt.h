@@ -37,6 +37,11 @@ typedef struct {
                                 gpointer user_data);
   /* libvirt's REBOOT: the guest reset (a guest reboot, virsh reset, a watchdog). */
   void (*domain_rebooted)(const char *domain, gpointer user_data);
+  /* The host kernel added or removed the PCI function @address (its uevents; local hosts only,
+   * see pass_virt_watch_uevents). libvirt's device_changed or device_removed for it comes
+   * later, once udevd has handled it, or never for a device gone before libvirt saw it. */
+  void (*kernel_device_added)(const char *address, gpointer user_data);
+  void (*kernel_device_removed)(const char *address, gpointer user_data);
 } PassVirtCallbacks;
 
 PassVirt *pass_virt_new(const char *uri, const PassVirtCallbacks *callbacks, gpointer user_data);

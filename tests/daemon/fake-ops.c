@@ -917,6 +917,22 @@ fake_ops_load(FakeOps *fake, PassEngine *engine)
   pass_engine_set_connected(engine, TRUE, NULL);
 }
 
+void
+fake_ops_announce(PassEngine *engine, const char *address, const char *physfn, int numa_node)
+{
+  g_autoptr(PassDevice) device = pass_device_new();
+
+  device->kind = PASS_DEVICE_KIND_PCI;
+  device->provisional = TRUE;
+  device->address = g_strdup(address);
+  device->physfn = g_strdup(physfn);
+  device->numa_node = numa_node;
+  device->vendor_id = 0x1b36;
+  device->product_id = 0x0010;
+  device->class_code = 0x010802;
+  pass_engine_device_changed(engine, device);
+}
+
 GStrv
 fake_ops_get_calls(FakeOps *fake)
 {

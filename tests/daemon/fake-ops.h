@@ -53,6 +53,9 @@ void fake_ops_add_mdev_type(FakeOps *fake, const char *parent, const char *paren
                             const char *type_id, int available);
 /* Feed @engine the whole model (a snapshot) and mark it connected. */
 void fake_ops_load(FakeOps *fake, PassEngine *engine);
+/* What passd does when the kernel adds a PCI function libvirt does not list yet: a provisional
+ * device (an unbound NVMe function of @physfn, or none) in @engine only, not in the model. */
+void fake_ops_announce(PassEngine *engine, const char *address, const char *physfn, int numa_node);
 
 /* Calls so far, one string each, e.g. "detach_host 0000:02:00.0",
  * "attach vm1 0000:02:00.0 live+config", "reattach_host 0000:02:00.0 nvme" (or "(none)",

@@ -87,6 +87,11 @@ test_device_minimal(void)
               "\"iommu_group\":null,\"iommu_group_members\":[],\"numa_node\":null,"
               "\"parent\":null,\"physfn\":null,\"vfs\":[],\"totalvfs\":null,"
               "\"netdevs\":[],\"owners\":[]}");
+  /* one the kernel announced and libvirt does not list yet says so (absent above) */
+  device->provisional = TRUE;
+  g_clear_pointer(&object, json_object_unref);
+  object = pass_json_device(device, NULL, NULL, NULL);
+  g_assert_true(json_object_get_boolean_member(object, "provisional"));
 }
 
 /* The engine's relations end up in the object. */

@@ -228,6 +228,26 @@ test_spread_four_guests(Fixture *f, gconstpointer data)
   g_assert_cmpstr(after, ==, PF_A "=2/4 free 2 " PF_B "=2/5 free 2");
 }
 
+/* A VF the kernel has added and libvirt does not list yet is no candidate; once libvirt lists
+ * it, it is. */
+static void
+test_provisional(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) o = {0};
+  g_autofree char *before = NULL;
+  g_autofree char *listed = NULL;
+
+  fake_ops_announce(f->engine, "0000:10:00.1", PF_A, 0); /* as if just recreated */
+  before = loads(f, f->pool);
+  g_assert_cmpstr(before, ==, PF_A "=0/4 free 3 " PF_B "=0/5 free 4");
+  attach_pool(f, f->pool, "g1", 1, PASS_VF_POLICY_SPREAD, PASS_VF_NUMA_PREFERRED, 0, &o);
+  g_assert_cmpint(o.code, ==, -1);
+  g_assert_cmpstr(o.devices[0], ==, "0000:10:00.2"); /* not 10:00.1 */
+  fake_ops_load(f->fake, f->engine);                 /* libvirt's reading replaces it */
+  listed = loads(f, f->pool);
+  g_assert_cmpstr(listed, ==, PF_A "=1/4 free 3 " PF_B "=0/5 free 4");
+}
+
 static void
 test_pack_four_guests(Fixture *f, gconstpointer data)
 {
@@ -531,6 +551,7 @@ main(int argc, char **argv)
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD("/tx-pool/spread-four-guests", test_spread_four_guests);
   ADD("/tx-pool/pack-four-guests", test_pack_four_guests);
+  ADD("/tx-pool/provisional", test_provisional);
   ADD("/tx-pool/one-guest-two-pfs", test_one_guest_two_pfs);
   ADD("/tx-pool/all-or-none", test_all_or_none);
   ADD("/tx-pool/numa", test_numa);

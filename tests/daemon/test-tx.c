@@ -315,6 +315,7 @@ static void
 test_attach_errors(Fixture *f, gconstpointer data)
 {
   g_auto(Outcome) no_device = {0};
+  g_auto(Outcome) provisional = {0};
   g_auto(Outcome) no_domain = {0};
   g_auto(Outcome) protected = {0};
   g_auto(Outcome) in_use = {0};
@@ -325,6 +326,16 @@ test_attach_errors(Fixture *f, gconstpointer data)
   attach(f, "vm1", "0000:09:00.0", 0, &no_device);
   g_assert_cmpint(no_device.code, ==, PASS_ERROR_NO_SUCH_DEVICE);
   g_assert_cmpstr(no_device.address, ==, "0000:09:00.0");
+
+  /* the kernel has added it, libvirt does not list it yet: shown, but nothing takes it */
+  fake_ops_announce(f->engine, "0000:04:10.4", "0000:04:00.0", -1);
+  attach(f, "vm1", "0000:04:10.4", 0, &provisional);
+  g_assert_cmpint(provisional.code, ==, PASS_ERROR_NO_SUCH_DEVICE);
+  g_assert_cmpstr(provisional.address, ==, "0000:04:10.4");
+  g_assert_cmpstr(provisional.message, ==,
+                  "libvirt does not list 0000:04:10.4 yet (the kernel added it a moment ago); "
+                  "try again");
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "detach_host"), ==, 0);
 
   attach(f, "nope", "0000:02:00.0", 0, &no_domain);
   g_assert_cmpint(no_domain.code, ==, PASS_ERROR_NO_SUCH_DOMAIN);

@@ -462,6 +462,16 @@ test_domain_refs(void)
   g_assert_cmpuint(domain->hostdevs->len, ==, 0);
 }
 
+/* @buf parses to @address and @kind. */
+static gboolean
+check_uevent(const char *buf, gsize len, const char *address, PassUeventKind kind)
+{
+  PassUeventKind got = kind == PASS_UEVENT_ADD ? PASS_UEVENT_BINDING : PASS_UEVENT_ADD;
+  g_autofree char *parsed = pass_virt_uevent_parse(buf, len, &got);
+
+  return g_strcmp0(parsed, address) == 0 && got == kind;
+}
+
 static void
 test_uevent(void)
 {
@@ -478,6 +488,13 @@ test_uevent(void)
   static const char udev[] = "libudev\0\xfe\xed\xca\xfe";
   static const char change[] = "change@/devices/pci0000:00/0000:02:00.0\0ACTION=change\0"
                                "SUBSYSTEM=pci\0PCI_SLOT_NAME=0000:02:00.0\0";
+  static const char remove[] = "remove@/devices/pci0000:00/0000:02:00.0\0ACTION=remove\0"
+                               "SUBSYSTEM=pci\0PCI_SLOT_NAME=0000:02:00.0\0";
+  static const char remove_bare[] = "remove@/devices/pci0000:40/0000:40:01.1/0000:41:00.3\0"
+                                    "ACTION=remove\0DEVPATH=/devices/pci0000:40/0000:40:01.1/"
+                                    "0000:41:00.3\0SUBSYSTEM=pci\0SEQNUM=7\0";
+  static const char bus[] = "add@/devices/pci0000:40\0ACTION=add\0DEVPATH=/devices/pci0000:40\0"
+                            "SUBSYSTEM=pci\0";
   PassUeventKind kind_a = PASS_UEVENT_ADD, kind_b = PASS_UEVENT_ADD, kind_c = PASS_UEVENT_BINDING;
   g_autofree char *a = pass_virt_uevent_parse(bind, sizeof(bind) - 1, &kind_a);
   g_autofree char *b = pass_virt_uevent_parse(unbind, sizeof(unbind) - 1, &kind_b);
@@ -489,6 +506,11 @@ test_uevent(void)
   g_assert_cmpint(kind_b, ==, PASS_UEVENT_BINDING);
   g_assert_cmpstr(c, ==, "0000:02:00.0");
   g_assert_cmpint(kind_c, ==, PASS_UEVENT_ADD);
+  /* a removal, by PCI_SLOT_NAME or, without it, by DEVPATH's last component */
+  g_assert_true(check_uevent(remove, sizeof(remove) - 1, "0000:02:00.0", PASS_UEVENT_REMOVE));
+  g_assert_true(
+      check_uevent(remove_bare, sizeof(remove_bare) - 1, "0000:41:00.3", PASS_UEVENT_REMOVE));
+  g_assert_null(pass_virt_uevent_parse(bus, sizeof(bus) - 1, NULL)); /* a root bus: no function */
   g_assert_null(pass_virt_uevent_parse(change, sizeof(change) - 1, NULL));
   g_assert_null(pass_virt_uevent_parse(net, sizeof(net) - 1, NULL));
   g_assert_null(pass_virt_uevent_parse(bad, sizeof(bad) - 1, NULL));

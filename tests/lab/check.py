@@ -6,7 +6,8 @@
   check.py owners ADDR [DOMAIN...] [--timeout S]   the device's owners are exactly DOMAIN...
   check.py vf-cycle PF N [--limit S]      create N VFs with sriov_numvfs, then remove them: each
                                           step must show in passctl list and passctl monitor
-                                          within S seconds (default 2)
+                                          within S seconds (default 1); a new VF shown from
+                                          sysfs first must then be replaced by libvirt's reading
   check.py hostdev DOMAIN ADDR [--live present|absent] [--inactive present|absent] [--timeout S]
                                           virsh dumpxml (live / --inactive) names ADDR as a
                                           <hostdev> source, or does not
@@ -320,11 +321,13 @@ def vf_step(mon, pf, n, limit):
     # the monitor: one event per VF
     pending = set(changed)
     worst = 0.0
+    events = {}
     while pending:
         t, ev = mon.wait(lambda e: e.get("type") == kind and e.get("address") in pending, deadline)
         if ev is None:
             break
         pending.discard(ev["address"])
+        events[ev["address"]] = ev.get("device") or {}
         worst = max(worst, t - t0)
         if kind == "added" and (ev.get("device") or {}).get("physfn") != pf:
             problems.append("added event for %s has physfn %s" %
@@ -334,6 +337,48 @@ def vf_step(mon, pf, n, limit):
                         (kind, limit, " ".join(sorted(pending))))
     else:
         note("passctl monitor reported every VF %.2fs after the write began" % worst)
+    if kind == "added":
+        problems += vf_replaced(mon, changed, events)
+    return problems
+
+
+# What sysfs says of a PCI function that libvirt reports the same way (the driver may change
+# meanwhile: a host driver probes the new VF).
+SYSFS_FIELDS = ("vendor_id", "product_id", "class", "iommu_group", "numa_node", "parent",
+                "physfn", "totalvfs")
+
+
+def vf_replaced(mon, vfs, events, timeout=30):
+    """A VF shown before libvirt lists it (provisional, read from sysfs) must have sysfs's facts,
+    and libvirt's reading must replace it ("changed", no longer provisional) with the same."""
+    problems = []
+    early = sorted(a for a, d in events.items() if d.get("provisional"))
+    note("%d of %d VFs were shown from sysfs before libvirt listed them" % (len(early), len(vfs)))
+    for a in vfs:
+        k = kernel_device(a)
+        for f in SYSFS_FIELDS:
+            if a in events and events[a].get(f) != k[f]:
+                problems.append("%s: the added event has %s %r, sysfs %r" % (a, f, events[a].get(f), k[f]))
+    end = time.monotonic() + timeout
+    # (an earlier wait may have passed over the replacement already: it is in mon.seen)
+    left = set(early) - {e.get("address") for e in mon.seen if e.get("type") == "changed" and
+                         not (e.get("device") or {}).get("provisional")}
+    while left:
+        t, ev = mon.wait(lambda e: e.get("type") == "changed" and e.get("address") in left and
+                         not (e.get("device") or {}).get("provisional"), end)
+        if ev is None:
+            break
+        left.discard(ev["address"])
+    if left:
+        problems.append("libvirt's reading did not replace %s within %ds" % (" ".join(sorted(left)), timeout))
+    devs = passd_devices()
+    for a in vfs:
+        d, k = devs.get(a, {}), kernel_device(a)
+        if d.get("provisional"):
+            problems.append("%s is still as sysfs showed it: %s" % (a, json.dumps(d)[:300]))
+        for f in SYSFS_FIELDS:
+            if d.get(f) != k[f]:
+                problems.append("%s: passd has %s %r, sysfs %r" % (a, f, d.get(f), k[f]))
     return problems
 
 
@@ -692,7 +737,7 @@ def main():
     p = sub.add_parser("vf-cycle")
     p.add_argument("pf")
     p.add_argument("count", type=int)
-    p.add_argument("--limit", type=float, default=2.0)
+    p.add_argument("--limit", type=float, default=1.0)
     p.set_defaults(func=cmd_vf_cycle)
     p = sub.add_parser("hostdev")
     p.add_argument("domain")

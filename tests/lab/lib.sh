@@ -154,6 +154,33 @@ lab_passd_wait_ready() { # [TIMEOUT]: socket exists and passd is connected to li
   done
   return 1
 }
+# --- fault injection: a passd built with -Dfault_injection=true aborts at a named step
+# (PASSD_FAULT="attach:begin"); the tests then start it again and check what recovery did.
+lab_passd_has_faults() {
+  passd --version | grep -q "fault injection" ||
+    lab_fail "passd was built without fault injection (meson configure -Dfault_injection=true)"
+}
+lab_passd_fault_start() { # POINT (empty: none): passd armed to abort there; no core files
+  ulimit -c 0
+  PASSD_FAULT=$1 lab_passd_start
+  lab_passd_wait_ready 60 || lab_fail "passd did not come up (fault '$1')"
+}
+lab_passd_expect_abort() { # POINT: passd must be gone by itself, aborted at POINT
+  local p
+  p=$(cat /run/lab/passd.pid)
+  lab_wait 30 lab_gone "$p" || lab_fail "passd did not abort at '$1'"
+  grep -q "fault injection: aborting at $1" "$LAB_OUT/passd.log" ||
+    lab_fail "passd died, but not at '$1'"
+  rm -f /run/lab/passd.pid
+  echo "=== passd aborted at $1" >>"$LAB_OUT/passd.log"
+}
+lab_gone() { ! kill -0 "$1" 2>/dev/null; }
+lab_passd_settled() { # recovery has run and no operation is open
+  passctl status --json 2>/dev/null | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+sys.exit(0 if not s["recovering"] and s["open_operations"] == 0 else 1)'
+}
 lab_passd_stop() { # SIGTERM, then report how it exited (in passd.log)
   local p i st rc=unknown
   [ -s /run/lab/passd.pid ] || return 0

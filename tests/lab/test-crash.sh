@@ -13,37 +13,14 @@ check() { /usr/bin/python3 "$LAB_DIR/check.py" "$@"; }
 
 VF= # PF0's first VF (autoprobe off: no host driver, so "free" means unbound)
 
-# passd with @fault armed (empty: none); no core files in the run directory
-crash_start() {
-  ulimit -c 0
-  PASSD_FAULT=$1 lab_passd_start
-  lab_passd_wait_ready 60 || lab_fail "passd did not come up (fault '$1')"
-}
-# passd must be gone by itself (the fault aborted it)
-crash_expect_dead() {
-  local p
-  p=$(cat /run/lab/passd.pid)
-  lab_wait 30 crash_gone "$p" || lab_fail "passd did not abort at '$1'"
-  grep -q "fault injection: aborting at $1" "$LAB_OUT/passd.log" ||
-    lab_fail "passd died, but not at '$1'"
-  rm -f /run/lab/passd.pid
-  echo "=== passd aborted at $1" >>"$LAB_OUT/passd.log"
-}
-crash_gone() { ! kill -0 "$1" 2>/dev/null; }
 # after a restart: recovery has run and the VF is whole; WHOLE is then assigned|free
 WHOLE=
 crash_whole() {
-  lab_wait 60 crash_settled || lab_fail "passd is still recovering"
+  lab_wait 60 lab_passd_settled || lab_fail "passd is still recovering"
   WHOLE=$(check whole "$VF" vm1 --timeout 20) || {
     echo "$WHOLE" | sed 's/^/# /'
     lab_fail "$VF is not whole"
   }
-}
-crash_settled() {
-  passctl status --json 2>/dev/null | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-sys.exit(0 if not s["recovering"] and s["open_operations"] == 0 else 1)'
 }
 crash_free_again() { # give the VF back if the last check found it assigned
   [ "$WHOLE" = assigned ] || return 0
@@ -58,17 +35,16 @@ setup() {
   udevadm settle
   lab_guest_define vm1 --start || lab_fail "cannot start vm1"
   lab_guest_wait_up vm1 300 || lab_fail "vm1 did not come up"
-  passd --version | grep -q "fault injection" ||
-    lab_fail "passd was built without fault injection (meson configure -Dfault_injection=true)"
+  lab_passd_has_faults
 }
 
 # ATTACH fault points: before the guest side, the attach is undone; after, it stands.
 attach_at() { # POINT EXPECTED
   lab_passd_stop
-  crash_start "$1"
+  lab_passd_fault_start "$1"
   passctl attach vm1 "$VF" >/dev/null 2>&1 && lab_fail "attach succeeded despite '$1'"
-  crash_expect_dead "$1"
-  crash_start ""
+  lab_passd_expect_abort "$1"
+  lab_passd_fault_start ""
   crash_whole
   lab_note "attach killed at $1: $VF ended $WHOLE"
   [ "$WHOLE" = "$2" ] || lab_fail "after '$1' $VF is $WHOLE, want $2"
@@ -81,10 +57,10 @@ attach_at() { # POINT EXPECTED
 detach_at() { # POINT
   passctl attach vm1 "$VF" >/dev/null || lab_fail "cannot attach $VF"
   lab_passd_stop
-  crash_start "$1"
+  lab_passd_fault_start "$1"
   passctl detach vm1 "$VF" --timeout 60 >/dev/null 2>&1 && lab_fail "detach succeeded despite '$1'"
-  crash_expect_dead "$1"
-  crash_start ""
+  lab_passd_expect_abort "$1"
+  lab_passd_fault_start ""
   crash_whole
   lab_note "detach killed at $1: $VF ended $WHOLE"
   [ "$WHOLE" = free ] || lab_fail "after '$1' $VF is $WHOLE, want free"
@@ -94,11 +70,11 @@ detach_at() { # POINT
 sriov_at() { # POINT COUNT
   local got
   lab_passd_stop
-  crash_start "$1"
+  lab_passd_fault_start "$1"
   passctl sriov set "$LAB_PF1" "$2" >/dev/null 2>&1 && lab_fail "sriov set succeeded despite '$1'"
-  crash_expect_dead "$1"
-  crash_start ""
-  lab_wait 60 crash_settled || lab_fail "passd is still recovering"
+  lab_passd_expect_abort "$1"
+  lab_passd_fault_start ""
+  lab_wait 60 lab_passd_settled || lab_fail "passd is still recovering"
   lab_wait 30 sriov_count_is "$2" || lab_fail "$LAB_PF1 has $(sriov_numvfs) VFs after '$1', want $2"
   got=$(passctl sriov show "$LAB_PF1" --json | python3 -c '
 import json, sys
@@ -130,7 +106,7 @@ random_kill() { # N
       rm -f /run/lab/passd.pid
       echo "=== passd SIGKILLed ${delay}s into a $op" >>"$LAB_OUT/passd.log"
       wait
-      crash_start ""
+      lab_passd_fault_start ""
       crash_whole
       lab_note "$op killed after ${delay}s: $VF ended $WHOLE"
     done
@@ -147,7 +123,7 @@ for point in attach-done end; do
   lab_scenario "attach aborted at attach:$point ends assigned" attach_at "attach:$point" assigned
 done
 lab_passd_stop
-crash_start ""
+lab_passd_fault_start ""
 for point in begin unplug unplug-done detach detach-done reattach-host reattach-host-done end; do
   lab_scenario "detach aborted at detach:$point ends free" detach_at "detach:$point"
 done
@@ -158,7 +134,7 @@ for point in begin set-num-vfs set-num-vfs-done end; do
     sriov_at "set_num_vfs:$point" "$n"
 done
 lab_passd_stop
-crash_start ""
+lab_passd_fault_start ""
 lab_scenario "SIGKILL at random moments of attach and detach (${LAB_CRASH_KILLS:-3} rounds)" \
   random_kill "${LAB_CRASH_KILLS:-3}"
 lab_finish

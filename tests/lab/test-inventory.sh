@@ -29,7 +29,7 @@ lab_hardware() {
 }
 
 vf_cycle() { # PF
-  check vf-cycle "$1" 3 --limit "${LAB_VF_LIMIT:-2}" || exit 1
+  check vf-cycle "$1" 3 --limit "${LAB_VF_LIMIT:-1}" || exit 1
   [ "$(cat /run/lab/passd.pid)" = "$passd_pid" ] && kill -0 "$passd_pid" ||
     lab_fail "passd was restarted or died"
 }

@@ -112,6 +112,38 @@ persistent() {
   ! is_listed "$addr" || lab_fail "still listed"
 }
 
+# attach --mdev-type with passd aborted by fault injection (lib.sh) at POINT, then started
+# again: before the guest side, recovery removes the instance passd created; after it, the
+# instance stays assigned and, still passd's to remove across the restart, goes on its detach.
+type_crash() { # POINT free|assigned
+  local before uuid addr
+  lab_passd_has_faults
+  before=$(available mtty-1)
+  ls /sys/bus/mdev/devices >/run/lab/mdevs.before
+  lab_passd_stop
+  lab_passd_fault_start "$1"
+  passctl attach vm1 --mdev-type mtty-1 --live >/dev/null 2>&1 && lab_fail "attach succeeded despite '$1'"
+  lab_passd_expect_abort "$1"
+  uuid=$(ls /sys/bus/mdev/devices | grep -vxFf /run/lab/mdevs.before)
+  [ -n "$uuid" ] || lab_fail "no instance was created before '$1'"
+  addr=mdev:$uuid
+  lab_note "passd aborted at $1 with $addr created"
+  lab_passd_fault_start ""
+  lab_wait 60 lab_passd_settled || lab_fail "passd is still recovering"
+  passctl status | grep -q "^Recovered: .* attach $addr / vm1" || lab_fail "passctl status shows no recovery"
+  if [ "$2" = assigned ]; then
+    virsh dumpxml vm1 | grep -q "$uuid" || lab_fail "$addr is not in vm1 after the recovery"
+    [ "$(passctl show --json "$addr" | python3 -c 'import json,sys; print(json.load(sys.stdin)["device"]["owners"])')" = "['vm1']" ] ||
+      lab_fail "passd does not have vm1 as $addr's owner"
+    lab_guest_wait_pci vm1 $MTTY_ID present 60 || lab_fail "vm1 does not see it"
+    passctl detach vm1 "$addr" || lab_fail "detach failed"
+    lab_guest_wait_pci vm1 $MTTY_ID absent 60 || lab_fail "vm1 still sees it"
+  fi
+  lab_wait 20 test ! -e "/sys/bus/mdev/devices/$uuid" || lab_fail "$addr was left in sysfs"
+  virsh dumpxml vm1 | grep -q "$uuid" && lab_fail "$addr is still in vm1's XML"
+  [ "$(available mtty-1)" = "$before" ] || lab_fail "capacity not given back"
+}
+
 # clear errors: unknown parent and type, a full parent, not an mdev
 refusals() {
   local addrs=() a n
@@ -172,5 +204,9 @@ scenario "create, attach to running vm1 (the guest sees it), remove refused, det
 scenario "an mdev made and removed in sysfs behind passd's back" behind
 scenario "--uuid --autostart: in mdevctl, survives passd and libvirtd restarts, remove undefines" persistent
 scenario "attach --mdev-type into running vm1, removed on detach; --persistent kept" by_type
+scenario "attach --mdev-type aborted at attach:attach: recovery removes the instance" \
+  type_crash attach:attach free
+scenario "attach --mdev-type aborted at attach:end: assigned, removed on its detach" \
+  type_crash attach:end assigned
 scenario "clear errors: unknown parent or type, no capacity, not an mdev" refusals
 lab_finish
