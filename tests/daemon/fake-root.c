@@ -67,3 +67,22 @@ fake_root_remove(const char *root)
   }
   return g_rmdir(root) == 0;
 }
+
+void
+fake_host_setup(FakeHost *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fx->root = g_dir_make_tmp("passd-host-XXXXXX", &error);
+  g_assert_no_error(error);
+  fx->host = pass_host_new(fx->root);
+  g_assert_nonnull(fx->host);
+}
+
+void
+fake_host_teardown(FakeHost *fx, gconstpointer data)
+{
+  pass_host_free(fx->host);
+  g_assert_true(fake_root_remove(fx->root));
+  g_free(fx->root);
+}

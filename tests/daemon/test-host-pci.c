@@ -9,10 +9,7 @@
 #define BUS  "sys/bus/pci/devices/"
 #define PORT "sys/devices/pci0000:40/0000:40:01.1/"
 
-typedef struct {
-  char *root;
-  PassHost *host;
-} Fixture;
+typedef FakeHost Fixture;
 
 /* A function's directory under @dir (/sys/devices/...) and its /sys/bus/pci/devices link. */
 static void
@@ -37,11 +34,7 @@ put_function(Fixture *fx, const char *dir, const char *address, const char *vend
 static void
 setup(Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-
-  fx->root = g_dir_make_tmp("passd-pci-XXXXXX", &error);
-  g_assert_no_error(error);
-  fx->host = pass_host_new(fx->root);
+  fake_host_setup(fx, data);
   put_function(fx, "sys/devices/pci0000:40/", "0000:40:01.1", "0x1022\n", "0x1453\n", "0x060400\n",
                "1\n");
   put_function(fx, PORT, "0000:41:00.0", "0x1b36\n", "0x0010\n", "0x010802\n", "1\n");
@@ -59,14 +52,6 @@ setup(Fixture *fx, gconstpointer data)
   fake_root_mkdirs(fx->root, PORT "0000:41:00.2");
   fake_root_link(fx->root, BUS "0000:41:00.2",
                  "../../../devices/pci0000:40/0000:40:01.1/0000:41:00.2");
-}
-
-static void
-teardown(Fixture *fx, gconstpointer data)
-{
-  pass_host_free(fx->host);
-  g_assert_true(fake_root_remove(fx->root));
-  g_free(fx->root);
 }
 
 static void
@@ -130,8 +115,8 @@ int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
-  g_test_add("/host-pci/pf-and-vf", Fixture, NULL, setup, test_pf_and_vf, teardown);
-  g_test_add("/host-pci/root-bus", Fixture, NULL, setup, test_root_bus, teardown);
-  g_test_add("/host-pci/missing", Fixture, NULL, setup, test_missing, teardown);
+  g_test_add("/host-pci/pf-and-vf", Fixture, NULL, setup, test_pf_and_vf, fake_host_teardown);
+  g_test_add("/host-pci/root-bus", Fixture, NULL, setup, test_root_bus, fake_host_teardown);
+  g_test_add("/host-pci/missing", Fixture, NULL, setup, test_missing, fake_host_teardown);
   return g_test_run();
 }

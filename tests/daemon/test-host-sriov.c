@@ -11,10 +11,7 @@
 #define DEVS "sys/bus/pci/devices"
 #define PF   "0000:41:00.0"
 
-typedef struct {
-  char *root;
-  PassHost *host;
-} Fixture;
+typedef FakeHost Fixture;
 
 static char *
 get(Fixture *fx, const char *path)
@@ -30,11 +27,7 @@ get(Fixture *fx, const char *path)
 static void
 setup(Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-
-  fx->root = g_dir_make_tmp("passd-sriov-XXXXXX", &error);
-  g_assert_no_error(error);
-  fx->host = pass_host_new(fx->root);
+  fake_host_setup(fx, data);
   fake_root_put(fx->root, DEVS "/" PF "/sriov_totalvfs", "4\n");
   fake_root_put(fx->root, DEVS "/" PF "/sriov_numvfs", "2\n");
   fake_root_put(fx->root, DEVS "/" PF "/sriov_drivers_autoprobe", "1\n");
@@ -42,14 +35,6 @@ setup(Fixture *fx, gconstpointer data)
   fake_root_link(fx->root, DEVS "/" PF "/virtfn1", "../0000:41:00.2");
   fake_root_link(fx->root, DEVS "/" PF "/virtfn0", "../0000:41:00.1");
   fake_root_put(fx->root, DEVS "/0000:01:00.0/vendor", "0x8086\n");
-}
-
-static void
-teardown(Fixture *fx, gconstpointer data)
-{
-  pass_host_free(fx->host);
-  g_assert_true(fake_root_remove(fx->root));
-  g_free(fx->root);
 }
 
 static void
@@ -115,8 +100,8 @@ int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
-  g_test_add("/host-sriov/read", Fixture, NULL, setup, test_read, teardown);
-  g_test_add("/host-sriov/set", Fixture, NULL, setup, test_set, teardown);
-  g_test_add("/host-sriov/not-sriov", Fixture, NULL, setup, test_not_sriov, teardown);
+  g_test_add("/host-sriov/read", Fixture, NULL, setup, test_read, fake_host_teardown);
+  g_test_add("/host-sriov/set", Fixture, NULL, setup, test_set, fake_host_teardown);
+  g_test_add("/host-sriov/not-sriov", Fixture, NULL, setup, test_not_sriov, fake_host_teardown);
   return g_test_run();
 }

@@ -11,10 +11,7 @@
 
 #define PCI "sys/devices/pci0000:00"
 
-typedef struct {
-  char *root;
-  PassHost *host;
-} Fixture;
+typedef FakeHost Fixture;
 
 static void
 put(Fixture *fx, const char *path, const char *contents)
@@ -48,21 +45,8 @@ get(Fixture *fx, const char *path)
 static void
 setup(Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-
-  fx->root = g_dir_make_tmp("passd-host-XXXXXX", &error);
-  g_assert_no_error(error);
-  fx->host = pass_host_new(fx->root);
-  g_assert_nonnull(fx->host);
+  fake_host_setup(fx, data);
   g_assert_cmpstr(pass_host_get_root(fx->host), ==, fx->root);
-}
-
-static void
-teardown(Fixture *fx, gconstpointer data)
-{
-  pass_host_free(fx->host);
-  g_assert_true(fake_root_remove(fx->root));
-  g_free(fx->root);
 }
 
 /* A SATA disk on 0000:00:1f.2 with / on sda2 and swap on sda3. */
@@ -509,7 +493,7 @@ int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
-#define ADD(path, func) g_test_add(path, Fixture, NULL, setup, func, teardown)
+#define ADD(path, func) g_test_add(path, Fixture, NULL, setup, func, fake_host_teardown)
   ADD("/host/protect/storage", test_storage);
   ADD("/host/cpu-nodes", test_cpu_nodes);
   ADD("/host/protect/storage-unused", test_storage_unused);

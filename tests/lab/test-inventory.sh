@@ -231,8 +231,8 @@ scenario() { # NAME FUNC [ARGS...]
 scenario "passd is ready (socket, connected to qemu:///system)" ready
 scenario "lab hardware as documented" lab_hardware
 scenario "inventory matches lspci -D and sysfs" inventory
-scenario "VFs of $LAB_PF0 appear and vanish within 2 s (list + monitor)" vf_cycle "$LAB_PF0"
-scenario "VFs of $LAB_PF1 appear and vanish within 2 s (list + monitor)" vf_cycle "$LAB_PF1"
+scenario "VFs of $LAB_PF0 appear and vanish within ${LAB_VF_LIMIT:-1} s (list + monitor)" vf_cycle "$LAB_PF0"
+scenario "VFs of $LAB_PF1 appear and vanish within ${LAB_VF_LIMIT:-1} s (list + monitor)" vf_cycle "$LAB_PF1"
 scenario "passd answers while VFs of both PFs come and go (${LAB_HANG_CYCLES:-3} cycles, busy clients)" vf_churn
 scenario "inventory with VFs present" inventory_with_vfs
 scenario "a defined domain with a <hostdev> owns the VF" owners
