@@ -142,7 +142,11 @@ passctl_device_names(JsonObject *device)
 {
   const char *vendor = passctl_json_string(device, "vendor");
   const char *product = passctl_json_string(device, "product");
+  gboolean provisional = FALSE;
 
+  /* shown from sysfs until libvirt lists it, with no names yet: say why */
+  if (passctl_json_bool(device, "provisional", &provisional) && provisional)
+    return g_strdup("(new: libvirt does not list it yet)");
   if (vendor && product)
     return g_strdup_printf("%s %s", vendor, product);
   if (vendor || product)

@@ -25,7 +25,8 @@ char *passctl_device_sriov(JsonObject *device);
 char *passctl_device_owners(JsonObject *device, const char *separator);
 /* The strings of array @member joined with @separator, or NULL when there are none. */
 char *passctl_device_strings(JsonObject *device, const char *member, const char *separator);
-/* "Vendor Product", whichever is known; NULL when neither is. */
+/* "Vendor Product", whichever is known; for a provisional device (no names before libvirt lists
+ * it) a note saying so; else NULL. */
 char *passctl_device_names(JsonObject *device);
 /* "network controller" for class 0x02xxxx; NULL when unknown. */
 const char *passctl_class_name(JsonObject *device);

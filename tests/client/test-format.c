@@ -126,6 +126,24 @@ test_table(void)
   assert_cell(header, xhci, "NAME", "-");
 }
 
+/* A device passd shows from sysfs before libvirt lists it has no names: the NAME cell says so. */
+static void
+test_names_provisional(void)
+{
+  g_autoptr(JsonObject) device = json_object_new();
+  g_autofree char *none = NULL;
+  g_autofree char *said = NULL;
+
+  json_object_set_string_member(device, "address", "0000:41:00.3");
+  json_object_set_null_member(device, "vendor");
+  json_object_set_null_member(device, "product");
+  none = passctl_device_names(device);
+  g_assert_null(none);
+  json_object_set_boolean_member(device, "provisional", TRUE);
+  said = passctl_device_names(device);
+  g_assert_cmpstr(said, ==, "(new: libvirt does not list it yet)");
+}
+
 static void
 test_table_width(void)
 {
@@ -613,6 +631,7 @@ main(int argc, char **argv)
   g_test_add_func("/client/table", test_table);
   g_test_add_func("/client/show/mdev", test_show_mdev);
   g_test_add_func("/client/table/width", test_table_width);
+  g_test_add_func("/client/names/provisional", test_names_provisional);
   g_test_add_func("/client/table/empty", test_table_empty);
   g_test_add_func("/client/table/utf8", test_table_utf8_alignment);
   g_test_add_func("/client/table/empty-columns", test_table_skips_empty_columns);
