@@ -47,6 +47,7 @@ typedef struct {
   gboolean socket_mode_given;
   guint max_connections, max_connections_per_uid;
   guint removal_timeout_ms;
+  guint reask_interval_ms;
   const char *const *protected_devices; /* NULL: none */
   char *protected_why;                  /* where they are listed */
 } Options;
@@ -428,6 +429,7 @@ run(const Options *options)
   }
   pass_tx_set_journal(daemon.tx, g_steal_pointer(&journal));
   pass_tx_set_removal_timeout(daemon.tx, options->removal_timeout_ms);
+  pass_tx_set_reask_delay(daemon.tx, options->reask_interval_ms);
   pass_tx_set_protected(daemon.tx, options->protected_devices, options->protected_why);
   if (!pass_tx_set_state_dir(daemon.tx, options->state_dir, &error)) {
     /* Not fatal: passd serves, it just has no recorded VF counts to re-apply. */
@@ -666,6 +668,8 @@ main(int argc, char **argv)
     return 2;
   options.removal_timeout_ms = config->removal_timeout >= 0 ? (guint)config->removal_timeout * 1000
                                                             : PASS_TX_DEFAULT_REMOVAL_TIMEOUT_MS;
+  options.reask_interval_ms = config->reask_interval > 0 ? (guint)config->reask_interval * 1000
+                                                         : PASS_TX_DEFAULT_REASK_DELAY_MS;
   options.protected_devices = (const char *const *)config->protected_devices;
   if (config->protected_devices)
     options.protected_why = protected_why =
@@ -677,9 +681,10 @@ main(int argc, char **argv)
       config->state_directory ? config->state_directory : PASS_CONFIG_DEFAULT_STATE_DIRECTORY;
   options.pools_dir =
       config->pools_directory ? config->pools_directory : PASS_POOLS_DEFAULT_DIRECTORY;
-  g_debug("configuration: %s; Detach waits %u s by default; %u devices in ProtectedDevices; "
-          "state in %s",
+  g_debug("configuration: %s; Detach waits %u s by default, asks again every %u s after a "
+          "reset; %u devices in ProtectedDevices; state in %s",
           config->path ? config->path : "no file", options.removal_timeout_ms / 1000,
+          options.reask_interval_ms / 1000,
           config->protected_devices ? g_strv_length(config->protected_devices) : 0,
           options.state_dir);
   return run(&options);

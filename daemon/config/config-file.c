@@ -235,6 +235,8 @@ static const Key keys[] = {
            "a number"),
     NUMBER("RemovalTimeout", removal_timeout, 10, 0, PASS_CONFIG_MAX_REMOVAL_TIMEOUT,
            "a number of seconds"),
+    NUMBER("ReaskInterval", reask_interval, 10, 1, PASS_CONFIG_MAX_REASK_INTERVAL,
+           "a number of seconds"),
     KEY("StateDirectory", state_directory, parse_path),
     KEY("PoolsDirectory", pools_directory, parse_path),
     KEY("ProtectedDevices", protected_devices, parse_addresses),
@@ -249,7 +251,7 @@ pass_config_new(void)
   PassConfig *config = g_new0(PassConfig, 1);
 
   config->socket_mode = config->max_connections = config->max_connections_per_uid = -1;
-  config->removal_timeout = config->verbose = -1;
+  config->removal_timeout = config->reask_interval = config->verbose = -1;
   return config;
 }
 
@@ -349,6 +351,7 @@ pass_config_override(PassConfig *config, const PassConfig *over)
   override_int(&config->max_connections, over->max_connections);
   override_int(&config->max_connections_per_uid, over->max_connections_per_uid);
   override_int(&config->removal_timeout, over->removal_timeout);
+  override_int(&config->reask_interval, over->reask_interval);
   override_int(&config->verbose, over->verbose);
   override_string(&config->state_directory, over->state_directory);
   override_string(&config->pools_directory, over->pools_directory);

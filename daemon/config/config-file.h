@@ -17,6 +17,8 @@ G_BEGIN_DECLS
 #define PASS_CONFIG_MAX_CONNECTIONS 4096
 /* RemovalTimeout's bound in seconds, the same as Detach's timeout parameter. */
 #define PASS_CONFIG_MAX_REMOVAL_TIMEOUT (24 * 3600)
+/* ReaskInterval's bound in seconds. */
+#define PASS_CONFIG_MAX_REASK_INTERVAL 3600
 
 /* What the file (or the command line) sets; everything else is unset and the daemon's defaults
  * apply. */
@@ -30,6 +32,7 @@ typedef struct {
   int socket_mode;                              /* 0 to 0777 */
   int max_connections, max_connections_per_uid; /* 1 to PASS_CONFIG_MAX_CONNECTIONS */
   int removal_timeout;                          /* seconds, 0 to PASS_CONFIG_MAX_REMOVAL_TIMEOUT */
+  int reask_interval;                           /* seconds, 1 to PASS_CONFIG_MAX_REASK_INTERVAL */
   int verbose;                                  /* FALSE or TRUE */
   char *state_directory;                        /* absolute; NULL: unset */
   char *pools_directory;                        /* absolute; NULL: unset */

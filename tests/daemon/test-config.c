@@ -33,6 +33,8 @@ describe(const PassConfig *config)
     ADD("MaxConnectionsPerUid=%d", config->max_connections_per_uid);
   if (config->removal_timeout >= 0)
     ADD("RemovalTimeout=%d", config->removal_timeout);
+  if (config->reask_interval >= 0)
+    ADD("ReaskInterval=%d", config->reask_interval);
   if (config->state_directory)
     ADD("StateDirectory=%s", config->state_directory);
   if (config->pools_directory)
@@ -71,6 +73,8 @@ static const Case good[] = {
     {G "MaxConnectionsPerUid=8\n", "MaxConnectionsPerUid=8"},
     {G "RemovalTimeout=0\n", "RemovalTimeout=0"},
     {G "RemovalTimeout=86400\n", "RemovalTimeout=86400"},
+    {G "ReaskInterval=1\n", "ReaskInterval=1"},
+    {G "ReaskInterval=3600\n", "ReaskInterval=3600"},
     {G "StateDirectory=/srv/passd\n", "StateDirectory=/srv/passd"},
     {G "PoolsDirectory=/srv/pools.d\n", "PoolsDirectory=/srv/pools.d"},
     /* Any accepted form, canonical, sorted, once each; spaces around the items are fine. */
@@ -107,6 +111,8 @@ static const Case bad[] = {
      E "MaxConnectionsPerUid: '0x10' is not a number from 1 to 4096"},
     {G "RemovalTimeout=86401\n",
      E "RemovalTimeout: '86401' is not a number of seconds from 0 to 86400"},
+    {G "ReaskInterval=0\n", E "ReaskInterval: '0' is not a number of seconds from 1 to 3600"},
+    {G "ReaskInterval=3601\n", E "ReaskInterval: '3601' is not a number of seconds from 1 to 3600"},
     {G "RemovalTimeout=1.5\n",
      E "RemovalTimeout: '1.5' is not a number of seconds from 0 to 86400"},
     {G "RemovalTimeout=\n", E "RemovalTimeout: '' is not a number of seconds from 0 to 86400"},
@@ -285,12 +291,13 @@ test_example(void)
   config = pass_config_parse(PASS_TEST_CONFIG_EXAMPLE, uncommented->str, &error);
   g_assert_no_error(error);
   got = describe(config);
-  g_assert_cmpstr(got, ==,
-                  "Connect=qemu:///system Socket=/run/passd/io.passd.Manager Group=root(0) "
-                  "SocketMode=0600 MaxConnections=256 MaxConnectionsPerUid=32 RemovalTimeout=20 "
-                  "StateDirectory=/var/lib/passd PoolsDirectory=/etc/passd/pools.d "
-                  "ProtectedDevices=0000:41:00.0,0000:41:00.1 "
-                  "Verbose=0");
+  g_assert_cmpstr(
+      got, ==,
+      "Connect=qemu:///system Socket=/run/passd/io.passd.Manager Group=root(0) "
+      "SocketMode=0600 MaxConnections=256 MaxConnectionsPerUid=32 RemovalTimeout=20 "
+      "ReaskInterval=20 StateDirectory=/var/lib/passd PoolsDirectory=/etc/passd/pools.d "
+      "ProtectedDevices=0000:41:00.0,0000:41:00.1 "
+      "Verbose=0");
   g_assert_cmpstr(config->connect, ==, PASS_DEFAULT_URI);
   g_assert_cmpstr(config->socket, ==, PASS_DEFAULT_SOCKET);
   g_assert_cmpint(config->max_connections, ==, PASS_VARLINK_DEFAULT_MAX_CONNECTIONS);
