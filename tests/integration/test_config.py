@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """passd.conf end to end: --config FILE read at start, its ProtectedDevices refused by Attach
 with the file named, the command line over the file, and a bad or missing file an exit 2 with
-the message (file, line, key) before anything starts. The keys one by one, and RemovalTimeout's
-effect on Detach, are unit-tested (tests/daemon/test-config.c, test-service-ops.c)."""
+the message (file, line, key) before anything starts (and the values passd took, in its debug
+log). The keys one by one, and RemovalTimeout's effect on Detach, are unit-tested (tests/daemon/test-config.c, test-service-ops.c)."""
 
 import os
 import subprocess
@@ -30,6 +30,7 @@ Socket=/nonexistent/passd.sock
 StateDirectory=/nonexistent/state
 ProtectedDevices=05:00.0 ; pci_0000_02_10_4
 RemovalTimeout=3
+ReaskInterval=7
 Verbose=true
 """)
 
@@ -56,8 +57,9 @@ class ConfigTest(passd.PassdCase):
         # serve here), and Verbose= turned debug messages on
         status = self.call(MANAGER + "GetStatus")
         self.assertTrue(status["connected"])
-        self.assertIn("configuration: %s; Detach waits 3 s by default; 2 devices in "
-                      "ProtectedDevices; state in %s" % (CONFIG, self.passd.state_dir), self.passd.log())
+        self.assertIn("configuration: %s; Detach waits 3 s by default, asks again every 7 s "
+                      "after a reset; 2 devices in ProtectedDevices; state in %s"
+                      % (CONFIG, self.passd.state_dir), self.passd.log())
 
 
 class BadConfigTest(passd.unittest.TestCase):
