@@ -64,6 +64,9 @@ typedef struct {
   gboolean failed;    /* could not serve it: exit with a failure */
   gboolean reapplied; /* the recorded VF counts were set again after the first snapshot */
   PassHost *host;     /* sysfs: what libvirt does not say about USB devices */
+  /* PCI functions the kernel removed and libvirt has not (yet): its re-reads of them from
+   * before the removal are stale */
+  GHashTable *kernel_removed;
 } Daemon;
 
 /* ---- logging ---- */
@@ -185,6 +188,7 @@ on_snapshot(GPtrArray *devices, GPtrArray *domains, gpointer user_data)
 
   for (guint i = 0; i < devices->len; i++)
     fill_usb(daemon, g_ptr_array_index(devices, i));
+  g_hash_table_remove_all(daemon->kernel_removed);
   pass_engine_reset(daemon->engine, devices, domains);
   pass_engine_set_connected(daemon->engine, TRUE, NULL);
   /* Before any request from a client can run: operations a crash or a lost libvirt left
@@ -208,6 +212,10 @@ on_device_changed(PassDevice *device, gpointer user_data)
 {
   Daemon *daemon = user_data;
 
+  if (g_hash_table_contains(daemon->kernel_removed, device->address)) {
+    g_debug("%s: libvirt's reading comes after the kernel removed it; ignored", device->address);
+    return;
+  }
   fill_usb(daemon, device);
   pass_engine_device_changed(daemon->engine, device);
 }
@@ -218,6 +226,7 @@ on_device_removed(const char *address, gpointer user_data)
   Daemon *daemon = user_data;
   PassDevice *device = pass_engine_lookup_device(daemon->engine, address);
 
+  g_hash_table_remove(daemon->kernel_removed, address); /* libvirt has caught up */
   /* libvirt not finding a device it has not listed yet (its re-read after the new function's
    * driver bound) removes nothing: sysfs has the news meanwhile. */
   if (device != NULL && device->provisional && daemon->host != NULL) {
@@ -275,6 +284,7 @@ on_kernel_device_added(const char *address, gpointer user_data)
   Daemon *daemon = user_data;
   g_autoptr(PassDevice) device = NULL;
 
+  g_hash_table_remove(daemon->kernel_removed, address); /* back: libvirt's news are fresh */
   if (daemon->host == NULL || !pass_engine_has_inventory(daemon->engine) ||
       pass_engine_lookup_device(daemon->engine, address) != NULL)
     return;
@@ -283,15 +293,16 @@ on_kernel_device_added(const char *address, gpointer user_data)
     pass_engine_device_changed(daemon->engine, device);
 }
 
-/* libvirt removes what it listed; one it never listed only the kernel can take back. */
+/* The kernel removed a PCI function: so does the inventory, ahead of libvirt's event (which
+ * then finds nothing to remove; for one libvirt never listed none comes). Until libvirt has
+ * caught up, its readings of the function are older than the removal. */
 static void
 on_kernel_device_removed(const char *address, gpointer user_data)
 {
   Daemon *daemon = user_data;
-  PassDevice *device = pass_engine_lookup_device(daemon->engine, address);
 
-  if (device != NULL && device->provisional)
-    pass_engine_device_removed(daemon->engine, address);
+  g_hash_table_add(daemon->kernel_removed, g_strdup(address));
+  pass_engine_device_removed(daemon->engine, address);
 }
 
 static const PassVirtCallbacks virt_callbacks = {
@@ -419,6 +430,7 @@ run(const Options *options)
 
   daemon.loop = g_main_loop_new(NULL, FALSE);
   daemon.engine = pass_engine_new();
+  daemon.kernel_removed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   daemon.tx = pass_tx_new(daemon.engine);
   /* Nothing is served without the journal: a write passd could not record could not be
    * recovered after a crash. */
@@ -484,6 +496,7 @@ out:
   pass_varlink_server_free(server); /* removes the socket file it created */
   pass_tx_free(daemon.tx);
   pass_engine_free(daemon.engine);
+  g_hash_table_unref(daemon.kernel_removed);
   g_main_loop_unref(daemon.loop);
   return status;
 }
