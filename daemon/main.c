@@ -67,6 +67,7 @@ typedef struct {
   /* PCI functions the kernel removed and libvirt has not (yet): its re-reads of them from
    * before the removal are stale */
   GHashTable *kernel_removed;
+  GHashTable *kernel_added; /* address -> the source of its pending sysfs read */
 } Daemon;
 
 /* ---- logging ---- */
@@ -277,20 +278,69 @@ on_domain_rebooted(const char *domain, gpointer user_data)
 /* A PCI function the kernel just added (a new VF, say) is shown at once, read from sysfs, until
  * libvirt's own reading replaces it: libvirt learns of it only after udevd, which on a loaded
  * host takes seconds. Nothing takes a provisional device (tx refuses it). A snapshot (a
- * reconnect) drops one libvirt does not list yet; its event brings it back. */
+ * reconnect) drops one libvirt does not list yet; its event brings it back. "At once" is a
+ * moment later: the kernel announces a new VF before it links it to its PF (the physfn link
+ * comes right after the "add" uevent; the lab caught a VF without it). */
+#define KERNEL_ADD_READ_DELAY_MS 100
+
+typedef struct {
+  Daemon *daemon;
+  char *address;
+} KernelAdd;
+
+static void
+kernel_add_free(gpointer data)
+{
+  KernelAdd *add = data;
+
+  g_free(add->address);
+  g_free(add);
+}
+
+static gboolean
+kernel_add_read(gpointer data)
+{
+  KernelAdd *add = data;
+  Daemon *daemon = add->daemon;
+  g_autoptr(PassDevice) device = NULL;
+
+  g_hash_table_remove(daemon->kernel_added, add->address);
+  if (!pass_engine_has_inventory(daemon->engine) ||
+      pass_engine_lookup_device(daemon->engine, add->address) != NULL)
+    return G_SOURCE_REMOVE;
+  device = pass_host_read_pci_device(daemon->host, add->address);
+  if (device != NULL)
+    pass_engine_device_changed(daemon->engine, device);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_kernel_device_added(const char *address, gpointer user_data)
 {
   Daemon *daemon = user_data;
-  g_autoptr(PassDevice) device = NULL;
+  KernelAdd *add;
+  guint id;
 
   g_hash_table_remove(daemon->kernel_removed, address); /* back: libvirt's news are fresh */
-  if (daemon->host == NULL || !pass_engine_has_inventory(daemon->engine) ||
-      pass_engine_lookup_device(daemon->engine, address) != NULL)
+  if (daemon->host == NULL || g_hash_table_contains(daemon->kernel_added, address))
     return;
-  device = pass_host_read_pci_device(daemon->host, address);
-  if (device != NULL)
-    pass_engine_device_changed(daemon->engine, device);
+  add = g_new0(KernelAdd, 1);
+  add->daemon = daemon;
+  add->address = g_strdup(address);
+  id = g_timeout_add_full(G_PRIORITY_DEFAULT, KERNEL_ADD_READ_DELAY_MS, kernel_add_read, add,
+                          kernel_add_free);
+  g_hash_table_insert(daemon->kernel_added, g_strdup(address), GUINT_TO_POINTER(id));
+}
+
+static void
+kernel_added_cancel(Daemon *daemon, const char *address)
+{
+  guint id = GPOINTER_TO_UINT(g_hash_table_lookup(daemon->kernel_added, address));
+
+  if (id != 0) {
+    g_hash_table_remove(daemon->kernel_added, address);
+    g_source_remove(id);
+  }
 }
 
 /* The kernel removed a PCI function: so does the inventory, ahead of libvirt's event (which
@@ -301,6 +351,7 @@ on_kernel_device_removed(const char *address, gpointer user_data)
 {
   Daemon *daemon = user_data;
 
+  kernel_added_cancel(daemon, address);
   g_hash_table_add(daemon->kernel_removed, g_strdup(address));
   pass_engine_device_removed(daemon->engine, address);
 }
@@ -431,6 +482,7 @@ run(const Options *options)
   daemon.loop = g_main_loop_new(NULL, FALSE);
   daemon.engine = pass_engine_new();
   daemon.kernel_removed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  daemon.kernel_added = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   daemon.tx = pass_tx_new(daemon.engine);
   /* Nothing is served without the journal: a write passd could not record could not be
    * recovered after a crash. */
@@ -497,6 +549,13 @@ out:
   pass_tx_free(daemon.tx);
   pass_engine_free(daemon.engine);
   g_hash_table_unref(daemon.kernel_removed);
+  {
+    g_autofree char **pending = (char **)g_hash_table_get_keys_as_array(daemon.kernel_added, NULL);
+
+    for (guint i = 0; pending[i] != NULL; i++)
+      kernel_added_cancel(&daemon, pending[i]);
+  }
+  g_hash_table_unref(daemon.kernel_added);
   g_main_loop_unref(daemon.loop);
   return status;
 }
