@@ -30,8 +30,8 @@ on_event(JsonObject *parameters, gboolean continues, gpointer user_data)
     /* Every reply, "subscribed" included: scripts wait for it to know the stream is live. */
     line = passctl_json_to_text(parameters, FALSE);
   } else if (event != NULL) {
-    g_autoptr(GDateTime) now = g_date_time_new_now_local();
-    g_autofree char *time = g_date_time_format(now, "%H:%M:%S");
+    g_autoptr(GTimeZone) local = g_time_zone_new_local();
+    g_autofree char *time = passctl_event_time(event, local);
 
     line = passctl_format_event(event, time);
   }

@@ -58,3 +58,20 @@ passctl_format_event(JsonObject *event, const char *time)
   g_string_append_c(line, '\n');
   return g_string_free(g_steal_pointer(&line), FALSE);
 }
+
+char *
+passctl_event_time(JsonObject *event, GTimeZone *tz)
+{
+  JsonNode *node = json_object_get_member(event, "timestamp");
+  g_autoptr(GDateTime) time = NULL;
+
+  if (node != NULL && json_node_get_value_type(node) == G_TYPE_INT64) {
+    g_autoptr(GDateTime) utc =
+        g_date_time_new_from_unix_utc(json_node_get_int(node) / G_USEC_PER_SEC);
+
+    time = utc ? g_date_time_to_timezone(utc, tz) : NULL;
+  }
+  if (time == NULL)
+    time = g_date_time_new_now(tz);
+  return g_date_time_format(time, "%H:%M:%S");
+}

@@ -102,6 +102,9 @@ guint passctl_checks_failed(JsonArray *checks);
 /* One line (with newline) for a Watch event, prefixed with @time; NULL for events that have
  * no human form ("subscribed"). */
 char *passctl_format_event(JsonObject *event, const char *time);
+/* HH:MM:SS in @tz of the event's "timestamp" (when passd's inventory changed); now when it has
+ * none (an older passd). */
+char *passctl_event_time(JsonObject *event, GTimeZone *tz);
 
 /* ---- format-actions.c ---- */
 

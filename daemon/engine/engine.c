@@ -245,6 +245,8 @@ dispatch(PassEngine *engine, const PassEngineEvent *event)
 static void
 emit_pending(PassEngine *engine, GPtrArray *pending)
 {
+  gint64 now = g_get_real_time();
+
   if (pending->len == 0)
     return;
   engine->generation++;
@@ -255,6 +257,7 @@ emit_pending(PassEngine *engine, GPtrArray *pending)
         .type = p->type,
         .address = p->address,
         .device = g_hash_table_lookup(engine->inventory->devices, p->address),
+        .time = now,
     };
 
     if (p->type == PASS_ENGINE_EVENT_REMOVED)
@@ -268,7 +271,8 @@ emit_pending(PassEngine *engine, GPtrArray *pending)
 static void
 emit_domain(PassEngine *engine, const char *name)
 {
-  PassEngineEvent event = {.type = PASS_ENGINE_EVENT_DOMAIN, .domain = name};
+  PassEngineEvent event = {
+      .type = PASS_ENGINE_EVENT_DOMAIN, .domain = name, .time = g_get_real_time()};
 
   dispatch(engine, &event);
 }
@@ -424,6 +428,7 @@ pass_engine_set_connected(PassEngine *engine, gboolean connected, const char *me
         .type = PASS_ENGINE_EVENT_HYPERVISOR,
         .connected = connected,
         .message = engine->message,
+        .time = g_get_real_time(),
     };
 
     engine->generation++;

@@ -34,6 +34,7 @@ typedef struct {
   gboolean connected;       /* hypervisor */
   const char *message;      /* hypervisor: why the connection was lost; else NULL */
   const char *domain;       /* domain events */
+  gint64 time;              /* when the state changed: g_get_real_time(), µs since the epoch */
 } PassEngineEvent;
 
 /* Called after the engine's state is updated, so the engine can be queried from here for the

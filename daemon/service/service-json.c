@@ -199,11 +199,12 @@ pass_json_event_type_name(PassEngineEventType type)
 }
 
 static JsonObject *
-event_new(const char *type)
+event_new(const char *type, gint64 time)
 {
   JsonObject *object = json_object_new();
 
   json_object_set_string_member(object, "type", type);
+  json_object_set_int_member(object, "timestamp", time);
   json_object_set_null_member(object, "address");
   json_object_set_null_member(object, "device");
   json_object_set_null_member(object, "connected");
@@ -214,7 +215,7 @@ event_new(const char *type)
 JsonObject *
 pass_json_event(const PassEngineEvent *event, JsonObject *device)
 {
-  JsonObject *object = event_new(pass_json_event_type_name(event->type));
+  JsonObject *object = event_new(pass_json_event_type_name(event->type), event->time);
 
   if (event->type == PASS_ENGINE_EVENT_HYPERVISOR) {
     json_object_set_boolean_member(object, "connected", event->connected);
@@ -228,9 +229,9 @@ pass_json_event(const PassEngineEvent *event, JsonObject *device)
 }
 
 JsonObject *
-pass_json_event_subscribed(void)
+pass_json_event_subscribed(gint64 time)
 {
-  return event_new("subscribed");
+  return event_new("subscribed", time);
 }
 
 static const char *const action_names[] = {

@@ -38,8 +38,8 @@ const char *pass_json_event_type_name(PassEngineEventType type);
 /* An Event for @event; @device is the Device object for device events that carry one (may be
  * NULL; a ref is taken). */
 JsonObject *pass_json_event(const PassEngineEvent *event, JsonObject *device);
-/* The first event of every Watch. */
-JsonObject *pass_json_event_subscribed(void);
+/* The first event of every Watch, made at @time (g_get_real_time()). */
+JsonObject *pass_json_event_subscribed(gint64 time);
 
 /* An Action. */
 JsonObject *pass_json_action(const PassAction *action);

@@ -333,7 +333,7 @@ void
 pass_service_watch(PassService *service, PassVarlinkCall *call, PassRequest *request,
                    const PassArgs *args)
 {
-  g_autoptr(JsonObject) subscribed = pass_json_event_subscribed();
+  g_autoptr(JsonObject) subscribed = pass_json_event_subscribed(g_get_real_time());
   g_autofree char *text = NULL;
 
   if (!pass_varlink_call_wants_more(call)) {

@@ -196,10 +196,11 @@ mdev_job(PassOps *ops, gpointer worker, gpointer data, GError **error)
         (call->mdev_flags & PASS_TX_MDEV_AUTOSTART) != 0, error);
     if (call->address == NULL)
       return NULL;
-  } else if (!ops->klass->remove_mdev(ops, worker, call->address, error)) {
-    return NULL;
+  } else {
+    /* gone: a reading now could only be libvirt's, from before udev told it */
+    return ops->klass->remove_mdev(ops, worker, call->address, error) ? call : NULL;
   }
-  /* What the engine gets before the reply: the new instance, or nothing when gone. */
+  /* What the engine gets before the reply: the new instance. */
   call->device = ops->klass->read_device(ops, worker, call->address, &local);
   if (call->device == NULL && !g_error_matches(local, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE))
     g_debug("re-reading %s: %s", call->address, local->message);
@@ -214,10 +215,10 @@ mdev_done(GObject *source, GAsyncResult *res, gpointer user_data)
   GError *error = NULL;
 
   if (ops->klass->run_finish(ops, res, &error) != NULL) {
-    if (call->device)
-      pass_engine_device_changed(call->tx->engine, call->device);
-    else if (!call->create)
+    if (!call->create)
       pass_engine_device_removed(call->tx->engine, call->address);
+    else if (call->device)
+      pass_engine_device_changed(call->tx->engine, call->device);
   }
   call_finish(call, error);
 }

@@ -191,6 +191,29 @@ pass_virt_call_create_mdev(virConnectPtr conn, const char *parent_name, const ch
   }
 }
 
+/* libvirt forgets a stopped instance only when udev reports it gone, a moment after mdevctl's
+ * stop returns (CI saw 0.9 s under load): wait for that, bounded, so that a removal's reply is
+ * not followed by libvirt still listing the instance. */
+#define FORGET_WAIT_MS 10000
+#define FORGET_POLL_MS 50
+
+static void
+wait_forgotten(virConnectPtr conn, const char *address)
+{
+  for (guint waited = 0; waited < FORGET_WAIT_MS; waited += FORGET_POLL_MS) {
+    g_autoptr(GError) local = NULL;
+    g_autoptr(virNodeDevice) dev = pass_virt_lookup_mdev(conn, address, &local);
+
+    if (dev == NULL) {
+      if (!g_error_matches(local, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE))
+        g_debug("libvirt: waiting for %s to go: %s", address, local->message);
+      return;
+    }
+    g_usleep(FORGET_POLL_MS * G_TIME_SPAN_MILLISECOND);
+  }
+  g_debug("libvirt: still lists %s %u ms after its removal", address, FORGET_WAIT_MS);
+}
+
 gboolean
 pass_virt_call_remove_mdev(virConnectPtr conn, const char *address, GError **error)
 {
@@ -210,5 +233,7 @@ pass_virt_call_remove_mdev(virConnectPtr conn, const char *address, GError **err
     return pass_virt_set_call_error(conn, error, step);
   if (persistent > 0 && virNodeDeviceUndefine(dev, 0) < 0)
     return pass_virt_set_call_error(conn, error, step);
+  if (active > 0)
+    wait_forgotten(conn, address);
   return TRUE;
 }

@@ -487,6 +487,27 @@ test_events(void)
   }
 }
 
+/* The time is passd's, in the given zone; without a stamp it is now. */
+static void
+test_event_time(void)
+{
+  g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+  g_autoptr(GTimeZone) plus2 = g_time_zone_new_identifier("+02:00");
+  g_autoptr(JsonObject) stamped =
+      parse_object("{\"type\":\"removed\",\"timestamp\":1764650000123456,\"address\":\"x\"}");
+  g_autoptr(JsonObject) bad = parse_object("{\"type\":\"removed\",\"timestamp\":\"soon\"}");
+  g_autoptr(JsonObject) old = parse_object("{\"type\":\"removed\",\"address\":\"x\"}");
+  g_autofree char *a = passctl_event_time(stamped, utc);
+  g_autofree char *b = passctl_event_time(stamped, plus2);
+  g_autofree char *c = passctl_event_time(bad, utc);
+  g_autofree char *d = passctl_event_time(old, utc);
+
+  g_assert_cmpstr(a, ==, "04:33:20");
+  g_assert_cmpstr(b, ==, "06:33:20");
+  g_assert_cmpuint(strlen(c), ==, 8);
+  g_assert_cmpuint(strlen(d), ==, 8);
+}
+
 static void
 test_fields(void)
 {
@@ -646,6 +667,7 @@ main(int argc, char **argv)
   g_test_add_func("/client/show/nulls", test_show_nulls);
   g_test_add_func("/client/status", test_status);
   g_test_add_func("/client/events", test_events);
+  g_test_add_func("/client/event-time", test_event_time);
   g_test_add_func("/client/fields", test_fields);
   g_test_add_func("/client/json", test_json_text);
   g_test_add_func("/client/checks", test_checks);

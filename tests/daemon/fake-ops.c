@@ -53,6 +53,7 @@ struct _FakeOps {
   gint running, max_running;
   GPtrArray *mdev_types; /* PassMdevType*: what create_mdev may make */
   guint next_mdev;
+  GPtrArray *lingering; /* FakeDevice*: removed mdevs read_device still finds; NULL: none do */
 };
 
 static void
@@ -531,6 +532,9 @@ fake_read_device(PassOps *ops, gpointer worker, const char *address, GError **er
     g_set_error(error, PASS_ERROR, PASS_ERROR_HYPERVISOR_UNAVAILABLE, "fake: libvirt is gone");
     return NULL;
   }
+  for (guint i = 0; !d && fake->lingering && i < fake->lingering->len; i++)
+    if (g_str_equal(((FakeDevice *)g_ptr_array_index(fake->lingering, i))->address, address))
+      d = g_ptr_array_index(fake->lingering, i);
   if (!d) {
     g_set_error(error, PASS_ERROR, PASS_ERROR_NO_SUCH_DEVICE, "no device %s", address);
     return NULL;
@@ -635,6 +639,7 @@ fake_free(PassOps *ops)
   g_ptr_array_unref(fake->calls);
   g_ptr_array_unref(fake->fail_prefixes);
   g_ptr_array_unref(fake->mdev_types);
+  g_clear_pointer(&fake->lingering, g_ptr_array_unref);
   g_mutex_clear(&fake->lock);
   g_free(fake);
 }
@@ -710,12 +715,16 @@ fake_remove_mdev(PassOps *ops, gpointer worker, const char *address, GError **er
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
   char *call = g_strdup_printf("remove_mdev %s", address);
   FakeDevice *d;
+  guint i;
 
   if (!record(fake, call, error))
     return FALSE;
   d = find_device(fake, address);
   fake_mdev_type(fake, d->mdev_parent, d->mdev_type)->available++;
-  g_ptr_array_remove(fake->devices, d);
+  if (fake->lingering && g_ptr_array_find(fake->devices, d, &i))
+    g_ptr_array_add(fake->lingering, g_ptr_array_steal_index(fake->devices, i));
+  else
+    g_ptr_array_remove(fake->devices, d);
   return TRUE;
 }
 
@@ -1009,6 +1018,15 @@ fake_ops_set_domain_nodes(FakeOps *fake, const char *domain, const char *nodeset
 
   g_free(d->numa_nodes);
   d->numa_nodes = g_strdup(nodeset);
+}
+
+void
+fake_ops_set_mdevs_linger(FakeOps *fake)
+{
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+
+  if (fake->lingering == NULL)
+    fake->lingering = g_ptr_array_new_with_free_func((GDestroyNotify)fake_device_free);
 }
 
 void

@@ -47,6 +47,9 @@ void fake_ops_set_numa_node(FakeOps *fake, const char *address, int node);
 /* @domain's <numatune> nodeset, e.g. "1" (default: none). */
 void fake_ops_set_domain_nodes(FakeOps *fake, const char *domain, const char *nodeset);
 
+/* From now on, read_device still finds an mdev after its remove_mdev, as libvirt does until udev
+ * reports the instance gone. */
+void fake_ops_set_mdevs_linger(FakeOps *fake);
 /* A type create_mdev can make @available instances of on @parent (libvirt's @parent_name);
  * created mdevs are devices "mdev:UUID" (driver mtty, a group of their own). */
 void fake_ops_add_mdev_type(FakeOps *fake, const char *parent, const char *parent_name,

@@ -139,20 +139,27 @@ test_events(void)
 {
   g_autoptr(PassDevice) device = pass_device_new();
   g_autoptr(JsonObject) device_object = NULL;
-  g_autoptr(JsonObject) subscribed = pass_json_event_subscribed();
-  PassEngineEvent removed = {.type = PASS_ENGINE_EVENT_REMOVED, .address = "0000:00:1f.3"};
-  PassEngineEvent owners = {.type = PASS_ENGINE_EVENT_OWNERS, .address = "0000:00:02.0"};
+  g_autoptr(JsonObject) subscribed = pass_json_event_subscribed(1764650000000001);
+  PassEngineEvent removed = {
+      .type = PASS_ENGINE_EVENT_REMOVED, .address = "0000:00:1f.3", .time = 1764650000000002};
+  PassEngineEvent owners = {
+      .type = PASS_ENGINE_EVENT_OWNERS, .address = "0000:00:02.0", .time = 1764650000000003};
   PassEngineEvent down = {.type = PASS_ENGINE_EVENT_HYPERVISOR,
                           .connected = FALSE,
-                          .message = "End of file while reading data"};
-  PassEngineEvent up = {.type = PASS_ENGINE_EVENT_HYPERVISOR, .connected = TRUE};
+                          .message = "End of file while reading data",
+                          .time = 1764650000000004};
+  PassEngineEvent up = {
+      .type = PASS_ENGINE_EVENT_HYPERVISOR, .connected = TRUE, .time = 1764650000000005};
   JsonObject *object;
 
-  assert_json(subscribed, "{\"type\":\"subscribed\",\"address\":null,\"device\":null,"
-                          "\"connected\":null,\"message\":null}");
+  assert_json(
+      subscribed,
+      "{\"type\":\"subscribed\",\"timestamp\":1764650000000001,\"address\":null,\"device\":null,"
+      "\"connected\":null,\"message\":null}");
 
   object = pass_json_event(&removed, NULL);
-  assert_json(object, "{\"type\":\"removed\",\"address\":\"0000:00:1f.3\",\"device\":null,"
+  assert_json(object, "{\"type\":\"removed\",\"timestamp\":1764650000000002,\"address\":\"0000:00:"
+                      "1f.3\",\"device\":null,"
                       "\"connected\":null,\"message\":null}");
   json_object_unref(object);
 
@@ -162,7 +169,8 @@ test_events(void)
   object = pass_json_event(&owners, device_object);
   assert_json(
       object,
-      "{\"type\":\"owners\",\"address\":\"0000:00:02.0\",\"device\":{\"address\":"
+      "{\"type\":\"owners\",\"timestamp\":1764650000000003,\"address\":\"0000:00:02.0\",\"device\":"
+      "{\"address\":"
       "\"0000:00:02.0\",\"kind\":\"pci\",\"name\":\"pci_0000_00_02_0\",\"vendor_id\":\"0x0000\","
       "\"product_id\":\"0x0000\",\"vendor\":null,\"product\":null,\"class\":\"0x000000\","
       "\"driver\":null,\"iommu_group\":null,\"iommu_group_members\":[],\"numa_node\":"
@@ -172,12 +180,16 @@ test_events(void)
   json_object_unref(object);
 
   object = pass_json_event(&down, NULL);
-  assert_json(object, "{\"type\":\"hypervisor\",\"address\":null,\"device\":null,"
-                      "\"connected\":false,\"message\":\"End of file while reading data\"}");
+  assert_json(
+      object,
+      "{\"type\":\"hypervisor\",\"timestamp\":1764650000000004,\"address\":null,\"device\":null,"
+      "\"connected\":false,\"message\":\"End of file while reading data\"}");
   json_object_unref(object);
   object = pass_json_event(&up, NULL);
-  assert_json(object, "{\"type\":\"hypervisor\",\"address\":null,\"device\":null,"
-                      "\"connected\":true,\"message\":null}");
+  assert_json(
+      object,
+      "{\"type\":\"hypervisor\",\"timestamp\":1764650000000005,\"address\":null,\"device\":null,"
+      "\"connected\":true,\"message\":null}");
   json_object_unref(object);
 
   g_assert_cmpstr(pass_json_event_type_name(PASS_ENGINE_EVENT_ADDED), ==, "added");

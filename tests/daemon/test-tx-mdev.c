@@ -273,6 +273,29 @@ test_attach_remove(Fixture *f, gconstpointer data)
   outcome_clear(&o);
 }
 
+/* libvirt lists a removed instance until udev reports it gone: the reply still means gone. */
+static void
+test_remove_libvirt_late(Fixture *f, gconstpointer data)
+{
+  Outcome o = {0};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PassDevice) late = NULL;
+
+  create(f, "mtty", "mtty-1", UUID, 0, &o);
+  g_assert_no_error(o.error);
+  outcome_clear(&o);
+  fake_ops_set_mdevs_linger(f->fake);
+  pass_tx_remove_mdev(f->tx, NULL, MDEV, on_mdev, &o);
+  wait_for(&o);
+  g_assert_no_error(o.error);
+  late = fake_ops_get_ops(f->fake)->klass->read_device(fake_ops_get_ops(f->fake), f->fake, MDEV,
+                                                       &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(late);
+  g_assert_null(pass_engine_lookup_device(f->engine, MDEV));
+  outcome_clear(&o);
+}
+
 static void
 attach_type(Fixture *f, const char *type, const char *parent, guint flags, guint mdev_flags,
             Outcome *o)
@@ -544,6 +567,8 @@ main(int argc, char **argv)
   g_test_add("/tx-mdev/types", Fixture, NULL, fixture_setup, test_types, fixture_teardown);
   g_test_add("/tx-mdev/create", Fixture, NULL, fixture_setup, test_create, fixture_teardown);
   g_test_add("/tx-mdev/attach-remove", Fixture, NULL, fixture_setup, test_attach_remove,
+             fixture_teardown);
+  g_test_add("/tx-mdev/remove-libvirt-late", Fixture, NULL, fixture_setup, test_remove_libvirt_late,
              fixture_teardown);
   g_test_add("/tx-mdev/type-pick", Fixture, NULL, fixture_setup, test_type_pick, fixture_teardown);
   g_test_add("/tx-mdev/type-no-capacity", Fixture, NULL, fixture_setup, test_type_no_capacity,

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Watch: the subscription handshake, and subscribers coming and going."""
 
+import time
+
 import passd
 
 SERVICE = "org.varlink.service."
@@ -27,13 +29,18 @@ class Watch(passd.PassdCase):
     def test_subscribed_event_fields(self):
         c = self.passd.connect()
         self.addCleanup(c.close)
+        before = time.time_ns() // 1000
         event = c.call_raw(MANAGER + "Watch", None, more=True)["parameters"]["event"]
+        after = time.time_ns() // 1000
         self.assertEqual(event["type"], "subscribed")
+        # passd's clock, in µs since the epoch, when the stream began
+        self.assertIsInstance(event["timestamp"], int)
+        self.assertTrue(before <= event["timestamp"] <= after, (before, event, after))
         # a subscribed event is about no device
         self.assertIsNone(event.get("address"), event)
         self.assertIsNone(event.get("device"), event)
         self.assertIn(event.get("connected"), (None, True), event)
-        self.assertLessEqual(set(event), {"type", "address", "device", "connected", "message"})
+        self.assertLessEqual(set(event), {"type", "timestamp", "address", "device", "connected", "message"})
 
     def test_watch_keeps_connection_for_the_stream(self):
         c = self.subscribe()
