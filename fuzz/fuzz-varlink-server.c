@@ -49,7 +49,9 @@ record(PassService *service, PassVarlinkCall *call, PassRequest *request, const 
   }
   if (args->domain)
     json_object_set_string_member(reply, "domain", args->domain);
-  FUZZ_CHECK(args->timeout >= 0 && args->timeout <= 24 * 3600);
+  /* Detach without a timeout decodes to the default marker, not to 0. */
+  FUZZ_CHECK(args->timeout == PASS_ARGS_TIMEOUT_DEFAULT ||
+             (args->timeout >= 0 && args->timeout <= 24 * 3600));
   json_object_set_int_member(reply, "flags", args->flags);
   json_object_set_int_member(reply, "timeout", args->timeout);
   if (pass_varlink_call_wants_more(call))

@@ -326,7 +326,20 @@ lab_guest_wait_line() { # NAME NEEDLE present|absent TIMEOUT WHAT LISTER: a fres
     fi
     sleep 0.5
   done
-  echo "# guest $name: $what not $want within ${timeout}s; it sees: $($lister "$name" | tr '\n' ' ')" >&2
+  lab_guest_wait_failed "$name" "$n0" "$what not $want within ${timeout}s" "$lister"
+}
+lab_guest_wait_failed() { # NAME N0 WHAT LISTER: why a wait for a fresh alive line failed (stderr)
+  # A guest that printed no line since N0 is silent (stalled or dead), not seeing the wrong thing:
+  # say which, with the end of its serial log, so a CI log alone tells the two apart.
+  local fresh
+  fresh=$(($(lab_guest_alive "$1" | wc -l) - $2))
+  if [ "$fresh" -gt 0 ]; then
+    echo "# guest $1: $3; $fresh fresh alive lines, the latest sees: $($4 "$1" | tr '\n' ' ')" >&2
+  else
+    echo "# guest $1: $3, and it printed no alive line meanwhile (every 2 s when running:" \
+      "stalled or dead; domstate $(virsh domstate "$1" 2>&1)); its serial log ends with:" >&2
+    lab_guest_lines "$1" | tail -n 5 | cut -c 1-300 | sed 's/^/#   /' >&2
+  fi
   return 1
 }
 lab_guest_wait_pci() { # NAME VENDOR:DEVICE present|absent [TIMEOUT=60], judged on fresh lines
@@ -369,8 +382,7 @@ lab_guest_wait_addr() { # NAME GUEST-ADDR VVVV:DDDD present|absent [TIMEOUT=60],
     fi
     sleep 0.5
   done
-  echo "# guest $name: $addr=$id not $want within ${timeout}s; it sees: $(lab_guest_pci "$name" | tr '\n' ' ')" >&2
-  return 1
+  lab_guest_wait_failed "$name" "$n0" "$addr=$id not $want within ${timeout}s" lab_guest_pci
 }
 lab_guest_stop() { # NAME: destroy if running (no error when it is not)
   [ "$(virsh domstate "$1" 2>/dev/null)" = "shut off" ] || virsh -q destroy "$1" >/dev/null 2>&1
