@@ -317,6 +317,7 @@ lab_guest_wait_line() { # NAME NEEDLE present|absent TIMEOUT WHAT LISTER: a fres
   end=$(($(date +%s) + timeout))
   while [ "$(date +%s)" -lt $end ]; do
     line=$(lab_guest_alive "$name" | tail -n +$((n0 + 1)) | tail -n 1)
+    line=${line/ pci=/ pci= } # every PCI entry after a space, the first too (lab_guest_wait_addr)
     if [ -n "$line" ]; then
       if [[ $line == *"$needle"* ]]; then
         [ "$want" = present ] && return 0
@@ -368,21 +369,7 @@ lab_pci_id() { # ADDR -> VVVV:DDDD from L1's sysfs
 }
 lab_guest_wait_addr() { # NAME GUEST-ADDR VVVV:DDDD present|absent [TIMEOUT=60], on fresh lines
   # Like lab_guest_wait_pci, but for one guest address: tells apart two devices of one kind.
-  local name=$1 addr=$2 id=$3 want=$4 timeout=${5:-60} n0 end line
-  n0=$(lab_guest_alive "$name" | wc -l)
-  end=$(($(date +%s) + timeout))
-  while [ "$(date +%s)" -lt $end ]; do
-    line=$(lab_guest_alive "$name" | tail -n +$((n0 + 1)) | tail -n 1)
-    if [ -n "$line" ]; then
-      if [[ $line == *" $addr=$id "* || $line == *"=$addr=$id "* ]]; then
-        [ "$want" = present ] && return 0
-      else
-        [ "$want" = absent ] && return 0
-      fi
-    fi
-    sleep 0.5
-  done
-  lab_guest_wait_failed "$name" "$n0" "$addr=$id not $want within ${timeout}s" lab_guest_pci
+  lab_guest_wait_line "$1" " $2=$3 " "$4" "${5:-60}" "$2=$3" lab_guest_pci
 }
 lab_guest_stop() { # NAME: destroy if running (no error when it is not)
   [ "$(virsh domstate "$1" 2>/dev/null)" = "shut off" ] || virsh -q destroy "$1" >/dev/null 2>&1
