@@ -15,30 +15,15 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench-clock.h"
+
 #include "journal.h"
-
-static gint64
-now_ns(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (gint64)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int
-compare_times(const void *pa, const void *pb)
-{
-  gint64 a = *(const gint64 *)pa, b = *(const gint64 *)pb;
-
-  return (a > b) - (a < b);
-}
 
 /* "median X ms (min, p90, p99, max)" of @n times in ns. */
 static void
 report(const char *what, gint64 *times, guint n)
 {
-  qsort(times, n, sizeof(gint64), compare_times);
+  bench_sort_times(times, n);
   printf("%-34s median %8.3f ms  (min %8.3f, p90 %8.3f, p99 %8.3f, max %8.3f; %u runs)\n", what,
          (double)times[n / 2] / 1e6, (double)times[0] / 1e6, (double)times[n * 9 / 10] / 1e6,
          (double)times[n * 99 / 100] / 1e6, (double)times[n - 1] / 1e6, n);
@@ -97,10 +82,10 @@ main(int argc, char **argv)
 
   for (guint i = 0; i < appends; i++) {
     JsonObject *record = begin_record(i);
-    gint64 t0 = now_ns();
+    gint64 t0 = bench_now_ns();
     guint64 seq = pass_journal_append(journal, record, &error);
 
-    times[i] = now_ns() - t0;
+    times[i] = bench_now_ns() - t0;
     json_object_unref(record);
     if (!seq) {
       fprintf(stderr, "%s\n", error->message);
@@ -116,12 +101,12 @@ main(int argc, char **argv)
 
     for (guint d = 0; d < 64; d++)
       g_ptr_array_add(records, begin_record(d));
-    t0 = now_ns();
+    t0 = bench_now_ns();
     if (!pass_journal_rewrite(journal, records, &error)) {
       fprintf(stderr, "%s\n", error->message);
       return 1;
     }
-    times[i] = now_ns() - t0;
+    times[i] = bench_now_ns() - t0;
   }
   report("rewrite of 64 records", times, rewrites);
   return 0;

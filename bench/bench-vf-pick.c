@@ -14,33 +14,18 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench-clock.h"
+
 #include "vf-pick.h"
 
 #define N_PFS 256
 #define N_VFS 64
 
-static gint64
-now_ns(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (gint64)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int
-compare_times(const void *pa, const void *pb)
-{
-  gint64 a = *(const gint64 *)pa, b = *(const gint64 *)pb;
-
-  return (a > b) - (a < b);
-}
-
 /* "median X us (min Y, p90 Z)" of @n times in ns. */
 static void
 report(const char *what, gint64 *times, guint n)
 {
-  qsort(times, n, sizeof(gint64), compare_times);
+  bench_sort_times(times, n);
   printf("%-58s median %9.2f us  (min %9.2f, p90 %9.2f; %u runs)\n", what,
          (double)times[n / 2] / 1000.0, (double)times[0] / 1000.0,
          (double)times[n * 9 / 10] / 1000.0, n);
@@ -212,10 +197,10 @@ bench_picks(guint n_picks)
   for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
     for (guint i = 0; i < n_picks; i++) {
       PassVfRequest request = {cases[c].count, cases[c].policy, cases[c].numa, nodes[i % 2], 1};
-      gint64 start = now_ns();
+      gint64 start = bench_now_ns();
       PassVfPick *pick = pass_vf_table_pick(table, &request);
 
-      times[i] = now_ns() - start;
+      times[i] = bench_now_ns() - start;
       if (pick->verdict != PASS_VF_PICK_OK || pick->choices->len != cases[c].count) {
         fprintf(stderr, "%s: no pick: %s\n", cases[c].what, pick->message);
         exit(1);
@@ -226,19 +211,19 @@ bench_picks(guint n_picks)
   }
 
   for (guint i = 0; i < n_builds; i++) {
-    gint64 start = now_ns();
+    gint64 start = bench_now_ns();
     PassVfTable *built = pass_vf_table_new(rows, host->rows->len);
 
-    times[i] = now_ns() - start;
+    times[i] = bench_now_ns() - start;
     pass_vf_table_free(built);
   }
   report("build the table from the rows (once per picture)", times, n_builds);
   for (guint i = 0; i < n_builds; i++) {
     PassVfRequest request = {1, PASS_VF_POLICY_SPREAD, PASS_VF_NUMA_PREFERRED, nodes[i % 2], 1};
-    gint64 start = now_ns();
+    gint64 start = bench_now_ns();
     PassVfPick *pick = pass_vf_pick(rows, host->rows->len, &request);
 
-    times[i] = now_ns() - start;
+    times[i] = bench_now_ns() - start;
     pass_vf_pick_free(pick);
   }
   report("pass_vf_pick(): build + pick 1 in one call", times, n_builds);
@@ -267,18 +252,18 @@ bench_plan(const char *what, gboolean packed, guint n_plans)
   pass_vf_plan_free(plan);
 
   for (guint i = 0; i < n_plans; i++) {
-    gint64 start = now_ns(), planned;
+    gint64 start = bench_now_ns(), planned;
     PassVfTable *fresh;
 
     plan = pass_vf_table_plan(table);
-    planned = now_ns();
+    planned = bench_now_ns();
     times[i] = planned - start;
     pass_vf_plan_free(plan);
 
-    start = now_ns();
+    start = bench_now_ns();
     fresh = pass_vf_table_new(rows, host->rows->len);
     plan = pass_vf_table_plan(fresh);
-    totals[i] = now_ns() - start;
+    totals[i] = bench_now_ns() - start;
     pass_vf_plan_free(plan);
     pass_vf_table_free(fresh);
   }
