@@ -7,13 +7,12 @@
  *   rewrite: M rewrites of 64 records (a host holding 64 devices), each timed alone
  *
  * Usage: bench-journal DIR [APPENDS] [REWRITES]
- * DIR must not exist or be empty, and should be on the filesystem that holds /var/lib/passd:
- * the numbers are the disk's (tmpfs makes fdatasync free). It is left behind for inspection. */
+ * DIR must hold no journal yet (the rewrites would replace a real one's records), and should be
+ * on the filesystem that holds /var/lib/passd: the numbers are the disk's (tmpfs makes
+ * fdatasync free). It is left behind for inspection. */
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
 
 #include "bench-clock.h"
 
@@ -68,9 +67,15 @@ main(int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(PassJournal) journal = NULL;
   g_autofree gint64 *times = NULL;
+  g_autofree char *path = NULL;
 
   if (argc < 2 || appends < 1 || rewrites < 1) {
     fprintf(stderr, "usage: %s DIR [APPENDS] [REWRITES]\n", argv[0]);
+    return 2;
+  }
+  path = g_build_filename(argv[1], "journal", NULL);
+  if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+    fprintf(stderr, "%s exists: give a new directory, this would overwrite its records\n", path);
     return 2;
   }
   journal = pass_journal_open(argv[1], &error);

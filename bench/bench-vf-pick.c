@@ -12,7 +12,6 @@
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "bench-clock.h"
 
