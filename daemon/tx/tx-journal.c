@@ -6,6 +6,8 @@
  *   end       it ended ("begin": the seq of its begin record; "outcome", "error")
  *   original  the driver a device had when passd took it (null: none)
  *   returned  the device went back to a host driver: passd holds it no more
+ *   unplug    a live detach ("begin": its seq) asks the guest to let go, written before the
+ *             request: recovery gives the guest time before it asks again (tx-recover.c)
  *   mdev      an attach by mdev type is about to create "address" ("transient": removed on
  *             detach), written before the create
  *   mdev_attached  its attach is done (a persistent one is then no more passd's business)
@@ -157,6 +159,16 @@ tx_intent_free(Intent *intent)
   g_free(intent);
 }
 
+/* When @record was written (the journal stamps each), in real-time microseconds; 0 unknown. */
+static gint64
+record_time_us(JsonObject *record)
+{
+  const char *text = json_object_get_string_member_with_default(record, "time", NULL);
+  g_autoptr(GDateTime) time = text ? g_date_time_new_from_iso8601(text, NULL) : NULL;
+
+  return time ? g_date_time_to_unix(time) * G_USEC_PER_SEC + g_date_time_get_microsecond(time) : 0;
+}
+
 /* A begin record as an Intent; NULL (logged) when it does not make sense. @originals gets
  * the drivers its detach-host steps name, unless it knows them already. */
 static Intent *
@@ -256,6 +268,12 @@ replay(PassTx *tx, GPtrArray *records)
         intent->orphan = TRUE;
         g_hash_table_insert(tx->intents, &intent->seq, intent);
       }
+    } else if (g_str_equal(type, "unplug")) {
+      guint64 begin = (guint64)json_object_get_int_member_with_default(record, "begin", 0);
+      Intent *intent = g_hash_table_lookup(tx->intents, &begin);
+
+      if (intent)
+        intent->asked_us = record_time_us(record);
     } else if (g_str_equal(type, "end")) {
       guint64 begin = (guint64)json_object_get_int_member_with_default(record, "begin", 0);
 
@@ -521,6 +539,21 @@ tx_journal_returned(PassTx *tx, const char *address)
   append_or_warn(tx, record);
 }
 
+void
+tx_journal_unplug(Op *op)
+{
+  Intent *intent = op->intent ? g_hash_table_lookup(op->tx->intents, &op->intent) : NULL;
+  JsonObject *record;
+
+  if (!intent)
+    return;
+  intent->asked_us = g_get_real_time();
+  record = json_object_new();
+  json_object_set_string_member(record, "type", "unplug");
+  json_object_set_int_member(record, "begin", (gint64)op->intent);
+  append_or_warn(op->tx, record);
+}
+
 static void
 append_mdev(PassTx *tx, const char *type, const char *address, int transient)
 {
@@ -608,8 +641,19 @@ tx_journal_compact(PassTx *tx)
     if (device && g_strcmp0(device->driver, VFIO_DRIVER) != 0)
       g_hash_table_remove(tx->originals, held[i]);
   }
-  for (guint i = 0; i < intents->len; i++)
-    g_ptr_array_add(records, json_object_ref(((Intent *)g_ptr_array_index(intents, i))->begin));
+  for (guint i = 0; i < intents->len; i++) {
+    Intent *intent = g_ptr_array_index(intents, i);
+
+    g_ptr_array_add(records, json_object_ref(intent->begin));
+    /* Stamped anew: recovery may then give the guest longer than needed, never too little. */
+    if (intent->asked_us) {
+      JsonObject *record = json_object_new();
+
+      json_object_set_string_member(record, "type", "unplug");
+      json_object_set_int_member(record, "begin", (gint64)intent->seq);
+      g_ptr_array_add(records, record);
+    }
+  }
   g_clear_pointer(&held, g_strfreev);
   held = pass_tx_list_held(tx);
   for (guint i = 0; held[i]; i++) {

@@ -44,6 +44,7 @@ typedef struct {
   GPtrArray *devices; /* char*: attach: every device it takes */
   GPtrArray *taken;   /* char*: devices its plan took from the host (detach-host steps) */
   GPtrArray *returns; /* char*: devices its plan gives back (reattach-host steps) */
+  gint64 asked_us;    /* detach: when it last asked the guest to let go (real time; 0: never) */
   int numvfs_from, numvfs_to, autoprobe; /* set_num_vfs: its step (autoprobe -1: kept) */
   gboolean orphan;   /* no operation of this process carries it on: recovery's */
   gboolean answered; /* left open by a failure its client was told of (not by a crash) */
@@ -123,6 +124,9 @@ struct _Op {
   guint timeout_id;
   guint reask_id; /* the next repeat of the request after the guest reset (tx.c) */
   guint reasks;   /* repeats since the last reset */
+  /* recovery of a detach: when the interrupted one may have asked for the unplug (real time,
+   * 0: not asked); the guest gets the removal timeout from then before passd asks again */
+  gint64 asked_us;
 
   /* set_num_vfs (tx-sriov.c): asked for, and the PF as sysfs showed it (-1: unknown) */
   int count, autoprobe;
@@ -183,6 +187,8 @@ void tx_journal_end(Op *op);
 /* Where devices came from, as the journal should remember it. */
 void tx_journal_original(PassTx *tx, const char *address, const char *driver);
 void tx_journal_returned(PassTx *tx, const char *address);
+/* @op (a live detach) asks its guest to let go now: recovery must not ask again at once. */
+void tx_journal_unplug(Op *op);
 void tx_intent_free(Intent *intent);
 /* Every Intent (borrowed), oldest first. */
 GPtrArray *tx_intents_sorted(PassTx *tx);

@@ -7,9 +7,11 @@
  *             stopped domain has no live side)? Then it stands. Otherwise it is undone: out of
  *             the domain where it is, and the devices it took back to their original drivers.
  *             The client never heard of a success, so none is made up for it.
- *   detach    finished: out of the domain where it was asked (a live unplug is asked again and
- *             waited for; the guest may be releasing it still), then back to the original
- *             driver when the plan gave it back. The guest was told to let go already.
+ *   detach    finished: out of the domain where it was asked, then back to the original
+ *             driver when the plan gave it back. The guest may be letting go still, and a
+ *             second press of a PCIe slot's attention button while it counts down cancels
+ *             the unplug: so passd first waits the removal timeout from the interrupted
+ *             request, and asks again only if the guest has not let go by then.
  *   reattach  finished.
  *   VF count  finished: set to the count asked for (the kernel goes through 0, so the old VFs
  *             may be gone already; one of them in use by now refuses it, VfsInUse).
@@ -184,8 +186,10 @@ step_new(PassTx *tx, Intent *intent, char *what)
   return step;
 }
 
+/* @asked_us: when the interrupted operation may have asked the guest to let go of @address
+ * (0: it did not); see Op.asked_us. */
 static void
-recover_detach(PassTx *tx, Intent *intent, const char *address, guint where)
+recover_detach(PassTx *tx, Intent *intent, const char *address, guint where, gint64 asked_us)
 {
   Step *step = step_new(tx, intent,
                         g_strdup_printf("detach of %s from %s (%s)", address, intent->domain,
@@ -196,6 +200,7 @@ recover_detach(PassTx *tx, Intent *intent, const char *address, guint where)
                          on_step_done, step);
 
   op->recovers = intent;
+  op->asked_us = asked_us;
   tx_op_submit(op);
 }
 
@@ -240,8 +245,8 @@ recover_intent(PassTx *tx, Intent *intent)
         const char *address = g_ptr_array_index(intent->devices, i);
         guint present = tx_intent_present(tx, intent, address);
 
-        if (present)
-          recover_detach(tx, intent, address, present);
+        if (present) /* an attach asks no guest to let go */
+          recover_detach(tx, intent, address, present, 0);
       }
       for (guint i = 0; i < intent->taken->len; i++)
         recover_reattach(tx, intent, g_ptr_array_index(intent->taken, i));
@@ -250,8 +255,9 @@ recover_intent(PassTx *tx, Intent *intent)
       guint present = tx_intent_present(tx, intent, intent->address) & intent->where;
 
       outcome_add(intent, "finishing it");
+      /* Once it asked for the unplug, the guest may be letting go still. */
       if (present)
-        recover_detach(tx, intent, intent->address, present);
+        recover_detach(tx, intent, intent->address, present, intent->asked_us);
       for (guint i = 0; i < intent->returns->len; i++)
         recover_reattach(tx, intent, g_ptr_array_index(intent->returns, i));
       break;

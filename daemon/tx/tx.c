@@ -822,6 +822,48 @@ removal_timeout_cb(gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+ask_again_cb(gpointer user_data)
+{
+  Op *op = user_data;
+
+  op->timeout_id = 0;
+  if (op->reasks) { /* the guest reset meanwhile and was asked again: that request is waited */
+    op->timeout_id = g_timeout_add(op->timeout_ms, removal_timeout_cb, op);
+    return G_SOURCE_REMOVE;
+  }
+  tx_log_event(op, G_LOG_LEVEL_MESSAGE, NULL,
+               "detach %s from %s: the guest has not let go since the request before the "
+               "restart; asking again",
+               op->address, op->domain);
+  op->unplug_done = FALSE;
+  tx_journal_unplug(op);
+  op->tx->ops->klass->run(op->tx->ops, tx_job_unplug, op, NULL, unplug_done, op);
+  return G_SOURCE_REMOVE;
+}
+
+/* Recovery of a detach whose request the guest may still be carrying out: a second press of
+ * the slot's attention button while the guest counts down would cancel the unplug, so the
+ * guest gets the removal timeout from the first request (TRUE: waiting, the request counts
+ * as returned) before passd asks again. */
+static gboolean
+await_earlier_request(Op *op)
+{
+  gint64 timeout_us = (gint64)op->timeout_ms * 1000;
+  gint64 left_us = op->asked_us ? op->asked_us + timeout_us - g_get_real_time() : 0;
+
+  if (left_us <= 0)
+    return FALSE;
+  left_us = MIN(left_us, timeout_us); /* the clock went back */
+  op->unplug_done = TRUE;
+  tx_log_event(op, G_LOG_LEVEL_INFO, NULL,
+               "detach %s from %s: the unplug asked before the restart may be under way; "
+               "waiting up to %" G_GINT64_FORMAT " ms before asking again",
+               op->address, op->domain, left_us / 1000);
+  op->timeout_id = g_timeout_add((guint)(left_us / 1000) + 1, ask_again_cb, op);
+  return TRUE;
+}
+
 static void
 finish_granted(Op *op)
 {
@@ -943,7 +985,10 @@ detach_granted(Op *op)
   /* Waiter first, then the request: the event cannot come before we listen. */
   op->wait = WAIT_REQUESTED;
   op->event = EVENT_NONE;
+  if (await_earlier_request(op))
+    return;
   tx_fault("detach", "unplug");
+  tx_journal_unplug(op);
   op->tx->ops->klass->run(op->tx->ops, tx_job_unplug, op, NULL, unplug_done, op);
 }
 
@@ -1168,6 +1213,7 @@ reask_cb(gpointer user_data)
       op->address, op->domain, op->reasks, PASS_TX_REASK_MAX);
   /* As for the first request: an event that comes meanwhile waits for the request's return. */
   op->unplug_done = FALSE;
+  tx_journal_unplug(op);
   op->tx->ops->klass->run(op->tx->ops, tx_job_unplug, op, NULL, reask_done, op);
   return G_SOURCE_REMOVE;
 }

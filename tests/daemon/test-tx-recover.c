@@ -36,6 +36,7 @@ typedef struct {
   PassEngine *engine;
   PassTx *tx;
   FakeOps *fake;
+  guint removal_timeout_ms; /* 0: passd's default */
 } Fixture;
 
 typedef struct {
@@ -70,6 +71,15 @@ spin_until(gboolean *flag)
 
   while (!*flag) {
     g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    g_main_context_iteration(NULL, FALSE);
+    g_usleep(1000);
+  }
+}
+
+static void
+iterate(guint n)
+{
+  for (guint i = 0; i < n; i++) {
     g_main_context_iteration(NULL, FALSE);
     g_usleep(1000);
   }
@@ -114,6 +124,8 @@ passd_start(Fixture *f)
   f->tx = pass_tx_new(f->engine);
   pass_tx_set_ops(f->tx, fake_ops_get_ops(f->fake));
   pass_tx_set_journal(f->tx, journal);
+  if (f->removal_timeout_ms)
+    pass_tx_set_removal_timeout(f->tx, f->removal_timeout_ms);
   fake_ops_load(f->fake, f->engine);
   pass_tx_recover(f->tx);
 }
@@ -408,8 +420,8 @@ test_detach_before_unplug(Fixture *f, gconstpointer data)
   g_auto(Outcome) client = {0};
   g_autofree char *alias = NULL;
 
-  /* Killed before the guest let go: the unplug is asked again and waited for; a client's
-   * request meanwhile waits for recovery. */
+  /* Killed before it asked the guest (no unplug record): the unplug is asked at once and
+   * waited for; a client's request meanwhile waits for recovery. */
   write_journal(f, (const char *[]){ORIGINAL_NVME, BEGIN_DETACH, NULL});
   host_new(f, VFIO, PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
   passd_start(f);
@@ -436,6 +448,98 @@ test_detach_before_unplug(Fixture *f, gconstpointer data)
   assert_calls(f, (const char *[]){"unplug vm1 hostdev0", "detach vm1 0000:02:00.0 config",
                                    "reattach_host 0000:02:00.0 nvme", "detach_host 0000:03:00.0",
                                    "attach vm2 0000:03:00.0 config", NULL});
+}
+
+/* The unplug record of journal record 2, written @ago_s seconds ago. */
+static char *
+unplug_at(gint64 ago_s)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+  g_autoptr(GDateTime) then = g_date_time_add_seconds(now, (gdouble)-ago_s);
+  g_autofree char *time = g_date_time_format_iso8601(then);
+
+  return g_strdup_printf("\"type\":\"unplug\",\"begin\":2,\"time\":\"%s\"", time);
+}
+
+/* A live detach records its unplug request between its begin and its end. */
+static void
+test_unplug_record(Fixture *f, gconstpointer data)
+{
+  g_auto(Outcome) detached = {0};
+  g_autofree char *text = NULL;
+  g_autofree char *alias = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  write_journal(f, (const char *[]){ORIGINAL_NVME, NULL});
+  host_new(f, VFIO, PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
+  passd_start(f);
+  pass_tx_detach(f->tx, NULL, "vm1", NVME, 0, 5000, on_done, &detached);
+  while (fake_ops_count_calls(f->fake, "unplug") == 0)
+    iterate(1);
+  alias = fake_ops_release(f->fake, "vm1", NVME);
+  pass_tx_device_removal(f->tx, "vm1", alias, FALSE);
+  spin_until(&detached.finished);
+  g_assert_cmpint(detached.code, ==, -1);
+  text = journal_text(f);
+  lines = g_strsplit(text, "\n", -1);
+  g_assert_cmpuint(g_strv_length(lines), ==, 6);
+  g_assert_true(g_str_has_prefix(lines[1], "{\"type\":\"begin\",\"operation\":\"detach\""));
+  g_assert_nonnull(strstr(lines[1], "\"seq\":2,"));
+  g_assert_true(g_str_has_prefix(lines[2], "{\"type\":\"unplug\",\"begin\":2,\"seq\":3,"));
+  g_assert_true(g_str_has_prefix(lines[3], "{\"type\":\"returned\""));
+  g_assert_true(g_str_has_prefix(lines[4], "{\"type\":\"end\",\"begin\":2,"));
+}
+
+/* Killed while the guest counted down its unplug: asking again would press the attention
+ * button a second time, which cancels it. Recovery waits, and the guest's release ends it. */
+static void
+test_detach_request_awaited(Fixture *f, gconstpointer data)
+{
+  g_autofree char *unplug = unplug_at(0);
+  g_autofree char *alias = NULL;
+
+  write_journal(f, (const char *[]){ORIGINAL_NVME, BEGIN_DETACH, unplug, NULL});
+  host_new(f, VFIO, PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
+  passd_start(f);
+  iterate(200);
+  g_assert_true(pass_tx_is_recovering(f->tx));
+  g_assert_cmpuint(fake_ops_count_calls(f->fake, "unplug"), ==, 0);
+  alias = fake_ops_release(f->fake, "vm1", NVME);
+  pass_tx_device_removal(f->tx, "vm1", alias, FALSE);
+  spin_until_recovered(f);
+  assert_given_back(f, "detach vm1 0000:02:00.0 config", "detach", "finishing it");
+}
+
+/* A guest that has not let go within the removal timeout of that request is asked again;
+ * a request older than that is asked again at once. */
+static void
+test_detach_request_asked_again(Fixture *f, gconstpointer data)
+{
+  gint64 ago_s = GPOINTER_TO_INT(data);
+  g_autofree char *unplug = unplug_at(ago_s);
+  g_autofree char *alias = NULL;
+  gint64 t0 = g_get_monotonic_time(), deadline = t0 + 10 * G_USEC_PER_SEC;
+
+  f->removal_timeout_ms = 2000;
+  write_journal(f, (const char *[]){ORIGINAL_NVME, BEGIN_DETACH, unplug, NULL});
+  host_new(f, VFIO, PASS_HOSTDEV_LIVE | PASS_HOSTDEV_CONFIG);
+  passd_start(f);
+  while (fake_ops_count_calls(f->fake, "unplug") == 0) {
+    g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    iterate(1);
+  }
+  /* The wait counts from the record's stamp, taken just before t0 (2 s; slack for valgrind). */
+  if (ago_s == 0)
+    g_assert_cmpint(g_get_monotonic_time() - t0, >=, 1500 * 1000);
+  alias = fake_ops_release(f->fake, "vm1", NVME);
+  pass_tx_device_removal(f->tx, "vm1", alias, FALSE);
+  spin_until_recovered(f);
+  assert_calls(f, (const char *[]){"unplug vm1 hostdev0", "detach vm1 0000:02:00.0 config",
+                                   "reattach_host 0000:02:00.0 nvme", NULL});
+  assert_driver(f, NVME, "nvme");
+  g_assert_cmpuint(where_in(f, "vm1", NVME), ==, 0);
+  assert_recovered(f, "detach", TRUE, "finishing it");
+  g_assert_cmpuint(pass_tx_get_n_intents(f->tx), ==, 0);
 }
 
 /* ---- libvirt failing during recovery ---- */
@@ -637,6 +741,12 @@ main(int argc, char **argv)
   ADD("/tx-recover/detach/after-unplug", test_detach_after_unplug);
   ADD("/tx-recover/detach/before-unplug", test_detach_before_unplug);
   ADD("/tx-recover/detach/interface", test_detach_interface);
+  ADD("/tx-recover/detach/unplug-record", test_unplug_record);
+  ADD("/tx-recover/detach/request-awaited", test_detach_request_awaited);
+  g_test_add("/tx-recover/detach/request-asked-again", Fixture, GINT_TO_POINTER(0), fixture_setup,
+             test_detach_request_asked_again, fixture_teardown);
+  g_test_add("/tx-recover/detach/old-request-asked-again", Fixture, GINT_TO_POINTER(3600),
+             fixture_setup, test_detach_request_asked_again, fixture_teardown);
   ADD("/tx-recover/attach/interface-undone", test_attach_interface_undone);
   ADD("/tx-recover/unresolved-retried", test_unresolved_retried);
   ADD("/tx-recover/failed-rollback-left-open", test_failed_rollback_left_open);

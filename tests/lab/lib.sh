@@ -181,6 +181,11 @@ import json, sys
 s = json.load(sys.stdin)
 sys.exit(0 if not s["recovering"] and s["open_operations"] == 0 else 1)'
 }
+lab_passd_wait_settled() { # SECONDS: else fail, with what passd says it is still doing
+  lab_wait "$1" lab_passd_settled && return 0
+  passctl status 2>&1 | sed 's/^/# /'
+  lab_fail "passd is still recovering after $1 s"
+}
 lab_passd_stop() { # SIGTERM, then report how it exited (in passd.log)
   local p i st rc=unknown
   [ -s /run/lab/passd.pid ] || return 0
@@ -218,13 +223,23 @@ lab_guest_usb_controller() {
     echo "    <controller type='usb' model='none'/>"
   fi
 }
+# LAB_L2_NATIVE_HOTPLUG=1 (lab_guest_define --native-hotplug): the root ports use PCIe native
+# hotplug (the attention button, and the guest's 5 s countdown before it lets go) instead of
+# q35's default ACPI hotplug, which ejects at once. libvirt 9 has no element for it.
+lab_guest_native_hotplug() {
+  [ "${LAB_L2_NATIVE_HOTPLUG:-0}" = 1 ] || return 0
+  echo "  <qemu:commandline>"
+  echo "    <qemu:arg value='-global'/>"
+  echo "    <qemu:arg value='ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off'/>"
+  echo "  </qemu:commandline>"
+}
 lab_guest_xml() { # NAME [HOSTDEV-ADDR...]
   local name=$1 type=qemu a d b s f
   shift
   [ -e /dev/kvm ] && type=kvm
   type=${LAB_L2_TYPE:-$type}
   cat <<EOF
-<domain type='$type'>
+<domain type='$type' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>$name</name>
   <memory unit='MiB'>256</memory>
   <vcpu>1</vcpu>
@@ -256,15 +271,17 @@ EOF
 EOF
   done
   echo "  </devices>"
+  lab_guest_native_hotplug
   echo "</domain>"
 }
-lab_guest_define() { # NAME [--start] [--usb] [--hostdev ADDR]...
-  local name=$1 start=0 hostdevs=() usb=0
+lab_guest_define() { # NAME [--start] [--usb] [--native-hotplug] [--hostdev ADDR]...
+  local name=$1 start=0 hostdevs=() usb=0 native=0
   shift
   while [ $# -gt 0 ]; do
     case $1 in
     --start) start=1 ;;
     --usb) usb=1 ;;
+    --native-hotplug) native=1 ;;
     --hostdev)
       hostdevs+=("$2")
       shift
@@ -276,7 +293,8 @@ lab_guest_define() { # NAME [--start] [--usb] [--hostdev ADDR]...
     esac
     shift
   done
-  LAB_L2_USB=$usb lab_guest_xml "$name" "${hostdevs[@]}" >"/run/lab/$name.xml"
+  LAB_L2_USB=$usb LAB_L2_NATIVE_HOTPLUG=$native lab_guest_xml "$name" "${hostdevs[@]}" \
+    >"/run/lab/$name.xml"
   virsh -q define "/run/lab/$name.xml" >/dev/null || return 1
   [ $start = 0 ] || lab_guest_start "$name"
 }

@@ -129,7 +129,7 @@ type_crash() { # POINT free|assigned
   addr=mdev:$uuid
   lab_note "passd aborted at $1 with $addr created"
   lab_passd_fault_start ""
-  lab_wait 60 lab_passd_settled || lab_fail "passd is still recovering"
+  lab_passd_wait_settled 60
   passctl status | grep -q "^Recovered: .* attach $addr / vm1" || lab_fail "passctl status shows no recovery"
   if [ "$2" = assigned ]; then
     virsh dumpxml vm1 | grep -q "$uuid" || lab_fail "$addr is not in vm1 after the recovery"
