@@ -1,7 +1,8 @@
 /* What the intent journal (daemon/state/journal.h) costs the caller: passd appends on its main
  * loop, so each append's write + fdatasync is time in which no other client is served. An
  * attach of a managed device writes three records (begin, original, end), a detach three
- * (begin, returned, end); compaction rewrites the live records in one atomic step.
+ * (begin, returned, end) or, live, four (its unplug request too); compaction rewrites the live
+ * records in one atomic step.
  *
  *   append:  N appends of a begin-sized record, each timed alone
  *   rewrite: M rewrites of 64 records (a host holding 64 devices), each timed alone

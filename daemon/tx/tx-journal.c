@@ -539,19 +539,25 @@ tx_journal_returned(PassTx *tx, const char *address)
   append_or_warn(tx, record);
 }
 
+static JsonObject *
+unplug_record(guint64 begin)
+{
+  JsonObject *record = json_object_new();
+
+  json_object_set_string_member(record, "type", "unplug");
+  json_object_set_int_member(record, "begin", (gint64)begin);
+  return record;
+}
+
 void
 tx_journal_unplug(Op *op)
 {
   Intent *intent = op->intent ? g_hash_table_lookup(op->tx->intents, &op->intent) : NULL;
-  JsonObject *record;
 
   if (!intent)
     return;
   intent->asked_us = g_get_real_time();
-  record = json_object_new();
-  json_object_set_string_member(record, "type", "unplug");
-  json_object_set_int_member(record, "begin", (gint64)op->intent);
-  append_or_warn(op->tx, record);
+  append_or_warn(op->tx, unplug_record(op->intent));
 }
 
 static void
@@ -646,13 +652,8 @@ tx_journal_compact(PassTx *tx)
 
     g_ptr_array_add(records, json_object_ref(intent->begin));
     /* Stamped anew: recovery may then give the guest longer than needed, never too little. */
-    if (intent->asked_us) {
-      JsonObject *record = json_object_new();
-
-      json_object_set_string_member(record, "type", "unplug");
-      json_object_set_int_member(record, "begin", (gint64)intent->seq);
-      g_ptr_array_add(records, record);
-    }
+    if (intent->asked_us)
+      g_ptr_array_add(records, unplug_record(intent->seq));
   }
   g_clear_pointer(&held, g_strfreev);
   held = pass_tx_list_held(tx);

@@ -124,9 +124,6 @@ struct _Op {
   guint timeout_id;
   guint reask_id; /* the next repeat of the request after the guest reset (tx.c) */
   guint reasks;   /* repeats since the last reset */
-  /* recovery of a detach: when the interrupted one may have asked for the unplug (real time,
-   * 0: not asked); the guest gets the removal timeout from then before passd asks again */
-  gint64 asked_us;
 
   /* set_num_vfs (tx-sriov.c): asked for, and the PF as sysfs showed it (-1: unknown) */
   int count, autoprobe;

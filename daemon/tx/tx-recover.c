@@ -186,10 +186,10 @@ step_new(PassTx *tx, Intent *intent, char *what)
   return step;
 }
 
-/* @asked_us: when the interrupted operation may have asked the guest to let go of @address
- * (0: it did not); see Op.asked_us. */
+/* When @intent (a detach) had asked the guest to let go, this detach waits for that first
+ * (tx.c, await_earlier_request). */
 static void
-recover_detach(PassTx *tx, Intent *intent, const char *address, guint where, gint64 asked_us)
+recover_detach(PassTx *tx, Intent *intent, const char *address, guint where)
 {
   Step *step = step_new(tx, intent,
                         g_strdup_printf("detach of %s from %s (%s)", address, intent->domain,
@@ -200,7 +200,6 @@ recover_detach(PassTx *tx, Intent *intent, const char *address, guint where, gin
                          on_step_done, step);
 
   op->recovers = intent;
-  op->asked_us = asked_us;
   tx_op_submit(op);
 }
 
@@ -245,8 +244,8 @@ recover_intent(PassTx *tx, Intent *intent)
         const char *address = g_ptr_array_index(intent->devices, i);
         guint present = tx_intent_present(tx, intent, address);
 
-        if (present) /* an attach asks no guest to let go */
-          recover_detach(tx, intent, address, present, 0);
+        if (present)
+          recover_detach(tx, intent, address, present);
       }
       for (guint i = 0; i < intent->taken->len; i++)
         recover_reattach(tx, intent, g_ptr_array_index(intent->taken, i));
@@ -255,9 +254,8 @@ recover_intent(PassTx *tx, Intent *intent)
       guint present = tx_intent_present(tx, intent, intent->address) & intent->where;
 
       outcome_add(intent, "finishing it");
-      /* Once it asked for the unplug, the guest may be letting go still. */
       if (present)
-        recover_detach(tx, intent, intent->address, present, intent->asked_us);
+        recover_detach(tx, intent, intent->address, present);
       for (guint i = 0; i < intent->returns->len; i++)
         recover_reattach(tx, intent, g_ptr_array_index(intent->returns, i));
       break;

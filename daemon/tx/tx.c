@@ -822,6 +822,15 @@ removal_timeout_cb(gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Every unplug request goes through here: the journal knows of it before the guest does. */
+static void
+ask_unplug(Op *op, GAsyncReadyCallback done)
+{
+  op->unplug_done = FALSE;
+  tx_journal_unplug(op);
+  op->tx->ops->klass->run(op->tx->ops, tx_job_unplug, op, NULL, done, op);
+}
+
 static gboolean
 ask_again_cb(gpointer user_data)
 {
@@ -836,9 +845,7 @@ ask_again_cb(gpointer user_data)
                "detach %s from %s: the guest has not let go since the request before the "
                "restart; asking again",
                op->address, op->domain);
-  op->unplug_done = FALSE;
-  tx_journal_unplug(op);
-  op->tx->ops->klass->run(op->tx->ops, tx_job_unplug, op, NULL, unplug_done, op);
+  ask_unplug(op, unplug_done);
   return G_SOURCE_REMOVE;
 }
 
@@ -849,8 +856,9 @@ ask_again_cb(gpointer user_data)
 static gboolean
 await_earlier_request(Op *op)
 {
+  gint64 asked_us = op->recovers ? op->recovers->asked_us : 0; /* only a detach's is set */
   gint64 timeout_us = (gint64)op->timeout_ms * 1000;
-  gint64 left_us = op->asked_us ? op->asked_us + timeout_us - g_get_real_time() : 0;
+  gint64 left_us = asked_us ? asked_us + timeout_us - g_get_real_time() : 0;
 
   if (left_us <= 0)
     return FALSE;
@@ -988,8 +996,7 @@ detach_granted(Op *op)
   if (await_earlier_request(op))
     return;
   tx_fault("detach", "unplug");
-  tx_journal_unplug(op);
-  op->tx->ops->klass->run(op->tx->ops, tx_job_unplug, op, NULL, unplug_done, op);
+  ask_unplug(op, unplug_done);
 }
 
 Op *
@@ -1212,9 +1219,7 @@ reask_cb(gpointer user_data)
       "detach %s from %s: the guest reset with the unplug pending; asking again (%u of %u)",
       op->address, op->domain, op->reasks, PASS_TX_REASK_MAX);
   /* As for the first request: an event that comes meanwhile waits for the request's return. */
-  op->unplug_done = FALSE;
-  tx_journal_unplug(op);
-  op->tx->ops->klass->run(op->tx->ops, tx_job_unplug, op, NULL, reask_done, op);
+  ask_unplug(op, reask_done);
   return G_SOURCE_REMOVE;
 }
 

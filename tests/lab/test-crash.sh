@@ -16,9 +16,9 @@ VF= # PF0's first VF (autoprobe off: no host driver, so "free" means unbound)
 
 # after a restart: recovery has run and the VF is whole; WHOLE is then assigned|free
 WHOLE=
-crash_whole() {
+crash_whole() { # [DOMAIN=vm1]
   lab_passd_wait_settled 60
-  WHOLE=$(check whole "$VF" vm1 --timeout 20) || {
+  WHOLE=$(check whole "$VF" "${1:-vm1}" --timeout 20) || {
     echo "$WHOLE" | sed 's/^/# /'
     lab_fail "$VF is not whole"
   }
@@ -116,11 +116,7 @@ countdown_kill() {
     lab_fail "the restarted passd did not wait for vm2's unplug"
   }
   kill -CONT "$QEMU_PID"
-  lab_passd_wait_settled 60
-  WHOLE=$(check whole "$VF" vm2 --timeout 20) || {
-    echo "$WHOLE" | sed 's/^/# /'
-    lab_fail "$VF is not whole"
-  }
+  crash_whole vm2
   lab_note "detach killed in vm2's countdown: $VF ended $WHOLE"
   [ "$WHOLE" = free ] || lab_fail "$VF is $WHOLE after vm2's countdown, want free"
   ! log_since_kill | grep -q "$VF from vm2: the guest has not let go since" ||
