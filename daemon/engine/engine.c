@@ -245,10 +245,11 @@ dispatch(PassEngine *engine, const PassEngineEvent *event)
 static void
 emit_pending(PassEngine *engine, GPtrArray *pending)
 {
-  gint64 now = g_get_real_time();
+  gint64 now;
 
   if (pending->len == 0)
     return;
+  now = g_get_real_time();
   engine->generation++;
   g_ptr_array_sort(pending, pending_compare);
   for (guint i = 0; i < pending->len; i++) {

@@ -137,6 +137,14 @@ ip route add default via 10.0.2.2 dev "$LAB_NIC_ROUTE_IF" ||
   ip route add default via 10.0.2.2 dev "$LAB_NIC_ROUTE_IF" onlink ||
   lab_error "cannot set the default route"
 
+# A crash of passd, libvirtd (started next) or anything else leaves a core in the run
+# directory; backtraces at the end.
+echo '/lab-out/core.%e.%p' >/proc/sys/kernel/core_pattern
+ulimit -c unlimited
+# The whole kernel log, for what the console's loglevel=4 leaves out (a process's segfault,
+# a WARN before a panic): dmesg.log in the run directory.
+dmesg --follow >/lab-out/dmesg.log 2>&1 &
+
 caps=/var/cache/libvirt/qemu/capabilities
 if [ -d "$caps_cache" ]; then
   mkdir -p $caps && cp "$caps_cache"/*.xml $caps/
@@ -146,10 +154,6 @@ lab_log "libvirtd up"
 if [ ! -d "$caps_cache" ] && ls $caps/*.xml >/dev/null 2>&1; then
   mkdir -p /lab-out/libvirt-caps && cp $caps/*.xml /lab-out/libvirt-caps/ # the host caches it
 fi
-
-# a crash of passd (or anything else) leaves a core in the run directory; backtraces at the end
-echo '/lab-out/core.%e.%p' >/proc/sys/kernel/core_pattern
-ulimit -c unlimited
 
 export LAB_PASSD_READY=0
 if [ $stage = pid1 ]; then

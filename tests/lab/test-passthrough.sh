@@ -206,7 +206,10 @@ reset_pending() {
   ! pt_run d4r passctl detach --timeout 2 vm1 "$vf" || lab_fail "a paused guest released it"
   pt_err_has d4r "has not released"
   resets=$(grep -c "domain vm1: rebooted" "$LAB_OUT/passd.log")
-  lab_guest_reset vm1 || lab_fail "virsh reset failed"
+  if ! lab_guest_reset vm1; then
+    reset_crashed "$vf" "$gaddr" "$id"
+    return
+  fi
   virsh -q resume vm1 >/dev/null || lab_fail "virsh resume failed"
   t0=$SECONDS
   lab_wait 600 returned "$vf" "" || {
@@ -225,6 +228,21 @@ reset_pending() {
   trap - EXIT
 }
 
+# QEMU 10.0.2 can abort in the reset itself: the reset completes the unplug, and the device's
+# teardown unregisters a reset handler while the reset walks them ("resettable_container_child_
+# foreach: Assertion `len == rc->children->len' failed", seen once in six runs of this scenario,
+# after DEVICE_REMOVED). That is QEMU's crash; passd must still have finished the detach.
+reset_crashed() { # VF GUEST-ADDR ID
+  grep -q "resettable_container_child_foreach: Assertion" /var/log/libvirt/qemu/vm1.log ||
+    lab_fail "virsh reset failed"
+  lab_note "QEMU CRASH: vm1's qemu aborted in the reset (its assertion in resettable_container_child_foreach); passd must finish the detach all the same"
+  lab_wait 60 returned "$1" "" || lab_fail "not returned within 60 s of vm1's crash: owners $(passctl show "$1" | grep Owners), driver '$(lab_drv "$1")'"
+  no_trace "$1" vm1
+  lab_guest_start vm1 || lab_fail "vm1 did not start again"
+  lab_guest_wait_up vm1 300 || lab_fail "vm1 did not come back up"
+  lab_guest_wait_addr vm1 "$2" "$3" absent 30 || lab_fail "vm1 sees $1 after its restart"
+  trap - EXIT
+}
 rebooted_since() { # DOMAIN N: passd logged more than N reboots of DOMAIN
   [ "$(grep -c "domain $1: rebooted" "$LAB_OUT/passd.log")" -gt "$2" ]
 }
